@@ -1,0 +1,166 @@
+import fs from 'node:fs';
+import { z } from 'zod';
+import { PROVIDER_NAMES } from '../domain/enums';
+import { isLocale, isTimeZone } from '../domain/intl';
+
+/** The token `npm start` prints; refused when NODE_ENV=production so it never guards a real deployment. */
+export const LOCAL_API_TOKEN = 'local-dev-token';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const csv = z.string().transform((v) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
+const port = z.coerce.number().int().min(0).max(65535);
+const positive = z.coerce.number().positive();
+
+const schema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    HOST: z.string().min(1).default('127.0.0.1'),
+    PORT: port.default(3000),
+    PUBLIC_BASE_URL: z.url().optional(),
+    API_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+    DATABASE_URL: z.string().min(1).default('sqlite:./data/sms.sqlite'),
+    TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
+    TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+    TEMPORAL_TASK_QUEUE: z.string().min(1).default('sms-orders'),
+    TEMPORAL_API_KEY: z.string().optional(),
+    TEMPORAL_TLS: bool.default(false),
+    WORKFLOW_BUNDLE_PATH: z.string().optional(),
+    SMS_PROVIDER: z.enum(PROVIDER_NAMES).default('simulator'),
+    SEND_RATE_PER_SECOND: positive.optional(),
+    DEFAULT_PHONE_REGION: z
+      .string()
+      .regex(/^[A-Z]{2}$/, 'must be an ISO 3166 alpha-2 code')
+      .default('US'),
+    DEFAULT_LOCALE: z.string().refine(isLocale, 'is not a valid BCP-47 locale').default('en-US'),
+    DEFAULT_TIME_ZONE: z.string().refine(isTimeZone, 'is not a valid IANA time zone').default('UTC'),
+    DEFAULT_CURRENCY: z
+      .string()
+      .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code')
+      .default('USD'),
+    SIMULATOR_DB_PATH: z.string().min(1).default('./data/simulator.sqlite'),
+    SIMULATOR_LATENCY_MS: z.coerce.number().int().min(0).default(150),
+    SIMULATOR_FAILURE_RATE: z.coerce.number().min(0).max(1).default(0),
+    SIMULATOR_OPTED_OUT_NUMBERS: csv.default([]),
+    SIMULATOR_INVALID_NUMBERS: csv.default([]),
+    SIMULATOR_COUNTRY: z.string().default('US'),
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV === 'production' && (!env.API_TOKEN || env.API_TOKEN === LOCAL_API_TOKEN)) {
+      ctx.addIssue({ code: 'custom', path: ['API_TOKEN'], message: 'is required in production' });
+    }
+  });
+
+export type Env = z.infer<typeof schema>;
+
+/** Account-level rates the providers document (messages per second); the simulator's is ours. */
+const DEFAULT_SEND_RATE: Record<Env['SMS_PROVIDER'], number> = { twilio: 1, plivo: 5, simulator: 20 };
+
+export interface Config {
+  env: Env['NODE_ENV'];
+  logLevel: Env['LOG_LEVEL'];
+  api: { host: string; port: number; token: string; publicBaseUrl: string };
+  databaseUrl: string;
+  temporal: {
+    address: string;
+    namespace: string;
+    taskQueue: string;
+    apiKey?: string;
+    tls: boolean;
+    /** A bundle prepared ahead (Docker image, tests); the worker bundles at start when absent. */
+    workflowBundlePath?: string;
+  };
+  sms: {
+    provider: Env['SMS_PROVIDER'];
+    sendRatePerSecond: number;
+    defaultPhoneRegion: string;
+    defaultLocale: string;
+    defaultTimeZone: string;
+    defaultCurrency: string;
+  };
+  simulator: {
+    dbPath: string;
+    latencyMs: number;
+    failureRate: number;
+    optedOutNumbers: string[];
+    invalidNumbers: string[];
+    country: string;
+  };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment once at start-up; every problem is reported together, then the process stops. */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const input = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`));
+  }
+  const env = parsed.data;
+  const port = env.PORT;
+  return {
+    env: env.NODE_ENV,
+    logLevel: env.LOG_LEVEL,
+    api: {
+      host: env.HOST,
+      port,
+      token: env.API_TOKEN ?? LOCAL_API_TOKEN,
+      publicBaseUrl: env.PUBLIC_BASE_URL ?? `http://localhost:${port}`,
+    },
+    databaseUrl: env.DATABASE_URL,
+    temporal: {
+      address: env.TEMPORAL_ADDRESS,
+      namespace: env.TEMPORAL_NAMESPACE,
+      taskQueue: env.TEMPORAL_TASK_QUEUE,
+      apiKey: env.TEMPORAL_API_KEY,
+      tls: env.TEMPORAL_TLS || env.TEMPORAL_API_KEY !== undefined,
+      workflowBundlePath: env.WORKFLOW_BUNDLE_PATH,
+    },
+    sms: {
+      provider: env.SMS_PROVIDER,
+      sendRatePerSecond: env.SEND_RATE_PER_SECOND ?? DEFAULT_SEND_RATE[env.SMS_PROVIDER],
+      defaultPhoneRegion: env.DEFAULT_PHONE_REGION,
+      defaultLocale: env.DEFAULT_LOCALE,
+      defaultTimeZone: env.DEFAULT_TIME_ZONE,
+      defaultCurrency: env.DEFAULT_CURRENCY,
+    },
+    simulator: {
+      dbPath: env.SIMULATOR_DB_PATH,
+      latencyMs: env.SIMULATOR_LATENCY_MS,
+      failureRate: env.SIMULATOR_FAILURE_RATE,
+      optedOutNumbers: env.SIMULATOR_OPTED_OUT_NUMBERS,
+      invalidNumbers: env.SIMULATOR_INVALID_NUMBERS,
+      country: env.SIMULATOR_COUNTRY,
+    },
+  };
+}
+
+/**
+ * Entry points call this: a git-ignored ./.env is read first (real environment variables win), and
+ * a bad environment prints every problem and exits non-zero.
+ */
+export function loadConfigOrExit(source: NodeJS.ProcessEnv = process.env): Config {
+  if (source === process.env && fs.existsSync('.env')) process.loadEnvFile('.env');
+  try {
+    return loadConfig(source);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw err;
+  }
+}
