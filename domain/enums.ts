@@ -1,0 +1,31 @@
+/**
+ * The values of the enum tables (seed 001 plus the sources DESIGN.md adds). The migrations carry
+ * their own copy of the seed rows on purpose: a migration must never change after it has run.
+ */
+export const PROVIDER_NAMES = ['twilio', 'plivo', 'simulator'] as const;
+export type ProviderName = (typeof PROVIDER_NAMES)[number];
+
+export const VENUE_NUMBER_STATUSES = ['active', 'inactive', 'released'] as const;
+export type VenueNumberStatus = (typeof VENUE_NUMBER_STATUSES)[number];
+
+export const CONSENT_STATUSES = ['opted_in', 'opted_out'] as const;
+export type ConsentStatus = (typeof CONSENT_STATUSES)[number];
+
+export const CONSENT_SOURCES = [
+  'checkout',
+  'account_settings',
+  'support_request',
+  'provider_webhook',
+  'provider_error',
+  'internal_api',
+] as const;
+export type ConsentSource = (typeof CONSENT_SOURCES)[number];
+
+export const HISTORY_STATUSES = ['sent', 'failed', 'skipped_no_consent', 'blocked_opted_out'] as const;
+export type HistoryStatus = (typeof HISTORY_STATUSES)[number];
+
+/** The order workflow's outcome is exactly the history status it wrote. */
+export type SmsOutcome = HistoryStatus;
+
+/** Width of SmsSendHistory.Message: a rendered message longer than this is refused, never truncated. */
+export const MESSAGE_MAX_LENGTH = 500;

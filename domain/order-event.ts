@@ -1,0 +1,154 @@
+import { z } from 'zod';
+import { normalizePhone } from './phone';
+import { isLocale, isTimeZone } from './intl';
+
+/** SendOrderConfirmationSms after validation (DESIGN.md, Event contract). */
+export interface OrderConfirmationEvent {
+  orderId: string;
+  venueId: number;
+  customerId: string;
+  /** E.164 */
+  phoneNumber: string;
+  customerName: string;
+  orderTotal: number;
+  ticketCount: number;
+  eventTimestamp: string;
+  orderNumber?: string;
+  eventName?: string;
+  eventDate?: string;
+  currency?: string;
+  locale?: string;
+  timeZone?: string;
+}
+
+export interface FieldError {
+  /** The contract's PascalCase name, whichever casing the sender used. */
+  field: string;
+  message: string;
+}
+
+export type ParseResult = { ok: true; event: OrderConfirmationEvent } | { ok: false; errors: FieldError[] };
+
+const isoDateTime = z.iso.datetime({ offset: true });
+const isoDate = z.union([z.iso.date(), isoDateTime]);
+// .NET serialises decimals as numbers or, with some settings, as strings: accept both.
+const decimal = z.union([z.number(), z.string().regex(/^\d+(\.\d+)?$/, 'must be a decimal').transform(Number)]);
+
+const optionalText = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
+
+const FIELDS = {
+  OrderId: z.uuid('must be a UUID').transform((v) => v.toLowerCase()),
+  VenueId: z.number('must be a number').int('must be an integer').positive('must be positive'),
+  CustomerId: z.uuid('must be a UUID').transform((v) => v.toLowerCase()),
+  PhoneNumber: z.string('must be a string'),
+  CustomerName: z.string('must be a string').trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters'),
+  OrderTotal: decimal.pipe(z.number().min(0, 'must be ≥ 0').max(1e9, 'is implausibly large')),
+  TicketCount: z.number('must be a number').int('must be an integer').min(1, 'must be ≥ 1'),
+  EventTimestamp: isoDateTime,
+  OrderNumber: optionalText(50).optional(),
+  EventName: optionalText(200).optional(),
+  EventDate: isoDate.optional(),
+  Currency: z
+    .string()
+    .regex(/^[A-Za-z]{3}$/, 'must be an ISO 4217 code')
+    .transform((v) => v.toUpperCase())
+    .optional(),
+  Locale: z.string().refine(isLocale, 'must be a BCP-47 locale').optional(),
+  TimeZone: z.string().refine(isTimeZone, 'must be an IANA time zone').optional(),
+} satisfies Record<string, z.ZodType>;
+
+type FieldName = keyof typeof FIELDS;
+const REQUIRED: readonly FieldName[] = [
+  'OrderId',
+  'VenueId',
+  'CustomerId',
+  'PhoneNumber',
+  'CustomerName',
+  'OrderTotal',
+  'TicketCount',
+  'EventTimestamp',
+];
+
+/**
+ * Validates a decoded event body. Every field error is reported at once, named as in the contract,
+ * so a dead-letter description or a 400 tells the producer everything it has to fix.
+ */
+export function parseOrderEvent(input: unknown, options: { defaultRegion?: string } = {}): ParseResult {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    return { ok: false, errors: [{ field: '$', message: 'body must be a JSON object' }] };
+  }
+  const body = input as Record<string, unknown>;
+  const errors: FieldError[] = [];
+  const values: Partial<Record<FieldName, unknown>> = {};
+
+  for (const field of Object.keys(FIELDS) as FieldName[]) {
+    const camel = field[0].toLowerCase() + field.slice(1);
+    const pascalValue = body[field] ?? undefined;
+    const camelValue = body[camel] ?? undefined;
+    if (pascalValue !== undefined && camelValue !== undefined && JSON.stringify(pascalValue) !== JSON.stringify(camelValue)) {
+      errors.push({ field, message: `given twice with different values (${field} and ${camel})` });
+      continue;
+    }
+    const raw = pascalValue ?? camelValue;
+    if (raw === undefined) {
+      if (REQUIRED.includes(field)) errors.push({ field, message: 'is required' });
+      continue;
+    }
+    const parsed = FIELDS[field].safeParse(raw);
+    if (!parsed.success) {
+      errors.push({ field, message: parsed.error.issues.map((i) => i.message).join(', ') });
+      continue;
+    }
+    values[field] = parsed.data;
+  }
+
+  if (typeof values.PhoneNumber === 'string') {
+    const phone = normalizePhone(values.PhoneNumber, options.defaultRegion ?? 'US');
+    if (phone.ok) values.PhoneNumber = phone.e164;
+    else errors.push({ field: 'PhoneNumber', message: phone.error });
+  }
+  if (errors.length > 0) return { ok: false, errors };
+
+  const v = values as { [K in FieldName]: z.output<(typeof FIELDS)[K]> };
+  return {
+    ok: true,
+    event: withoutUndefined({
+      orderId: v.OrderId,
+      venueId: v.VenueId,
+      customerId: v.CustomerId,
+      phoneNumber: v.PhoneNumber,
+      customerName: v.CustomerName,
+      orderTotal: v.OrderTotal,
+      ticketCount: v.TicketCount,
+      eventTimestamp: v.EventTimestamp,
+      orderNumber: v.OrderNumber,
+      eventName: v.EventName,
+      eventDate: v.EventDate,
+      currency: v.Currency,
+      locale: v.Locale,
+      timeZone: v.TimeZone,
+    }),
+  };
+}
+
+/** Same, from the raw message body. */
+export function parseOrderEventJson(body: string | Buffer, options: { defaultRegion?: string } = {}): ParseResult {
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(typeof body === 'string' ? body : body.toString('utf8'));
+  } catch {
+    return { ok: false, errors: [{ field: '$', message: 'body is not valid JSON' }] };
+  }
+  return parseOrderEvent(decoded, options);
+}
+
+/** One line for a dead-letter description (Service Bus caps it at 4096 characters). */
+export function describeFieldErrors(errors: FieldError[]): string {
+  const line = errors.map((e) => `${e.field}: ${e.message}`).join('; ');
+  return line.length > 4000 ? `${line.slice(0, 3997)}...` : line;
+}
+
+function withoutUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
