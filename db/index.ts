@@ -1,0 +1,23 @@
+import type { Knex } from 'knex';
+import { createConsentRepository } from './consent-repository';
+import { createHistoryRepository } from './history-repository';
+import { createVenueNumbersRepository } from './venue-numbers-repository';
+
+export interface Repositories {
+  consent: ReturnType<typeof createConsentRepository>;
+  history: ReturnType<typeof createHistoryRepository>;
+  venueNumbers: ReturnType<typeof createVenueNumbersRepository>;
+}
+
+export function createRepositories(knex: Knex): Repositories {
+  return {
+    consent: createConsentRepository(knex),
+    history: createHistoryRepository(knex),
+    venueNumbers: createVenueNumbersRepository(knex),
+  };
+}
+
+/** The readiness probe's database check. */
+export async function pingDatabase(knex: Knex): Promise<void> {
+  await knex.raw('select 1');
+}

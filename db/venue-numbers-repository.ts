@@ -1,0 +1,94 @@
+import type { Knex } from 'knex';
+import type { ProviderName, VenueNumberStatus } from '../domain/enums';
+import { ProviderNameIds, VenueNumberStatusIds } from './enum-ids';
+import { isUniqueViolation, toDate, toDateOrNull } from './knex';
+
+export interface VenueNumber {
+  id: number;
+  venueId: number;
+  provider: ProviderName;
+  phoneNumber: string;
+  providerId: string;
+  status: VenueNumberStatus;
+  friendlyName: string | null;
+  assignedAt: Date;
+  releasedAt: Date | null;
+}
+
+type Row = Record<string, unknown>;
+const ACTIVE = VenueNumberStatusIds.id('active');
+
+export function createVenueNumbersRepository(knex: Knex) {
+  const findActive = async (venueId: number, provider: ProviderName): Promise<VenueNumber | null> => {
+    const row: Row | undefined = await knex('VenuePhoneNumbers')
+      .where({ VenueID: venueId, ProviderNameID: ProviderNameIds.id(provider), StatusID: ACTIVE })
+      .first();
+    return row ? toVenueNumber(row) : null;
+  };
+
+  return {
+    findActive,
+
+    /**
+     * Stores a purchased number as the venue's active one. The filtered unique index allows one
+     * active number per (venue, provider): a concurrent loser gets the winner's row, inserted false.
+     */
+    async insertActive(input: {
+      venueId: number;
+      provider: ProviderName;
+      phoneNumber: string;
+      providerId: string;
+      friendlyName?: string;
+    }): Promise<{ number: VenueNumber; inserted: boolean }> {
+      const now = new Date();
+      try {
+        await knex('VenuePhoneNumbers').insert({
+          VenueID: input.venueId,
+          PhoneNumber: input.phoneNumber,
+          ProviderID: input.providerId,
+          ProviderNameID: ProviderNameIds.id(input.provider),
+          StatusID: ACTIVE,
+          FriendlyName: input.friendlyName ?? null,
+          AssignedAt: now,
+          CreatedAt: now,
+          UpdatedAt: now,
+        });
+      } catch (err) {
+        if (!isUniqueViolation(err)) throw err;
+        const winner = await findActive(input.venueId, input.provider);
+        if (winner) return { number: winner, inserted: false };
+        throw err;
+      }
+      const stored = await findActive(input.venueId, input.provider);
+      if (!stored) throw new Error('venue number vanished after insert');
+      return { number: stored, inserted: true };
+    },
+
+    async findActiveByPhoneNumber(phoneNumber: string): Promise<VenueNumber | null> {
+      const row: Row | undefined = await knex('VenuePhoneNumbers').where({ PhoneNumber: phoneNumber, StatusID: ACTIVE }).first();
+      return row ? toVenueNumber(row) : null;
+    },
+
+    async release(id: number, at: Date = new Date()): Promise<void> {
+      await knex('VenuePhoneNumbers')
+        .where({ ID: id })
+        .update({ StatusID: VenueNumberStatusIds.id('released'), ReleasedAt: at, UpdatedAt: at });
+    },
+  };
+}
+
+function toVenueNumber(row: Row): VenueNumber {
+  return {
+    id: Number(row.ID),
+    venueId: Number(row.VenueID),
+    provider: ProviderNameIds.name(Number(row.ProviderNameID)),
+    phoneNumber: String(row.PhoneNumber),
+    providerId: String(row.ProviderID),
+    status: VenueNumberStatusIds.name(Number(row.StatusID)),
+    friendlyName: row.FriendlyName == null ? null : String(row.FriendlyName),
+    assignedAt: toDate(row.AssignedAt),
+    releasedAt: toDateOrNull(row.ReleasedAt),
+  };
+}
+
+export type VenueNumbersRepository = ReturnType<typeof createVenueNumbersRepository>;

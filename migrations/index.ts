@@ -1,0 +1,15 @@
+import type { Knex } from 'knex';
+import * as enumTables from './20261123000001_enum_tables';
+import * as businessTables from './20261123000002_business_tables';
+
+/** Listed by import, not read from a directory, so tsx, jest and compiled JS all see the same set. */
+export const MIGRATIONS: Record<string, Knex.Migration> = {
+  '20261123000001_enum_tables': enumTables,
+  '20261123000002_business_tables': businessTables,
+};
+
+export const migrationSource: Knex.MigrationSource<string> = {
+  getMigrations: async () => Object.keys(MIGRATIONS),
+  getMigrationName: (name) => name,
+  getMigration: async (name) => MIGRATIONS[name],
+};
