@@ -1,0 +1,78 @@
+import { Context } from '@temporalio/activity';
+import type { ConsentChange } from '../db/consent-repository';
+import { maskPhone } from '../domain/phone';
+import type { ConsentChangeSignal, OrderContext } from '../temporal/contracts';
+import { activityLogger } from './context';
+import type { ActivityDeps } from './deps';
+
+export type ConsentState = 'opted_in' | 'opted_out' | 'none';
+
+export interface CheckConsentInput extends OrderContext {
+  venueId: number;
+  phoneNumber: string;
+}
+
+export interface ApplyConsentChangeInput extends ConsentChangeSignal {
+  venueId: number;
+  phoneNumber: string;
+}
+
+export interface RecordProviderOptOutInput extends OrderContext {
+  venueId: number;
+  phoneNumber: string;
+  providerCode: string;
+}
+
+export function createConsentActivities(deps: ActivityDeps) {
+  return {
+    async checkConsent(input: CheckConsentInput): Promise<ConsentState> {
+      const record = await deps.repos.consent.get(input.venueId, input.phoneNumber);
+      const state = record?.status ?? 'none';
+      activityLogger(deps.logger, input).info(
+        { venueId: input.venueId, customer: maskPhone(input.phoneNumber), consent: state },
+        'consent checked',
+      );
+      return state;
+    },
+
+    /** The consent entity's only writer: ordering and staleness are decided in one transaction. */
+    async applyConsentChange(input: ApplyConsentChangeInput): Promise<{ applied: boolean; reason?: string }> {
+      const change: ConsentChange = {
+        venueId: input.venueId,
+        phoneNumber: input.phoneNumber,
+        status: input.status,
+        source: input.source,
+        occurredAt: new Date(input.occurredAt),
+        providerMessageId: input.providerMessageId,
+      };
+      const result = await deps.repos.consent.applyChange(change);
+      deps.logger.info(
+        {
+          workflowId: Context.current().info.workflowExecution?.workflowId,
+          correlationId: input.correlationId,
+          venueId: input.venueId,
+          customer: maskPhone(input.phoneNumber),
+          status: input.status,
+          source: input.source,
+          ...result,
+        },
+        result.applied ? 'consent change applied' : 'consent change ignored',
+      );
+      return result;
+    },
+
+    /** A provider saying "opted out" (Twilio 21610) is a consent change like a STOP text. */
+    async recordProviderOptOut(input: RecordProviderOptOutInput): Promise<void> {
+      await deps.signalConsentChange(input.venueId, input.phoneNumber, {
+        status: 'opted_out',
+        source: 'provider_error',
+        occurredAt: new Date().toISOString(),
+        correlationId: input.correlationId,
+      });
+      activityLogger(deps.logger, input).warn(
+        { venueId: input.venueId, customer: maskPhone(input.phoneNumber), providerCode: input.providerCode },
+        'provider reports the customer opted out; consent updated',
+      );
+    },
+  };
+}

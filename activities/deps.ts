@@ -1,0 +1,16 @@
+import type { Config } from '../config';
+import type { Logger } from '../config/logger';
+import type { Repositories } from '../db';
+import type { ProviderName } from '../domain/enums';
+import type { SmsProvider } from '../providers/sms-provider';
+import type { ConsentChangeSignal } from '../temporal/contracts';
+
+/** Everything activities touch, handed in by the worker so tests can build them against real parts. */
+export interface ActivityDeps {
+  repos: Repositories;
+  providers: Partial<Record<ProviderName, SmsProvider>>;
+  config: Pick<Config, 'sms' | 'api'>;
+  logger: Logger;
+  /** Routes a consent change through the consent entity workflow (signalWithStart). */
+  signalConsentChange(venueId: number, phoneNumber: string, change: ConsentChangeSignal): Promise<void>;
+}

@@ -1,0 +1,25 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import type { SmsProviderError } from '../domain/errors';
+
+/** Auth failures wait for a human to fix credentials: back off far beyond the normal retry cap. */
+const AUTH_RETRY_BASE_MS = 2_000;
+const AUTH_RETRY_CAP_MS = 30 * 60_000;
+
+export interface ProviderFailureDetails {
+  code: string;
+  httpStatus?: number;
+}
+
+/** Maps the provider-agnostic taxonomy onto a Temporal failure the workflow and retry policy understand. */
+export function toApplicationFailure(err: SmsProviderError, attempt: number): ApplicationFailure {
+  const details: ProviderFailureDetails = { code: err.code, httpStatus: err.httpStatus };
+  return ApplicationFailure.create({
+    type: err.type,
+    message: err.message,
+    nonRetryable: !err.retryable,
+    details: [details],
+    nextRetryDelay:
+      err.type === 'ProviderAuth' ? Math.min(AUTH_RETRY_BASE_MS * 2 ** (attempt - 1), AUTH_RETRY_CAP_MS) : undefined,
+    cause: err,
+  });
+}

@@ -1,0 +1,52 @@
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type { OrderConfirmationEvent } from '../domain/order-event';
+import { ORDER_WORKFLOW_TYPE, type OrderConfirmationInput } from '../temporal/contracts';
+import { orderWorkflowId } from '../temporal/ids';
+import { OrderIdKey, SmsOutcomeKey, VenueIdKey } from '../temporal/search-attributes';
+
+export interface StartOrderMeta {
+  correlationId: string;
+  messageId?: string;
+}
+
+export interface StartOrderResult {
+  workflowId: string;
+  /** false when this OrderId already had a workflow (running or closed): nothing new was started. */
+  started: boolean;
+}
+
+/**
+ * The one door from an event into Temporal, shared by the Service Bus bridge and the local HTTP
+ * ingress. The id is derived from the OrderId alone and REJECT_DUPLICATE forbids a second run even
+ * after the first closed, so redeliveries and replays can never text a customer twice. The "already
+ * started" answer is success for the caller (docs/adr/0001-idempotent-start.md).
+ */
+export async function startOrderConfirmation(
+  client: Client,
+  taskQueue: string,
+  event: OrderConfirmationEvent,
+  meta: StartOrderMeta,
+): Promise<StartOrderResult> {
+  const workflowId = orderWorkflowId(event.orderId);
+  const input: OrderConfirmationInput = { event, correlationId: meta.correlationId, messageId: meta.messageId };
+  try {
+    await client.workflow.start(ORDER_WORKFLOW_TYPE, {
+      workflowId,
+      taskQueue,
+      args: [input],
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      workflowIdConflictPolicy: 'FAIL',
+      memo: { orderId: event.orderId, correlationId: meta.correlationId, messageId: meta.messageId },
+      typedSearchAttributes: [
+        { key: OrderIdKey, value: event.orderId },
+        { key: VenueIdKey, value: event.venueId },
+        { key: SmsOutcomeKey, value: 'pending' },
+      ],
+      staticSummary: `Order ${event.orderNumber ?? event.orderId} · venue ${event.venueId}`,
+    });
+    return { workflowId, started: true };
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return { workflowId, started: false };
+    throw err;
+  }
+}

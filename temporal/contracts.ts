@@ -1,0 +1,63 @@
+/**
+ * Names and payload shapes shared by workflows and the code that starts or signals them. Pure
+ * types and constants: workflows import this file, so it must stay free of I/O.
+ */
+import type { ConsentSource, ConsentStatus, ProviderName, SmsOutcome } from '../domain/enums';
+import type { OrderConfirmationEvent } from '../domain/order-event';
+
+export const ORDER_WORKFLOW_TYPE = 'orderConfirmationSms';
+export const CONSENT_WORKFLOW_TYPE = 'consentEntity';
+export const CONSENT_CHANGE_SIGNAL = 'consentChange';
+export const ORDER_STATUS_QUERY = 'status';
+
+export interface OrderConfirmationInput {
+  event: OrderConfirmationEvent;
+  correlationId: string;
+  messageId?: string;
+}
+
+export type OrderStep =
+  | 'checking_consent'
+  | 'ensuring_sender'
+  | 'rendering'
+  | 'sending'
+  | 'recording_history'
+  | 'completed'
+  | 'failed';
+
+export interface OrderStatus {
+  step: OrderStep;
+  outcome?: SmsOutcome;
+  provider?: ProviderName;
+  providerMessageId?: string;
+  errorCode?: string;
+}
+
+/** A consent change as it travels through Temporal: dates are ISO strings so history stays readable. */
+export interface ConsentChangeSignal {
+  status: ConsentStatus;
+  source: ConsentSource;
+  occurredAt: string;
+  /** The provider's inbound message id: the same webhook delivered twice carries the same one. */
+  providerMessageId?: string;
+  correlationId?: string;
+}
+
+export interface ConsentEntityInput {
+  venueId: number;
+  phoneNumber: string;
+  /** Carried across continue-as-new so duplicates stay recognised. */
+  seenMessageIds?: string[];
+  pending?: ConsentChangeSignal[];
+}
+
+/** Activity-side context every activity input carries, so every log line names the order. */
+export interface OrderContext {
+  orderId: string;
+  correlationId: string;
+}
+
+/** The send queue is derived from the order queue, so one configuration names both. */
+export function sendTaskQueue(orderTaskQueue: string, provider: ProviderName): string {
+  return `${orderTaskQueue}.send.${provider}`;
+}

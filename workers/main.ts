@@ -1,0 +1,78 @@
+import { Client } from '@temporalio/client';
+import { NativeConnection, Runtime } from '@temporalio/worker';
+import { loadConfigOrExit } from '../config';
+import { createLogger } from '../config/logger';
+import { createKnex, redactDatabaseUrl } from '../db/knex';
+import { createRepositories } from '../db';
+import { createProvider } from '../providers';
+import { signalConsentChange } from '../temporal/consent-signal';
+import { temporalLogger } from '../temporal/logger';
+import { ensureSearchAttributes } from '../temporal/search-attributes-setup';
+import { createWorkers, runWorkers } from './create-workers';
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit();
+  const logger = createLogger({ level: config.logLevel, name: 'worker' });
+  // Installs SIGINT/SIGTERM handlers that drain the workers before the process exits.
+  Runtime.install({ logger: temporalLogger(logger) });
+
+  const knex = createKnex(config.databaseUrl);
+  const { provider, close: closeProvider } = createProvider(config);
+  const connection = await NativeConnection.connect({
+    address: config.temporal.address,
+    tls: config.temporal.tls ? {} : undefined,
+    apiKey: config.temporal.apiKey,
+  });
+  try {
+    const attributes = await ensureSearchAttributes(connection, config.temporal.namespace);
+    if (attributes.kind === 'manual') {
+      logger.error(
+        { missing: attributes.missing, reason: attributes.reason },
+        'create these search attributes in the namespace (Temporal Cloud: tcld namespace search-attributes add)',
+      );
+    } else if (attributes.added.length > 0) {
+      logger.info({ added: attributes.added }, 'search attributes registered');
+    }
+
+    const client = new Client({ connection, namespace: config.temporal.namespace });
+    const workers = await createWorkers({
+      connection,
+      namespace: config.temporal.namespace,
+      taskQueue: config.temporal.taskQueue,
+      providers: [provider.name],
+      sendRatePerSecond: config.sms.sendRatePerSecond,
+      workflowBundle: config.temporal.workflowBundlePath ? { codePath: config.temporal.workflowBundlePath } : undefined,
+      deps: {
+        repos: createRepositories(knex),
+        providers: { [provider.name]: provider },
+        config,
+        logger,
+        signalConsentChange: async (venueId, phoneNumber, change) => {
+          await signalConsentChange(client, config.temporal.taskQueue, venueId, phoneNumber, change);
+        },
+      },
+    });
+    logger.info(
+      {
+        temporal: config.temporal.address,
+        namespace: config.temporal.namespace,
+        taskQueue: config.temporal.taskQueue,
+        provider: provider.name,
+        sendRatePerSecond: config.sms.sendRatePerSecond,
+        database: redactDatabaseUrl(config.databaseUrl),
+      },
+      'worker started',
+    );
+    await runWorkers(workers);
+  } finally {
+    await connection.close();
+    await closeProvider();
+    await knex.destroy();
+    logger.info('worker stopped');
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`worker failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

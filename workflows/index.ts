@@ -1,0 +1,3 @@
+// Workflow bundle entry: every workflow the worker registers is exported here.
+export { orderConfirmationSms, statusQuery } from './order-confirmation';
+export { consentEntity, consentChangeSignal } from './consent-entity';
