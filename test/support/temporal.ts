@@ -1,0 +1,48 @@
+import { randomBytes } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+
+export function testTemporalAddress(): string {
+  const address = process.env.TEMPORAL_TEST_ADDRESS;
+  if (!address) throw new Error('TEMPORAL_TEST_ADDRESS is not set: run tests through jest (globalSetup starts the server)');
+  return address;
+}
+
+export function workflowBundle(): { codePath: string } {
+  const codePath = process.env.WORKFLOW_BUNDLE_PATH;
+  if (!codePath) throw new Error('WORKFLOW_BUNDLE_PATH is not set: run tests through jest (globalSetup bundles once)');
+  return { codePath };
+}
+
+/** One task queue per test file, so files running in parallel never take each other's tasks. */
+export function uniqueTaskQueue(name: string): string {
+  return `test-${name}-${randomBytes(4).toString('hex')}`;
+}
+
+export async function connectTestClient(): Promise<{ client: Client; connection: Connection; close(): Promise<void> }> {
+  const connection = await Connection.connect({ address: testTemporalAddress() });
+  const client = new Client({ connection, namespace: process.env.TEMPORAL_TEST_NAMESPACE ?? 'default' });
+  return { client, connection, close: () => connection.close() };
+}
+
+/** Polls until `probe` returns a truthy value: tests wait on conditions, never on fixed sleeps. */
+export async function waitFor<T>(
+  probe: () => Promise<T | undefined | null | false>,
+  options: { timeoutMs?: number; intervalMs?: number; description?: string } = {},
+): Promise<T> {
+  const { timeoutMs = 30_000, intervalMs = 100, description = 'condition' } = options;
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value) return value;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) {
+      const cause = lastError instanceof Error ? `: last error ${lastError.message}` : '';
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${description}${cause}`);
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}

@@ -1,0 +1,106 @@
+import os from 'node:os';
+import path from 'node:path';
+import fs from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { Client } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import type { Knex } from 'knex';
+import { loadConfig, type Config } from '../../config';
+import { createLogger } from '../../config/logger';
+import { createRepositories, type Repositories } from '../../db';
+import { SimulatorProvider, type SimulatorOptions } from '../../providers/simulator/simulator-provider';
+import { SimulatorStore } from '../../providers/simulator/simulator-store';
+import { signalConsentChange } from '../../temporal/consent-signal';
+import { createWorkers, runWorkers } from '../../workers/create-workers';
+import { testTemporalAddress, workflowBundle } from './temporal';
+
+export interface TestWorkers {
+  config: Config;
+  repos: Repositories;
+  store: SimulatorStore;
+  simulatorPath: string;
+  client: Client;
+  /** Stops the workers (waiting for them to drain) and closes what they opened. */
+  shutdown(): Promise<void>;
+}
+
+export function tempSimulatorPath(): string {
+  return path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sms-sim-')), 'simulator.sqlite');
+}
+
+/** The production workers (order queue + simulator send queue) on the shared dev server, in this process. */
+export async function startTestWorkers(options: {
+  knex: Knex;
+  taskQueue: string;
+  simulatorPath?: string;
+  simulator?: Partial<Omit<SimulatorOptions, 'store'>>;
+  env?: Record<string, string>;
+}): Promise<TestWorkers> {
+  const simulatorPath = options.simulatorPath ?? tempSimulatorPath();
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    TEMPORAL_ADDRESS: testTemporalAddress(),
+    TEMPORAL_TASK_QUEUE: options.taskQueue,
+    SIMULATOR_DB_PATH: simulatorPath,
+    SEND_RATE_PER_SECOND: '100',
+    ...options.env,
+  });
+  const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent', name: 'test-worker' });
+  const store = new SimulatorStore(simulatorPath);
+  const provider = new SimulatorProvider({ store, ...config.simulator, latencyMs: 0, ...options.simulator });
+  const repos = createRepositories(options.knex);
+  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const workers: Worker[] = await createWorkers({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: options.taskQueue,
+    providers: ['simulator'],
+    sendRatePerSecond: config.sms.sendRatePerSecond,
+    workflowBundle: workflowBundle(),
+    deps: {
+      repos,
+      providers: { simulator: provider },
+      config,
+      logger,
+      signalConsentChange: async (venueId, phoneNumber, change) => {
+        await signalConsentChange(client, options.taskQueue, venueId, phoneNumber, change);
+      },
+    },
+  });
+  const running = runWorkers(workers);
+  return {
+    config,
+    repos,
+    store,
+    simulatorPath,
+    client,
+    async shutdown() {
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+      await running;
+      await connection.close();
+      await store.close();
+    },
+  };
+}
+
+/** A valid event with fresh ids; override any field. */
+export function sampleEvent(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    OrderId: randomUUID(),
+    VenueId: 1000 + Math.floor(Math.random() * 1_000_000),
+    CustomerId: randomUUID(),
+    PhoneNumber: '+14155552671',
+    CustomerName: 'Ada Lovelace',
+    OrderTotal: 42.5,
+    TicketCount: 2,
+    EventTimestamp: new Date().toISOString(),
+    OrderNumber: 'A-1001',
+    EventName: 'The Analytical Engines',
+    EventDate: '2026-12-31T20:00:00Z',
+    Currency: 'USD',
+    Locale: 'en-US',
+    TimeZone: 'America/New_York',
+    ...overrides,
+  };
+}
