@@ -3,7 +3,7 @@ import path from 'node:path';
 import fs from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { Client } from '@temporalio/client';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import type { Knex } from 'knex';
 import { loadConfig, type Config } from '../../config';
 import { createLogger } from '../../config/logger';
@@ -49,6 +49,7 @@ export async function startTestWorkers(options: {
   const store = new SimulatorStore(simulatorPath);
   const provider = new SimulatorProvider({ store, ...config.simulator, latencyMs: 0, ...options.simulator });
   const repos = createRepositories(options.knex);
+  quietRuntime();
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const workers: Worker[] = await createWorkers({
@@ -82,6 +83,19 @@ export async function startTestWorkers(options: {
       await store.close();
     },
   };
+}
+
+/**
+ * The SDK's default logger prints every worker state change. The Runtime is a per-process singleton
+ * that shuts itself down when its last worker and connection close, so install ours whenever none
+ * is live; if one is, it is already ours.
+ */
+function quietRuntime(): void {
+  try {
+    Runtime.install({ logger: new DefaultLogger((process.env.TEST_SDK_LOG_LEVEL as 'ERROR' | undefined) ?? 'ERROR') });
+  } catch {
+    // already installed for this process
+  }
 }
 
 /** A valid event with fresh ids; override any field. */

@@ -71,6 +71,12 @@ async function activityAttempts(handle: WorkflowHandle, activityType: string): P
   return attempts;
 }
 
+/** The attempt number of a pending (scheduled or retrying) activity, if one of that type is pending. */
+async function pendingAttempt(handle: WorkflowHandle, activityType: string): Promise<number | undefined> {
+  const { raw } = await handle.describe();
+  return raw.pendingActivities?.find((a) => a.activityType?.name === activityType)?.attempt ?? undefined;
+}
+
 describe('orderConfirmationSms on the dev server', () => {
   test('an opted-in customer gets exactly one SMS, a sent history row and SmsOutcome=sent', async () => {
     const e = event({ PhoneNumber: '+14155550101' });
@@ -245,8 +251,9 @@ describe('orderConfirmationSms on the dev server', () => {
     await optIn(e);
     await w.store.addFault('unavailable', { to: e.phoneNumber, times: -1 });
     const handle = await start(e);
-    await waitFor(async () => ((await activityAttempts(handle, 'sendSms')).length > 0 ? true : undefined), {
-      description: 'first send attempt',
+    // A retrying activity has no ActivityTaskStarted event yet; its attempt shows on the pending activity.
+    await waitFor(async () => ((await pendingAttempt(handle, 'sendSms')) ?? 0) >= 2, {
+      description: 'the send failing and being retried',
     });
     await signalConsentChange(client, taskQueue, e.venueId, e.phoneNumber, {
       status: 'opted_out',
