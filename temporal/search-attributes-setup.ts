@@ -12,15 +12,17 @@ const INDEXED_VALUE_TYPES = {
 } as const;
 
 export type SearchAttributeSetupResult =
-  | { kind: 'ready'; added: string[] }
-  | { kind: 'manual'; missing: string[]; reason: string };
+  { kind: 'ready'; added: string[] } | { kind: 'manual'; missing: string[]; reason: string };
 
 /**
  * Makes sure the search attributes ops filter on exist. On a self-hosted cluster the operator
  * service adds them ("already exists" counts as success); where that is refused (Temporal Cloud),
  * the caller logs which ones to create by hand.
  */
-export async function ensureSearchAttributes(connection: OperatorConnection, namespace: string): Promise<SearchAttributeSetupResult> {
+export async function ensureSearchAttributes(
+  connection: OperatorConnection,
+  namespace: string,
+): Promise<SearchAttributeSetupResult> {
   const wanted = Object.entries(SEARCH_ATTRIBUTE_CLI_TYPES);
   let existing: Record<string, unknown> = {};
   try {
@@ -50,10 +52,16 @@ export async function ensureSearchAttributes(connection: OperatorConnection, nam
 }
 
 function grpcCode(err: unknown): number | undefined {
-  return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'number' ? err.code : undefined;
+  return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'number'
+    ? err.code
+    : undefined;
 }
 
 function isPermissionProblem(err: unknown): boolean {
   const code = grpcCode(err);
-  return code === grpcStatus.PERMISSION_DENIED || code === grpcStatus.UNIMPLEMENTED || code === grpcStatus.UNAUTHENTICATED;
+  return (
+    code === grpcStatus.PERMISSION_DENIED ||
+    code === grpcStatus.UNIMPLEMENTED ||
+    code === grpcStatus.UNAUTHENTICATED
+  );
 }

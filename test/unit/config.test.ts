@@ -3,22 +3,41 @@ import { ConfigError, LOCAL_API_TOKEN, loadConfig } from '../../config';
 describe('loadConfig', () => {
   test('an empty environment gives the embedded local defaults', () => {
     const config = loadConfig({});
-    expect(config.api).toMatchObject({ port: 3000, token: LOCAL_API_TOKEN, publicBaseUrl: 'http://localhost:3000' });
+    expect(config.api).toMatchObject({
+      port: 3000,
+      token: LOCAL_API_TOKEN,
+      publicBaseUrl: 'http://localhost:3000',
+    });
     expect(config.databaseUrl).toBe('sqlite:./data/sms.sqlite');
-    expect(config.temporal).toMatchObject({ address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'sms-orders', tls: false });
-    expect(config.sms).toMatchObject({ provider: 'simulator', sendRatePerSecond: 20, defaultPhoneRegion: 'US' });
+    expect(config.temporal).toMatchObject({
+      address: '127.0.0.1:7233',
+      namespace: 'default',
+      taskQueue: 'sms-orders',
+      tls: false,
+    });
+    expect(config.sms).toMatchObject({
+      provider: 'simulator',
+      sendRatePerSecond: 20,
+      defaultPhoneRegion: 'US',
+    });
   });
 
   test('every problem is reported at once', () => {
     let error: unknown;
     try {
-      loadConfig({ PORT: 'eighty', SMS_PROVIDER: 'carrier-pigeon', SIMULATOR_FAILURE_RATE: '2', DEFAULT_TIME_ZONE: 'Mars/Base' });
+      loadConfig({
+        PORT: 'eighty',
+        SMS_PROVIDER: 'carrier-pigeon',
+        SIMULATOR_FAILURE_RATE: '2',
+        DEFAULT_TIME_ZONE: 'Mars/Base',
+      });
     } catch (err) {
       error = err;
     }
     expect(error).toBeInstanceOf(ConfigError);
     const problems = (error as ConfigError).problems.join('\n');
-    for (const key of ['PORT', 'SMS_PROVIDER', 'SIMULATOR_FAILURE_RATE', 'DEFAULT_TIME_ZONE']) expect(problems).toContain(key);
+    for (const key of ['PORT', 'SMS_PROVIDER', 'SIMULATOR_FAILURE_RATE', 'DEFAULT_TIME_ZONE'])
+      expect(problems).toContain(key);
   });
 
   test('production refuses to run with the local token or none', () => {
@@ -29,7 +48,10 @@ describe('loadConfig', () => {
   });
 
   test('an API key switches Temporal TLS on; lists are parsed', () => {
-    const config = loadConfig({ TEMPORAL_API_KEY: 'key', SIMULATOR_OPTED_OUT_NUMBERS: '+14155550100, +14155550101' });
+    const config = loadConfig({
+      TEMPORAL_API_KEY: 'key',
+      SIMULATOR_OPTED_OUT_NUMBERS: '+14155550100, +14155550101',
+    });
     expect(config.temporal.tls).toBe(true);
     expect(config.simulator.optedOutNumbers).toEqual(['+14155550100', '+14155550101']);
   });

@@ -1,0 +1,87 @@
+import formbody from '@fastify/formbody';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import bearerAuth from '@fastify/bearer-auth';
+import type { Client } from '@temporalio/client';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { Config } from '../config';
+import type { Logger } from '../config/logger';
+import type { Repositories } from '../db';
+import { installErrorHandler } from './errors';
+import { createReadiness, type ReadinessCheck } from './readiness';
+import { consentRoutes } from './routes/consent';
+import { eventRoutes } from './routes/events';
+import { healthRoutes } from './routes/health';
+import { historyRoutes } from './routes/history';
+import { orderRoutes } from './routes/orders';
+import { sharedSchemas } from './schemas';
+
+export interface ApiDeps {
+  config: Pick<Config, 'api' | 'sms'>;
+  logger: Logger;
+  repos: Repositories;
+  temporal: { client: Client; taskQueue: string };
+  /** Dependency checks behind /health/ready, by name (database, temporal, servicebus…). */
+  readinessChecks: Record<string, ReadinessCheck>;
+  version: string;
+}
+
+/** The Fastify app without listening, so tests drive it with inject() or on an ephemeral port. */
+export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    // Request URLs carry phone numbers (/api/consent/:venueId/:phone); keep them out of the log.
+    loggerInstance: deps.logger.child({}, { serializers: { req: serializeRequest } }) as FastifyBaseLogger,
+    requestIdHeader: 'x-request-id',
+    // The 400 names every field in error, and an unknown property is an error, not silently dropped.
+    ajv: { customOptions: { allErrors: true, removeAdditional: false } },
+  });
+  installErrorHandler(app);
+  for (const schema of sharedSchemas) app.addSchema(schema);
+
+  await app.register(helmet);
+  await app.register(rateLimit, { max: 1000, timeWindow: '1 minute' });
+  await app.register(formbody);
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'SMS order confirmation',
+        version: deps.version,
+        description: 'Order-confirmation SMS on Temporal: event ingress, consent, history and health.',
+      },
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+  await app.register(bearerAuth, {
+    keys: new Set([deps.config.api.token]),
+    // Routes opt in with onRequest: authenticate; failures reach the shared error handler.
+    addHook: false,
+  });
+  const authenticate = app.verifyBearerAuth;
+  if (!authenticate) throw new Error('@fastify/bearer-auth did not decorate verifyBearerAuth');
+
+  const { defaultPhoneRegion } = deps.config.sms;
+  const readiness = createReadiness(deps.readinessChecks);
+  await app.register(healthRoutes, { readiness, version: deps.version });
+  await app.register(consentRoutes, {
+    consent: deps.repos.consent,
+    temporal: deps.temporal,
+    defaultPhoneRegion,
+    authenticate,
+  });
+  await app.register(eventRoutes, { temporal: deps.temporal, defaultPhoneRegion, authenticate });
+  await app.register(orderRoutes, { history: deps.repos.history, temporal: deps.temporal, authenticate });
+  await app.register(historyRoutes, { history: deps.repos.history, defaultPhoneRegion, authenticate });
+  return app;
+}
+
+/** Digits runs long enough to be a phone number (raw or %2B-encoded) are cut to their last two. */
+export function maskUrl(url: string): string {
+  return url.replace(/(%2B|\+)?\d{6,}/gi, (digits) => `***${digits.slice(-2)}`);
+}
+
+function serializeRequest(request: FastifyRequest) {
+  return { method: request.method, url: maskUrl(request.url), remoteAddress: request.ip };
+}

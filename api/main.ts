@@ -1,0 +1,54 @@
+import { loadConfigOrExit } from '../config';
+import { createLogger } from '../config/logger';
+import { createRepositories, pingDatabase } from '../db';
+import { createKnex, redactDatabaseUrl } from '../db/knex';
+import { connectTemporalClient } from '../temporal/client';
+import { version } from '../package.json';
+import { buildApp } from './app';
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit();
+  const logger = createLogger({ level: config.logLevel, name: 'api' });
+  const knex = createKnex(config.databaseUrl);
+  const temporal = connectTemporalClient(config.temporal);
+
+  const app = await buildApp({
+    config,
+    logger,
+    repos: createRepositories(knex),
+    temporal: { client: temporal.client, taskQueue: config.temporal.taskQueue },
+    readinessChecks: { database: () => pingDatabase(knex), temporal: temporal.ping },
+    version,
+  });
+
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    logger.info({ signal }, 'api stopping: finishing in-flight requests');
+    await app.close();
+    await temporal.close();
+    await knex.destroy();
+    logger.info('api stopped');
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+
+  await app.listen({ host: config.api.host, port: config.api.port });
+  logger.info(
+    {
+      url: `http://localhost:${config.api.port}`,
+      docs: `http://localhost:${config.api.port}/docs`,
+      temporal: config.temporal.address,
+      taskQueue: config.temporal.taskQueue,
+      database: redactDatabaseUrl(config.databaseUrl),
+    },
+    'api started',
+  );
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`api failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

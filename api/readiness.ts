@@ -1,0 +1,60 @@
+/** A named dependency check: resolves when the dependency answers, rejects with the reason otherwise. */
+export type ReadinessCheck = () => Promise<void>;
+
+export interface CheckResult {
+  status: 'up' | 'down';
+  durationMs: number;
+  error?: string;
+}
+
+export interface ReadinessReport {
+  ready: boolean;
+  checkedAt: string;
+  checks: Record<string, CheckResult>;
+}
+
+/**
+ * Runs every check in parallel with a timeout and caches the report, so a load balancer probing
+ * every second does not turn into a query per probe against the database and Temporal.
+ */
+export function createReadiness(
+  checks: Record<string, ReadinessCheck>,
+  options: { ttlMs?: number; timeoutMs?: number; now?: () => number } = {},
+): () => Promise<ReadinessReport> {
+  const { ttlMs = 10_000, timeoutMs = 3_000, now = Date.now } = options;
+  let cached: { at: number; report: Promise<ReadinessReport> } | undefined;
+
+  const run = async (): Promise<ReadinessReport> => {
+    const entries = await Promise.all(
+      Object.entries(checks).map(async ([name, check]): Promise<[string, CheckResult]> => {
+        const started = now();
+        try {
+          await withTimeout(check(), timeoutMs);
+          return [name, { status: 'up', durationMs: now() - started }];
+        } catch (err) {
+          const error = err instanceof Error ? err.message : String(err);
+          return [name, { status: 'down', durationMs: now() - started, error }];
+        }
+      }),
+    );
+    const results = Object.fromEntries(entries);
+    return {
+      ready: entries.every(([, r]) => r.status === 'up'),
+      checkedAt: new Date(now()).toISOString(),
+      checks: results,
+    };
+  };
+
+  return () => {
+    if (!cached || now() - cached.at >= ttlMs) cached = { at: now(), report: run() };
+    return cached.report;
+  };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,129 @@
+import type { Client } from '@temporalio/client';
+import type { FastifyPluginAsync, onRequestHookHandler } from 'fastify';
+import type { ConsentRepository } from '../../db/consent-repository';
+import type { ConsentSource, ConsentStatus } from '../../domain/enums';
+import { signalConsentChange } from '../../temporal/consent-signal';
+import { notFound } from '../errors';
+import { requireE164 } from '../params';
+import { bearerSecurity, consentSource, consentStatus, errorRef } from '../schemas';
+
+export interface ConsentRoutesOptions {
+  consent: ConsentRepository;
+  temporal: { client: Client; taskQueue: string };
+  defaultPhoneRegion: string;
+  authenticate: onRequestHookHandler;
+}
+
+const consentRecord = {
+  type: 'object',
+  properties: {
+    venueId: { type: 'integer' },
+    phoneNumber: { type: 'string', description: 'E.164' },
+    consentStatus,
+    source: { anyOf: [consentSource, { type: 'null' }] },
+    updatedAt: { type: 'string', format: 'date-time' },
+  },
+} as const;
+
+const changeBody = {
+  type: 'object',
+  required: ['venueId', 'phoneNumber', 'status', 'source'],
+  additionalProperties: false,
+  properties: {
+    venueId: { type: 'integer', minimum: 1 },
+    phoneNumber: { type: 'string', minLength: 1, maxLength: 32 },
+    status: consentStatus,
+    source: consentSource,
+    occurredAt: {
+      type: 'string',
+      format: 'date-time',
+      description: 'When the customer decided; defaults to now.',
+    },
+  },
+} as const;
+
+interface ChangeBody {
+  venueId: number;
+  phoneNumber: string;
+  status: ConsentStatus;
+  source: ConsentSource;
+  occurredAt?: string;
+}
+
+/**
+ * Consent is read straight from the table, but written only through the (venue, phone) consent
+ * workflow, so a STOP from a webhook and a change from the monolith are applied one at a time, in order.
+ */
+export const consentRoutes: FastifyPluginAsync<ConsentRoutesOptions> = async (app, options) => {
+  const toE164 = (raw: string, field: string) => requireE164(raw, field, options.defaultPhoneRegion);
+
+  app.get<{ Params: { venueId: number; phone: string } }>(
+    '/api/consent/:venueId/:phone',
+    {
+      schema: {
+        tags: ['consent'],
+        summary: 'Consent of one phone number at one venue',
+        params: {
+          type: 'object',
+          required: ['venueId', 'phone'],
+          properties: {
+            venueId: { type: 'integer', minimum: 1 },
+            phone: { type: 'string', description: 'E.164, URL-encoded (%2B for +)' },
+          },
+        },
+        response: { 200: consentRecord, 400: errorRef, 404: errorRef },
+      },
+    },
+    async (request) => {
+      const { venueId } = request.params;
+      const phoneNumber = toE164(request.params.phone, 'phone');
+      const record = await options.consent.get(venueId, phoneNumber);
+      if (!record) throw notFound('no consent recorded for this phone number at this venue');
+      return {
+        venueId,
+        phoneNumber,
+        consentStatus: record.status,
+        source: record.source,
+        updatedAt: record.updatedAt.toISOString(),
+      };
+    },
+  );
+
+  app.post<{ Body: ChangeBody }>(
+    '/api/internal/consent',
+    {
+      onRequest: options.authenticate,
+      schema: {
+        tags: ['consent'],
+        summary: 'Record a consent change (durable in Temporal when this answers 202)',
+        security: bearerSecurity,
+        body: changeBody,
+        response: {
+          202: {
+            type: 'object',
+            properties: { accepted: { type: 'boolean' }, workflowId: { type: 'string' } },
+          },
+          400: errorRef,
+          401: errorRef,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { venueId, status, source, occurredAt } = request.body;
+      const phoneNumber = toE164(request.body.phoneNumber, 'phoneNumber');
+      const { workflowId } = await signalConsentChange(
+        options.temporal.client,
+        options.temporal.taskQueue,
+        venueId,
+        phoneNumber,
+        {
+          status,
+          source,
+          occurredAt: occurredAt ?? new Date().toISOString(),
+          correlationId: request.id,
+        },
+      );
+      return reply.code(202).send({ accepted: true, workflowId });
+    },
+  );
+};

@@ -1,0 +1,293 @@
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../../api/app';
+import { createLogger } from '../../../config/logger';
+import { pingDatabase } from '../../../db';
+import { connectTemporalClient, type TemporalClientHandle } from '../../../temporal/client';
+import { createTestDatabase } from '../../support/db';
+import { testTemporalAddress, uniqueTaskQueue, waitFor } from '../../support/temporal';
+import { sampleEvent, startTestWorkers, type TestWorkers } from '../../support/workers';
+
+type Db = Awaited<ReturnType<typeof createTestDatabase>>;
+
+const TOKEN = 'api-test-token-0123456789';
+const auth = { authorization: `Bearer ${TOKEN}` };
+const taskQueue = uniqueTaskQueue('api');
+
+let db: Db;
+let w: TestWorkers;
+let temporal: TemporalClientHandle;
+let app: FastifyInstance;
+
+async function build(readinessChecks?: Record<string, () => Promise<void>>): Promise<FastifyInstance> {
+  return buildApp({
+    config: {
+      api: { host: '127.0.0.1', port: 0, token: TOKEN, publicBaseUrl: 'http://localhost' },
+      sms: w.config.sms,
+    },
+    logger: createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent', name: 'api-test' }),
+    repos: w.repos,
+    temporal: { client: temporal.client, taskQueue },
+    readinessChecks: readinessChecks ?? { database: () => pingDatabase(db.knex), temporal: temporal.ping },
+    version: 'test',
+  });
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  w = await startTestWorkers({ knex: db.knex, taskQueue });
+  temporal = connectTemporalClient({ ...w.config.temporal, address: testTemporalAddress() });
+  app = await build();
+});
+
+afterAll(async () => {
+  await app?.close();
+  await temporal?.close();
+  await w?.shutdown();
+  await db?.destroy();
+});
+
+describe('health', () => {
+  test('live answers without touching dependencies; ready checks the database and Temporal', async () => {
+    expect((await app.inject({ url: '/health/live' })).statusCode).toBe(200);
+    const ready = await app.inject({ url: '/health/ready' });
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json()).toMatchObject({
+      status: 'ready',
+      checks: { database: { status: 'up' }, temporal: { status: 'up' } },
+    });
+    const health = await app.inject({ url: '/health' });
+    expect(health.json()).toMatchObject({ status: 'healthy', version: 'test' });
+  });
+
+  test('an unreachable Temporal makes readiness 503 and names the failing check', async () => {
+    const unreachable = connectTemporalClient({ ...w.config.temporal, address: '127.0.0.1:1' });
+    const broken = await build({ database: () => pingDatabase(db.knex), temporal: unreachable.ping });
+    try {
+      const ready = await broken.inject({ url: '/health/ready' });
+      expect(ready.statusCode).toBe(503);
+      expect(ready.json()).toMatchObject({
+        status: 'not_ready',
+        checks: { database: { status: 'up' }, temporal: { status: 'down', error: expect.any(String) } },
+      });
+      // Liveness stays green: restarting the API would not bring Temporal back.
+      expect((await broken.inject({ url: '/health/live' })).statusCode).toBe(200);
+    } finally {
+      await broken.close();
+      await unreachable.close();
+    }
+  });
+});
+
+describe('authentication', () => {
+  test.each([
+    ['POST', '/api/events/send-order-confirmation-sms'],
+    ['POST', '/api/internal/consent'],
+    ['GET', '/api/history'],
+    ['GET', '/api/orders/6f1c2b8e-9d7a-4c55-8a43-3f0e2d1c9b7a'],
+  ] as const)('%s %s refuses a missing or wrong bearer token', async (method, url) => {
+    const missing = await app.inject({ method, url, payload: method === 'POST' ? {} : undefined });
+    expect(missing.statusCode).toBe(401);
+    expect(missing.json()).toMatchObject({ error: 'Unauthorized' });
+    const wrong = await app.inject({
+      method,
+      url,
+      headers: { authorization: 'Bearer not-the-token' },
+      payload: method === 'POST' ? {} : undefined,
+    });
+    expect(wrong.statusCode).toBe(401);
+  });
+});
+
+describe('event ingress', () => {
+  test('an invalid event is a 400 naming every field in error, and starts nothing', async () => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/events/send-order-confirmation-sms',
+      headers: auth,
+      payload: {
+        ...sampleEvent(),
+        OrderId: 'not-a-guid',
+        PhoneNumber: '12',
+        TicketCount: -1,
+        CustomerName: undefined,
+      },
+    });
+    expect(res.statusCode).toBe(400);
+    const body = res.json<{ error: string; fields: Array<{ field: string }> }>();
+    expect(body.error).toBe('ValidationError');
+    expect(body.fields.map((f) => f.field).sort()).toEqual([
+      'CustomerName',
+      'OrderId',
+      'PhoneNumber',
+      'TicketCount',
+    ]);
+  });
+
+  test('a body that is not JSON is a 400', async () => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/events/send-order-confirmation-sms',
+      headers: { ...auth, 'content-type': 'application/json' },
+      payload: '{"OrderId": ',
+    });
+    expect(res.statusCode).toBe(400);
+  });
+
+  test('a valid event starts one workflow; the same OrderId again answers started=false', async () => {
+    const event = sampleEvent({ PhoneNumber: '+14155550150' });
+    const post = () =>
+      app.inject({
+        method: 'POST',
+        url: '/api/events/send-order-confirmation-sms',
+        headers: { ...auth, 'x-correlation-id': 'corr-api-1' },
+        payload: event,
+      });
+    const first = await post();
+    expect(first.statusCode).toBe(202);
+    expect(first.json()).toEqual({
+      workflowId: `order-sms-${String(event.OrderId)}`,
+      started: true,
+      correlationId: 'corr-api-1',
+    });
+    expect((await post()).json()).toMatchObject({ started: false });
+
+    // No consent was recorded for this customer: the order completes as skipped, visible through the API.
+    const order = await waitFor(
+      async () => {
+        const res = await app.inject({ url: `/api/orders/${String(event.OrderId)}`, headers: auth });
+        const body = res.json<{ workflowStatus: string; history: unknown[] }>();
+        return res.statusCode === 200 && body.workflowStatus === 'COMPLETED' && body.history.length === 1
+          ? body
+          : undefined;
+      },
+      { description: 'the order workflow completed' },
+    );
+    expect(order).toMatchObject({
+      orderId: event.OrderId,
+      outcome: 'skipped_no_consent',
+      history: [{ status: 'skipped_no_consent', correlationId: 'corr-api-1' }],
+    });
+  });
+
+  test('an unknown order is a 404; a malformed order id a 400', async () => {
+    expect(
+      (await app.inject({ url: '/api/orders/0b9d8c1e-0000-4000-8000-000000000000', headers: auth }))
+        .statusCode,
+    ).toBe(404);
+    expect((await app.inject({ url: '/api/orders/nope', headers: auth })).statusCode).toBe(400);
+  });
+});
+
+describe('consent', () => {
+  const venueId = 777_001;
+
+  test('an internal change is durable in Temporal on 202 and readable once the consent workflow applied it', async () => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/internal/consent',
+      headers: auth,
+      payload: { venueId, phoneNumber: '(415) 555-0161', status: 'opted_in', source: 'checkout' },
+    });
+    expect(res.statusCode).toBe(202);
+    expect(res.json()).toEqual({ accepted: true, workflowId: `consent-${venueId}-+14155550161` });
+
+    const consent = await waitFor(
+      async () => {
+        const got = await app.inject({ url: `/api/consent/${venueId}/%2B14155550161` });
+        return got.statusCode === 200 ? got.json() : undefined;
+      },
+      { description: 'consent readable' },
+    );
+    expect(consent).toMatchObject({
+      venueId,
+      phoneNumber: '+14155550161',
+      consentStatus: 'opted_in',
+      source: 'checkout',
+      updatedAt: expect.any(String),
+    });
+  });
+
+  test('an unknown phone at the venue is a 404, a bad phone a 400', async () => {
+    expect((await app.inject({ url: `/api/consent/${venueId}/%2B14155550199` })).statusCode).toBe(404);
+    const bad = await app.inject({ url: `/api/consent/${venueId}/12345` });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json()).toMatchObject({ error: 'ValidationError', fields: [{ field: 'phone' }] });
+  });
+
+  test('a change body with every field wrong lists every field', async () => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/internal/consent',
+      headers: auth,
+      payload: { venueId: 'x', status: 'maybe', source: 'carrier-pigeon', extra: 1 },
+    });
+    expect(res.statusCode).toBe(400);
+    const fields = res.json<{ fields: Array<{ field: string }> }>().fields.map((f) => f.field);
+    expect(fields).toEqual(expect.arrayContaining(['venueId', 'phoneNumber', 'status', 'source', 'extra']));
+  });
+});
+
+describe('history', () => {
+  test('filters by venue, phone and status, newest first, with pagination', async () => {
+    const venueId = 888_001;
+    for (let i = 0; i < 3; i++) {
+      await w.repos.history.record({
+        idempotencyKey: `history-test-${i}`,
+        orderId: `00000000-0000-4000-8000-00000000000${i}`,
+        orderNumber: `H-${i}`,
+        venueId,
+        venuePhoneNumberId: null,
+        customerId: '00000000-0000-4000-8000-0000000000aa',
+        customerPhoneNumber: i === 2 ? '+14155550172' : '+14155550171',
+        message: `message ${i}`,
+        provider: 'simulator',
+        status: i === 1 ? 'failed' : 'sent',
+        providerMessageId: null,
+        errorCode: null,
+        errorMessage: null,
+        correlationId: null,
+      });
+    }
+    const get = async (query: string) => {
+      const res = await app.inject({ url: `/api/history?venueId=${venueId}&${query}`, headers: auth });
+      expect(res.statusCode).toBe(200);
+      return res.json<{
+        items: Array<{ orderNumber: string }>;
+        total: number;
+        page: number;
+        pageSize: number;
+      }>();
+    };
+    expect((await get('')).items.map((i) => i.orderNumber)).toEqual(['H-2', 'H-1', 'H-0']);
+    expect((await get('status=sent')).total).toBe(2);
+    expect((await get('phoneNumber=%2B14155550172')).items.map((i) => i.orderNumber)).toEqual(['H-2']);
+    const page2 = await get('pageSize=2&page=2');
+    expect(page2).toMatchObject({ total: 3, page: 2, pageSize: 2, items: [{ orderNumber: 'H-0' }] });
+
+    const bad = await app.inject({ url: '/api/history?status=lost&page=0', headers: auth });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json<{ fields: unknown[] }>().fields).toHaveLength(2);
+  });
+});
+
+test('the OpenAPI document at /docs/json describes every route and the bearer scheme', async () => {
+  const doc = (await app.inject({ url: '/docs/json' })).json<{
+    paths: Record<string, unknown>;
+    components: unknown;
+  }>();
+  expect(Object.keys(doc.paths)).toEqual(
+    expect.arrayContaining([
+      '/health',
+      '/health/live',
+      '/health/ready',
+      '/api/consent/{venueId}/{phone}',
+      '/api/internal/consent',
+      '/api/events/send-order-confirmation-sms',
+      '/api/orders/{orderId}',
+      '/api/history',
+    ]),
+  );
+  expect(doc.components).toMatchObject({
+    securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } },
+  });
+});
