@@ -1,3 +1,6 @@
+// Local times print the same on every machine (the seed rows in docs/sql/mssql-schema.sql).
+process.env.TZ = 'UTC';
+
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',

@@ -32,39 +32,53 @@ export type ApplyResult = { applied: true } | { applied: false; reason: 'stale' 
 type Row = Record<string, unknown>;
 
 export function createConsentRepository(knex: Knex) {
-  const get = async (db: Knex | Knex.Transaction, venueId: number, phoneNumber: string) =>
+  const get = async (db: Knex, venueId: number, phoneNumber: string) =>
     (await db('SmsConsent').where({ VenueID: venueId, PhoneNumber: phoneNumber }).first()) as Row | undefined;
 
-  const applyOnce = (change: ConsentChange): Promise<ApplyResult> =>
-    knex.transaction(async (trx) => {
-      const now = new Date();
-      const stamp = change.status === 'opted_in' ? { OptedInAt: change.occurredAt } : { OptedOutAt: change.occurredAt };
-      const values = {
-        StatusID: ConsentStatusIds.id(change.status),
-        ConsentSourceID: ConsentSourceIds.id(change.source),
-        LastChangeAt: change.occurredAt,
-        LastProviderMessageID: change.providerMessageId ?? null,
-        UpdatedAt: now,
-        ...stamp,
-      };
-      const row = await get(trx, change.venueId, change.phoneNumber);
-      if (!row) {
-        await trx('SmsConsent').insert({
-          VenueID: change.venueId,
-          PhoneNumber: change.phoneNumber,
-          InitialConsentAt: change.occurredAt,
-          CreatedAt: now,
-          ...values,
-        });
-        return { applied: true };
-      }
-      if (change.providerMessageId && row.LastProviderMessageID === change.providerMessageId) {
-        return { applied: false, reason: 'duplicate' };
-      }
-      if (change.occurredAt.getTime() < toDate(row.LastChangeAt).getTime()) return { applied: false, reason: 'stale' };
-      await trx('SmsConsent').where({ ID: row.ID }).update(values);
+  /**
+   * Single statements, no read-then-write transaction: SQLite would refuse the lock upgrade of a
+   * concurrent writer ("database is locked"), and every dialect keeps each statement atomic.
+   */
+  const applyChange = async (change: ConsentChange): Promise<ApplyResult> => {
+    const now = new Date();
+    const stamp =
+      change.status === 'opted_in' ? { OptedInAt: change.occurredAt } : { OptedOutAt: change.occurredAt };
+    const values = {
+      StatusID: ConsentStatusIds.id(change.status),
+      ConsentSourceID: ConsentSourceIds.id(change.source),
+      LastChangeAt: change.occurredAt,
+      LastProviderMessageID: change.providerMessageId ?? null,
+      UpdatedAt: now,
+      ...stamp,
+    };
+    const key = { VenueID: change.venueId, PhoneNumber: change.phoneNumber };
+    try {
+      await knex('SmsConsent').insert({
+        ...key,
+        InitialConsentAt: change.occurredAt,
+        CreatedAt: now,
+        ...values,
+      });
       return { applied: true };
-    });
+    } catch (err) {
+      // The first write for this (venue, phone) happened already: the unique index said so.
+      if (!isUniqueViolation(err)) throw err;
+    }
+    const updated = await knex('SmsConsent')
+      .where(key)
+      .where('LastChangeAt', '<=', change.occurredAt)
+      .where((q) => {
+        if (change.providerMessageId) {
+          q.whereNull('LastProviderMessageID').orWhereNot('LastProviderMessageID', change.providerMessageId);
+        }
+      })
+      .update(values);
+    if (updated > 0) return { applied: true };
+    const row = await get(knex, change.venueId, change.phoneNumber);
+    const duplicate =
+      change.providerMessageId !== undefined && row?.LastProviderMessageID === change.providerMessageId;
+    return { applied: false, reason: duplicate ? 'duplicate' : 'stale' };
+  };
 
   return {
     async get(venueId: number, phoneNumber: string): Promise<ConsentRecord | null> {
@@ -72,18 +86,8 @@ export function createConsentRepository(knex: Knex) {
       return row ? toRecord(row) : null;
     },
 
-    /**
-     * Applies a change unless it is a redelivery or older than what the row already reflects. Two
-     * first writes racing for one (venue, phone) meet at the unique index; the loser retries as an update.
-     */
-    async applyChange(change: ConsentChange): Promise<ApplyResult> {
-      try {
-        return await applyOnce(change);
-      } catch (err) {
-        if (!isUniqueViolation(err)) throw err;
-        return applyOnce(change);
-      }
-    },
+    /** Applies a change unless it is a redelivery or older than what the row already reflects. */
+    applyChange,
   };
 }
 

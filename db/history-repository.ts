@@ -40,7 +40,8 @@ export interface HistoryFilter {
 type Row = Record<string, unknown>;
 
 export function createHistoryRepository(knex: Knex) {
-  const byKey = (key: string) => knex('SmsSendHistory').where({ IdempotencyKey: key }).first() as Promise<Row | undefined>;
+  const byKey = (key: string) =>
+    knex('SmsSendHistory').where({ IdempotencyKey: key }).first() as Promise<Row | undefined>;
 
   return {
     /** Idempotent on the key: a retried write returns the row the first attempt stored. */
@@ -50,11 +51,12 @@ export function createHistoryRepository(knex: Knex) {
       try {
         await knex('SmsSendHistory').insert({
           IdempotencyKey: entry.idempotencyKey,
-          OrderID: entry.orderId,
+          // Lower case, as findByOrderId and search query it: a GUID's case is not part of its identity.
+          OrderID: entry.orderId.toLowerCase(),
           OrderNumber: entry.orderNumber,
           VenueID: entry.venueId,
           VenuePhoneNumberID: entry.venuePhoneNumberId,
-          CustomerID: entry.customerId,
+          CustomerID: entry.customerId.toLowerCase(),
           CustomerPhoneNumber: entry.customerPhoneNumber,
           Message: entry.message,
           ProviderNameID: ProviderNameIds.id(entry.provider),
@@ -77,7 +79,9 @@ export function createHistoryRepository(knex: Knex) {
     },
 
     async findByOrderId(orderId: string): Promise<HistoryRecord[]> {
-      const rows: Row[] = await knex('SmsSendHistory').where({ OrderID: orderId.toLowerCase() }).orderBy('ID', 'asc');
+      const rows: Row[] = await knex('SmsSendHistory')
+        .where({ OrderID: orderId.toLowerCase() })
+        .orderBy('ID', 'asc');
       return rows.map(toRecord);
     },
 
@@ -92,7 +96,9 @@ export function createHistoryRepository(knex: Knex) {
         if (filter.to) q.where('CreatedAt', '<', filter.to);
         return q;
       };
-      const [{ total }] = (await where(knex('SmsSendHistory')).count({ total: '*' })) as Array<{ total: number | string }>;
+      const [{ total }] = (await where(knex('SmsSendHistory')).count({ total: '*' })) as Array<{
+        total: number | string;
+      }>;
       const rows: Row[] = await where(knex('SmsSendHistory'))
         .orderBy([
           { column: 'CreatedAt', order: 'desc' },

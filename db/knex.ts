@@ -19,7 +19,10 @@ export function createKnex(databaseUrl: string): Knex {
       useNullAsDefault: true,
       pool: {
         // The worker and the API are separate processes sharing the file.
-        afterCreate: (conn: { pragma(sql: string): unknown }, done: (err: Error | null, conn: unknown) => void) => {
+        afterCreate: (
+          conn: { pragma(sql: string): unknown },
+          done: (err: Error | null, conn: unknown) => void,
+        ) => {
           conn.pragma('journal_mode = WAL');
           conn.pragma('busy_timeout = 5000');
           conn.pragma('foreign_keys = ON');
@@ -49,7 +52,9 @@ export function createKnex(databaseUrl: string): Knex {
       pool: { min: 0, max: 10 },
     });
   }
-  throw new Error(`DATABASE_URL: unsupported scheme "${url.protocol}" (use sqlite:, postgres:// or mssql://)`);
+  throw new Error(
+    `DATABASE_URL: unsupported scheme "${url.protocol}" (use sqlite:, postgres:// or mssql://)`,
+  );
 }
 
 export function dialectOf(knex: Knex): Dialect {

@@ -35,7 +35,8 @@ export async function compileMigrationsSql(client: 'mssql' | 'pg' | 'better-sqli
     });
   const recorder = new Proxy(real, {
     apply: (target, _this, args: [string]) => record(target(...args)),
-    get: (target, prop, receiver) => (prop === 'schema' ? record(target.schema) : Reflect.get(target, prop, receiver)),
+    get: (target, prop, receiver) =>
+      prop === 'schema' ? record(target.schema) : Reflect.get(target, prop, receiver),
   });
   try {
     for (const [name, migration] of Object.entries(MIGRATIONS)) {
@@ -45,5 +46,9 @@ export async function compileMigrationsSql(client: 'mssql' | 'pg' | 'better-sqli
   } finally {
     await real.destroy();
   }
-  return `${statements.map((s) => (s.startsWith('--') ? s : `${s};`)).join('\n')}\n`;
+  const header = [
+    `-- ${client} DDL compiled from migrations/ without a database (npm run db:mssql-schema). Do not edit.`,
+    '-- Values appear inline here; at run time knex binds them as parameters.',
+  ];
+  return `${[...header, ...statements.map((s) => (s.startsWith('--') ? s : `${s};`))].join('\n')}\n`;
 }

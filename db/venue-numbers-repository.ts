@@ -65,7 +65,9 @@ export function createVenueNumbersRepository(knex: Knex) {
     },
 
     async findActiveByPhoneNumber(phoneNumber: string): Promise<VenueNumber | null> {
-      const row: Row | undefined = await knex('VenuePhoneNumbers').where({ PhoneNumber: phoneNumber, StatusID: ACTIVE }).first();
+      const row: Row | undefined = await knex('VenuePhoneNumbers')
+        .where({ PhoneNumber: phoneNumber, StatusID: ACTIVE })
+        .first();
       return row ? toVenueNumber(row) : null;
     },
 

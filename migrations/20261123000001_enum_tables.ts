@@ -11,9 +11,19 @@ export const ENUM_TABLES: Record<string, { nameLength: number; values: string[] 
   SmsConsentStatuses: { nameLength: 50, values: ['opted_in', 'opted_out'] },
   ConsentSources: {
     nameLength: 50,
-    values: ['checkout', 'account_settings', 'support_request', 'provider_webhook', 'provider_error', 'internal_api'],
+    values: [
+      'checkout',
+      'account_settings',
+      'support_request',
+      'provider_webhook',
+      'provider_error',
+      'internal_api',
+    ],
   },
-  SmsSendHistoryStatuses: { nameLength: 30, values: ['sent', 'failed', 'skipped_no_consent', 'blocked_opted_out'] },
+  SmsSendHistoryStatuses: {
+    nameLength: 30,
+    values: ['sent', 'failed', 'skipped_no_consent', 'blocked_opted_out'],
+  },
 };
 
 export async function up(knex: Knex): Promise<void> {
@@ -21,12 +31,16 @@ export async function up(knex: Knex): Promise<void> {
     await knex.schema.createTable(table, (t) => {
       t.integer('ID').notNullable();
       t.primary(['ID'], `PK_${table}`);
-      t.string('Name', nameLength).notNullable().unique({ indexName: `UX_${table}_Name` });
+      t.string('Name', nameLength)
+        .notNullable()
+        .unique({ indexName: `UX_${table}_Name` });
       t.boolean('IsActive').notNullable().defaultTo(true);
       t.datetime('CreatedAt', { precision: 3 }).notNullable();
     });
     const createdAt = new Date('2026-11-23T00:00:00Z');
-    await knex(table).insert(values.map((Name, i) => ({ ID: i + 1, Name, IsActive: true, CreatedAt: createdAt })));
+    await knex(table).insert(
+      values.map((Name, i) => ({ ID: i + 1, Name, IsActive: true, CreatedAt: createdAt })),
+    );
   }
 }
 
