@@ -5,7 +5,7 @@ export interface TemporalClientHandle {
   client: Client;
   connection: Connection;
   /** Answers when the namespace is reachable: the readiness probe's Temporal check. */
-  ping(): Promise<void>;
+  ping(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -24,8 +24,12 @@ export function connectTemporalClient(config: Config['temporal']): TemporalClien
   return {
     client,
     connection,
-    ping: async () => {
-      await connection.workflowService.describeNamespace({ namespace: config.namespace });
+    // A deadline well inside the readiness probe's 3 s: the SDK retries an unreachable server with
+    // backoff until the deadline passes, and those retries must be over when the probe answers.
+    ping: async (timeoutMs = 1_000) => {
+      await connection.withDeadline(Date.now() + timeoutMs, () =>
+        connection.workflowService.describeNamespace({ namespace: config.namespace }),
+      );
     },
     close: () => connection.close(),
   };
