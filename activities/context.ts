@@ -20,7 +20,10 @@ export function activityLogger(logger: Logger, ctx: OrderContext): Logger {
 export function providerFor(deps: ActivityDeps, name: ProviderName): SmsProvider {
   const provider = deps.providers[name];
   if (!provider) {
-    throw ApplicationFailure.nonRetryable(`provider ${name} is not configured on this worker`, 'Misconfiguration');
+    throw ApplicationFailure.nonRetryable(
+      `provider ${name} is not configured on this worker`,
+      'Misconfiguration',
+    );
   }
   return provider;
 }

@@ -19,7 +19,9 @@ export function toApplicationFailure(err: SmsProviderError, attempt: number): Ap
     nonRetryable: !err.retryable,
     details: [details],
     nextRetryDelay:
-      err.type === 'ProviderAuth' ? Math.min(AUTH_RETRY_BASE_MS * 2 ** (attempt - 1), AUTH_RETRY_CAP_MS) : undefined,
+      err.type === 'ProviderAuth'
+        ? Math.min(AUTH_RETRY_BASE_MS * 2 ** (attempt - 1), AUTH_RETRY_CAP_MS)
+        : undefined,
     cause: err,
   });
 }

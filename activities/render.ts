@@ -1,6 +1,11 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { OrderConfirmationEvent } from '../domain/order-event';
-import { MessageTooLongError, renderOrderConfirmation, TemplateError, type RenderedMessage } from '../domain/template';
+import {
+  MessageTooLongError,
+  renderOrderConfirmation,
+  TemplateError,
+  type RenderedMessage,
+} from '../domain/template';
 import type { OrderContext } from '../temporal/contracts';
 import { activityLogger } from './context';
 import type { ActivityDeps } from './deps';
@@ -24,8 +29,10 @@ export function createRenderActivities(deps: ActivityDeps) {
         return rendered;
       } catch (err) {
         // Same input, same template: a retry would fail the same way.
-        if (err instanceof MessageTooLongError) throw ApplicationFailure.nonRetryable(err.message, 'MessageTooLong');
-        if (err instanceof TemplateError) throw ApplicationFailure.nonRetryable(err.message, 'Misconfiguration');
+        if (err instanceof MessageTooLongError)
+          throw ApplicationFailure.nonRetryable(err.message, 'MessageTooLong');
+        if (err instanceof TemplateError)
+          throw ApplicationFailure.nonRetryable(err.message, 'Misconfiguration');
         throw err;
       }
     },

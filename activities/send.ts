@@ -33,7 +33,10 @@ export function createSendActivities(deps: ActivityDeps) {
     async sendSms(input: SendSmsInput): Promise<SendSmsResult> {
       const ctx = Context.current();
       const { attempt, scheduledTimestampMs } = ctx.info;
-      const log = activityLogger(deps.logger, input).child({ provider: input.provider, customer: maskPhone(input.to) });
+      const log = activityLogger(deps.logger, input).child({
+        provider: input.provider,
+        customer: maskPhone(input.to),
+      });
       const provider = providerFor(deps, input.provider);
 
       // Heartbeats let the server notice a dead worker within the heartbeat timeout, not startToClose.
@@ -47,7 +50,10 @@ export function createSendActivities(deps: ActivityDeps) {
             sentAfter: new Date(scheduledTimestampMs - RECONCILE_CLOCK_SKEW_MS),
           });
           if (earlier) {
-            log.warn({ providerMessageId: earlier.providerMessageId }, 'an earlier attempt was accepted; not sending again');
+            log.warn(
+              { providerMessageId: earlier.providerMessageId },
+              'an earlier attempt was accepted; not sending again',
+            );
             return { kind: 'sent', providerMessageId: earlier.providerMessageId, reconciled: true };
           }
         }
@@ -64,7 +70,9 @@ export function createSendActivities(deps: ActivityDeps) {
           from: input.from,
           body: input.body,
           statusCallbackUrl:
-            input.provider === 'simulator' ? undefined : `${deps.config.api.publicBaseUrl}/webhooks/${input.provider}/status`,
+            input.provider === 'simulator'
+              ? undefined
+              : `${deps.config.api.publicBaseUrl}/webhooks/${input.provider}/status`,
         });
         log.info({ providerMessageId: accepted.providerMessageId }, 'sms accepted by provider');
         return { kind: 'sent', providerMessageId: accepted.providerMessageId, reconciled: false };
@@ -72,7 +80,10 @@ export function createSendActivities(deps: ActivityDeps) {
         if (!isSmsProviderError(err)) throw err;
         const failure = toApplicationFailure(err, attempt);
         const level = err.type === 'ProviderAuth' ? 'error' : err.retryable ? 'warn' : 'info';
-        log[level]({ errorType: err.type, errorCode: err.code, retryable: err.retryable }, 'provider refused the send');
+        log[level](
+          { errorType: err.type, errorCode: err.code, retryable: err.retryable },
+          'provider refused the send',
+        );
         throw failure;
       } finally {
         clearInterval(heartbeat);

@@ -52,11 +52,17 @@ export function createVenueSenderActivities(deps: ActivityDeps) {
         friendlyName: purchased.friendlyName,
       });
       if (inserted) {
-        log.info({ venueId: input.venueId, sender: maskPhone(number.phoneNumber) }, 'venue sender number purchased');
+        log.info(
+          { venueId: input.venueId, sender: maskPhone(number.phoneNumber) },
+          'venue sender number purchased',
+        );
       } else {
         log.warn({ venueId: input.venueId }, 'lost a concurrent purchase; releasing the extra number');
         await provider.releaseNumber(purchased.providerId).catch((err: unknown) => {
-          log.error({ err, providerId: purchased.providerId }, 'could not release the extra number; release it by hand');
+          log.error(
+            { err, providerId: purchased.providerId },
+            'could not release the extra number; release it by hand',
+          );
         });
       }
       return toSender(number);

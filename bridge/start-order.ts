@@ -28,7 +28,11 @@ export async function startOrderConfirmation(
   meta: StartOrderMeta,
 ): Promise<StartOrderResult> {
   const workflowId = orderWorkflowId(event.orderId);
-  const input: OrderConfirmationInput = { event, correlationId: meta.correlationId, messageId: meta.messageId };
+  const input: OrderConfirmationInput = {
+    event,
+    correlationId: meta.correlationId,
+    messageId: meta.messageId,
+  };
   try {
     await client.workflow.start(ORDER_WORKFLOW_TYPE, {
       workflowId,

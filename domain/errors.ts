@@ -14,7 +14,11 @@ export const SMS_ERROR_TYPES = [
 export type SmsErrorType = (typeof SMS_ERROR_TYPES)[number];
 
 /** Error types a retry can never fix. */
-export const NON_RETRYABLE_ERROR_TYPES: readonly SmsErrorType[] = ['InvalidPhone', 'OptedOut', 'Misconfiguration'];
+export const NON_RETRYABLE_ERROR_TYPES: readonly SmsErrorType[] = [
+  'InvalidPhone',
+  'OptedOut',
+  'Misconfiguration',
+];
 
 export class SmsProviderError extends Error {
   readonly type: SmsErrorType;
@@ -22,7 +26,12 @@ export class SmsProviderError extends Error {
   readonly code: string;
   readonly httpStatus?: number;
 
-  constructor(type: SmsErrorType, code: string, message: string, options?: { httpStatus?: number; cause?: unknown }) {
+  constructor(
+    type: SmsErrorType,
+    code: string,
+    message: string,
+    options?: { httpStatus?: number; cause?: unknown },
+  ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'SmsProviderError';
     this.type = type;

@@ -32,16 +32,27 @@ export type ParseResult = { ok: true; event: OrderConfirmationEvent } | { ok: fa
 const isoDateTime = z.iso.datetime({ offset: true });
 const isoDate = z.union([z.iso.date(), isoDateTime]);
 // .NET serialises decimals as numbers or, with some settings, as strings: accept both.
-const decimal = z.union([z.number(), z.string().regex(/^\d+(\.\d+)?$/, 'must be a decimal').transform(Number)]);
+const decimal = z.union([
+  z.number(),
+  z
+    .string()
+    .regex(/^\d+(\.\d+)?$/, 'must be a decimal')
+    .transform(Number),
+]);
 
-const optionalText = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
+const optionalText = (max: number) =>
+  z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
 
 const FIELDS = {
   OrderId: z.uuid('must be a UUID').transform((v) => v.toLowerCase()),
   VenueId: z.number('must be a number').int('must be an integer').positive('must be positive'),
   CustomerId: z.uuid('must be a UUID').transform((v) => v.toLowerCase()),
   PhoneNumber: z.string('must be a string'),
-  CustomerName: z.string('must be a string').trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters'),
+  CustomerName: z
+    .string('must be a string')
+    .trim()
+    .min(1, 'must not be empty')
+    .max(100, 'must be at most 100 characters'),
   OrderTotal: decimal.pipe(z.number().min(0, 'must be ≥ 0').max(1e9, 'is implausibly large')),
   TicketCount: z.number('must be a number').int('must be an integer').min(1, 'must be ≥ 1'),
   EventTimestamp: isoDateTime,
@@ -85,7 +96,11 @@ export function parseOrderEvent(input: unknown, options: { defaultRegion?: strin
     const camel = field[0].toLowerCase() + field.slice(1);
     const pascalValue = body[field] ?? undefined;
     const camelValue = body[camel] ?? undefined;
-    if (pascalValue !== undefined && camelValue !== undefined && JSON.stringify(pascalValue) !== JSON.stringify(camelValue)) {
+    if (
+      pascalValue !== undefined &&
+      camelValue !== undefined &&
+      JSON.stringify(pascalValue) !== JSON.stringify(camelValue)
+    ) {
       errors.push({ field, message: `given twice with different values (${field} and ${camel})` });
       continue;
     }
@@ -132,7 +147,10 @@ export function parseOrderEvent(input: unknown, options: { defaultRegion?: strin
 }
 
 /** Same, from the raw message body. */
-export function parseOrderEventJson(body: string | Buffer, options: { defaultRegion?: string } = {}): ParseResult {
+export function parseOrderEventJson(
+  body: string | Buffer,
+  options: { defaultRegion?: string } = {},
+): ParseResult {
   let decoded: unknown;
   try {
     decoded = JSON.parse(typeof body === 'string' ? body : body.toString('utf8'));
@@ -151,4 +169,3 @@ export function describeFieldErrors(errors: FieldError[]): string {
 function withoutUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
-

@@ -50,7 +50,8 @@ export function renderTemplate(template: string, values: Record<string, string |
   const fill = (text: string, optional: boolean): string | null => {
     let missing = false;
     const out = text.replace(/\{([A-Za-z]+)\}/g, (_match, name: string) => {
-      if (!(PLACEHOLDERS as readonly string[]).includes(name)) throw new TemplateError(`unknown placeholder {${name}}`);
+      if (!(PLACEHOLDERS as readonly string[]).includes(name))
+        throw new TemplateError(`unknown placeholder {${name}}`);
       const value = values[name];
       if (value === undefined || value === '') {
         if (!optional) throw new TemplateError(`required placeholder {${name}} has no value`);
@@ -98,9 +99,13 @@ export function renderOrderConfirmation(
 /** A date-only value is a calendar day: formatting it in a time zone must not move it. */
 function formatEventDate(value: string, locale: string, timeZone: string): string {
   if (/^\d{4}-\d{2}-\d{2}$/.test(value)) {
-    return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeZone: 'UTC' }).format(new Date(`${value}T00:00:00Z`));
+    return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeZone: 'UTC' }).format(
+      new Date(`${value}T00:00:00Z`),
+    );
   }
-  return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone }).format(new Date(value));
+  return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone }).format(
+    new Date(value),
+  );
 }
 
 /** Customer-supplied text: no control characters, no braces that could pose as placeholders. */

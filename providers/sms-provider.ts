@@ -38,7 +38,11 @@ export interface SmsProvider {
   /** Reconciliation after an ambiguous failure: a message the provider already accepted, if any. */
   findAcceptedMessage(query: AcceptedMessageQuery): Promise<AcceptedMessage | null>;
   /** Buys a local number for a venue; `friendlyName` names the venue so a lost purchase can be found again. */
-  buyNumber(request: { friendlyName: string; country: string; smsWebhookUrl?: string }): Promise<PurchasedNumber>;
+  buyNumber(request: {
+    friendlyName: string;
+    country: string;
+    smsWebhookUrl?: string;
+  }): Promise<PurchasedNumber>;
   releaseNumber(providerId: string): Promise<void>;
 }
 

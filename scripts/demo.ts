@@ -42,8 +42,18 @@ async function main(): Promise<void> {
     optedOut: { name: 'Alan Turing', phone: '+14155552672' },
     unknown: { name: 'Edsger Dijkstra', phone: '+14155552673' },
   };
-  await post('/api/internal/consent', { venueId, phoneNumber: customers.optedIn.phone, status: 'opted_in', source: 'checkout' });
-  await post('/api/internal/consent', { venueId, phoneNumber: customers.optedOut.phone, status: 'opted_in', source: 'checkout' });
+  await post('/api/internal/consent', {
+    venueId,
+    phoneNumber: customers.optedIn.phone,
+    status: 'opted_in',
+    source: 'checkout',
+  });
+  await post('/api/internal/consent', {
+    venueId,
+    phoneNumber: customers.optedOut.phone,
+    status: 'opted_in',
+    source: 'checkout',
+  });
   await post('/api/internal/consent', {
     venueId,
     phoneNumber: customers.optedOut.phone,
@@ -65,10 +75,15 @@ async function main(): Promise<void> {
     ['duplicate of the first (no second workflow)', sent],
   ] as const;
   for (const [expected, body] of orders) {
-    const result = (await post('/api/events/send-order-confirmation-sms', body)) as { workflowId: string; started: boolean };
+    const result = (await post('/api/events/send-order-confirmation-sms', body)) as {
+      workflowId: string;
+      started: boolean;
+    };
     console.log(`${expected.padEnd(45)} ${result.workflowId} started=${result.started}`);
   }
-  console.log(`\nWatch them in the Web UI: http://localhost:8233/namespaces/${config.temporal.namespace}/workflows`);
+  console.log(
+    `\nWatch them in the Web UI: http://localhost:8233/namespaces/${config.temporal.namespace}/workflows`,
+  );
   console.log(`Or: curl -H 'authorization: Bearer ${config.api.token}' ${api}/api/orders/${sent.OrderId}`);
 }
 

@@ -54,11 +54,15 @@ async function main(): Promise<void> {
   console.log(`database ${redactDatabaseUrl(config.databaseUrl)}: ${applied.length} migration(s) applied`);
 
   for (const role of ['worker', 'api'] as const) {
-    const child = spawn(process.execPath, [require.resolve('tsx/cli'), path.join(ROOT, `${role === 'worker' ? 'workers' : 'api'}/main.ts`)], {
-      cwd: ROOT,
-      env: process.env,
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      [require.resolve('tsx/cli'), path.join(ROOT, `${role === 'worker' ? 'workers' : 'api'}/main.ts`)],
+      {
+        cwd: ROOT,
+        env: process.env,
+        stdio: ['ignore', 'inherit', 'inherit'],
+      },
+    );
     child.on('exit', (code, signal) => {
       if (!stopping) {
         console.error(`${role} exited (${signal ?? code}); stopping the stack`);

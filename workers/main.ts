@@ -41,7 +41,9 @@ async function main(): Promise<void> {
       taskQueue: config.temporal.taskQueue,
       providers: [provider.name],
       sendRatePerSecond: config.sms.sendRatePerSecond,
-      workflowBundle: config.temporal.workflowBundlePath ? { codePath: config.temporal.workflowBundlePath } : undefined,
+      workflowBundle: config.temporal.workflowBundlePath
+        ? { codePath: config.temporal.workflowBundlePath }
+        : undefined,
       deps: {
         repos: createRepositories(knex),
         providers: { [provider.name]: provider },

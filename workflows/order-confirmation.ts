@@ -77,7 +77,10 @@ export async function orderConfirmationSms(input: OrderConfirmationInput): Promi
   setHandler(statusQuery, () => status);
 
   /** Writes the one history row of this run and publishes the outcome to the query and search attributes. */
-  const finish = async (outcome: SmsOutcome, details: Partial<HistoryDetails> = {}): Promise<OrderConfirmationResult> => {
+  const finish = async (
+    outcome: SmsOutcome,
+    details: Partial<HistoryDetails> = {},
+  ): Promise<OrderConfirmationResult> => {
     status.step = 'recording_history';
     await recordHistory({
       ...ctx,
@@ -99,7 +102,11 @@ export async function orderConfirmationSms(input: OrderConfirmationInput): Promi
       ...(details.errorCode ? [{ key: SmsErrorCodeKey, value: details.errorCode }] : []),
     ]);
     log.info('order confirmation finished', { outcome, errorCode: details.errorCode });
-    return { outcome, providerMessageId: details.providerMessageId ?? undefined, errorCode: details.errorCode ?? undefined };
+    return {
+      outcome,
+      providerMessageId: details.providerMessageId ?? undefined,
+      errorCode: details.errorCode ?? undefined,
+    };
   };
 
   const consent = await checkConsent({ ...ctx, venueId: event.venueId, phoneNumber: event.phoneNumber });
@@ -138,7 +145,12 @@ export async function orderConfirmationSms(input: OrderConfirmationInput): Promi
     };
     if (failure.type === 'OptedOut') {
       // The provider knows better than our table: record the opt-out, then treat it as blocked.
-      await recordProviderOptOut({ ...ctx, venueId: event.venueId, phoneNumber: event.phoneNumber, providerCode: failure.code });
+      await recordProviderOptOut({
+        ...ctx,
+        venueId: event.venueId,
+        phoneNumber: event.phoneNumber,
+        providerCode: failure.code,
+      });
       return finish('blocked_opted_out', details);
     }
     // A number that can never receive SMS is a final business outcome; rerunning cannot help.
@@ -147,7 +159,9 @@ export async function orderConfirmationSms(input: OrderConfirmationInput): Promi
     // Exhausted retries or misconfiguration: keep the record, then fail so ops can fix and rerun.
     await finish('failed', details);
     status.step = 'failed';
-    throw ApplicationFailure.nonRetryable(`SMS not sent: ${failure.message}`, failure.type, { code: failure.code });
+    throw ApplicationFailure.nonRetryable(`SMS not sent: ${failure.message}`, failure.type, {
+      code: failure.code,
+    });
   }
 
   const sentFrom = { venuePhoneNumberId: sender.venuePhoneNumberId, provider: sender.provider, message };
@@ -163,7 +177,10 @@ type HistoryDetails = Pick<
 
 /** The send runs on its provider's rate-limited queue, named after this workflow's own queue. */
 function sendActivity(provider: ProviderName) {
-  return proxyActivities<SendActivities>({ ...SEND_OPTIONS, taskQueue: sendTaskQueue(workflowInfo().taskQueue, provider) });
+  return proxyActivities<SendActivities>({
+    ...SEND_OPTIONS,
+    taskQueue: sendTaskQueue(workflowInfo().taskQueue, provider),
+  });
 }
 
 interface FailureSummary {

@@ -81,13 +81,11 @@ export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app,
     },
     async (_request, reply) => {
       const report = await readiness();
-      return reply
-        .code(report.ready ? 200 : 503)
-        .send({
-          status: report.ready ? 'ready' : 'not_ready',
-          checkedAt: report.checkedAt,
-          checks: report.checks,
-        });
+      return reply.code(report.ready ? 200 : 503).send({
+        status: report.ready ? 'ready' : 'not_ready',
+        checkedAt: report.checkedAt,
+        checks: report.checks,
+      });
     },
   );
 };

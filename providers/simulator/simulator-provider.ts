@@ -1,7 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { randomInt } from 'node:crypto';
 import { SmsProviderError } from '../../domain/errors';
-import type { AcceptedMessage, AcceptedMessageQuery, PurchasedNumber, SendRequest, SmsProvider } from '../sms-provider';
+import type {
+  AcceptedMessage,
+  AcceptedMessageQuery,
+  PurchasedNumber,
+  SendRequest,
+  SmsProvider,
+} from '../sms-provider';
 import { SimulatorStore, simulatorSid, type SimulatorFault } from './simulator-store';
 
 export interface SimulatorOptions {
@@ -33,7 +39,11 @@ export class SimulatorProvider implements SmsProvider {
     const fault = await this.faultFor(request.to);
     if (fault && fault !== 'accept_then_drop') throw faultError(fault);
 
-    const accepted: AcceptedMessage = { providerMessageId: simulatorSid('SM'), status: 'queued', acceptedAt: new Date() };
+    const accepted: AcceptedMessage = {
+      providerMessageId: simulatorSid('SM'),
+      status: 'queued',
+      acceptedAt: new Date(),
+    };
     await this.options.store.insertMessage({
       sid: accepted.providerMessageId,
       to: request.to,
@@ -49,16 +59,27 @@ export class SimulatorProvider implements SmsProvider {
 
   async findAcceptedMessage(query: AcceptedMessageQuery): Promise<AcceptedMessage | null> {
     const [match] = await this.options.store.messages(query);
-    return match ? { providerMessageId: match.sid, status: match.status, acceptedAt: match.acceptedAt } : null;
+    return match
+      ? { providerMessageId: match.sid, status: match.status, acceptedAt: match.acceptedAt }
+      : null;
   }
 
   async buyNumber(request: { friendlyName: string; country: string }): Promise<PurchasedNumber> {
     if (request.country !== 'US') {
-      throw new SmsProviderError('Misconfiguration', '21452', `simulator has no numbers in ${request.country}`);
+      throw new SmsProviderError(
+        'Misconfiguration',
+        '21452',
+        `simulator has no numbers in ${request.country}`,
+      );
     }
     // 628 is a real San Francisco area code; exchange 2xx-9xx keeps libphonenumber's validation happy.
     const phoneNumber = `+1628${randomInt(200, 1000)}${String(randomInt(0, 10000)).padStart(4, '0')}`;
-    const number = { sid: simulatorSid('PN'), phoneNumber, friendlyName: request.friendlyName, status: 'owned' as const };
+    const number = {
+      sid: simulatorSid('PN'),
+      phoneNumber,
+      friendlyName: request.friendlyName,
+      status: 'owned' as const,
+    };
     await this.options.store.insertNumber(number);
     return { phoneNumber, providerId: number.sid, friendlyName: request.friendlyName };
   }
@@ -81,22 +102,43 @@ export class SimulatorProvider implements SmsProvider {
 function faultError(fault: SimulatorFault): SmsProviderError {
   switch (fault) {
     case 'unavailable':
-      return new SmsProviderError('ProviderUnavailable', '503', 'simulator: service unavailable', { httpStatus: 503 });
+      return new SmsProviderError('ProviderUnavailable', '503', 'simulator: service unavailable', {
+        httpStatus: 503,
+      });
     case 'accept_then_drop':
-      return new SmsProviderError('ProviderUnavailable', '502', 'simulator: connection dropped after accepting', {
-        httpStatus: 502,
-      });
+      return new SmsProviderError(
+        'ProviderUnavailable',
+        '502',
+        'simulator: connection dropped after accepting',
+        {
+          httpStatus: 502,
+        },
+      );
     case 'auth':
-      return new SmsProviderError('ProviderAuth', '20003', 'simulator: authentication failed', { httpStatus: 401 });
+      return new SmsProviderError('ProviderAuth', '20003', 'simulator: authentication failed', {
+        httpStatus: 401,
+      });
     case 'rate_limited':
-      return new SmsProviderError('RateLimited', '20429', 'simulator: too many requests', { httpStatus: 429 });
+      return new SmsProviderError('RateLimited', '20429', 'simulator: too many requests', {
+        httpStatus: 429,
+      });
     case 'invalid_phone':
-      return new SmsProviderError('InvalidPhone', '21211', "simulator: the 'To' number is not a valid phone number", {
-        httpStatus: 400,
-      });
+      return new SmsProviderError(
+        'InvalidPhone',
+        '21211',
+        "simulator: the 'To' number is not a valid phone number",
+        {
+          httpStatus: 400,
+        },
+      );
     case 'opted_out':
-      return new SmsProviderError('OptedOut', '21610', 'simulator: attempt to send to unsubscribed recipient', {
-        httpStatus: 400,
-      });
+      return new SmsProviderError(
+        'OptedOut',
+        '21610',
+        'simulator: attempt to send to unsubscribed recipient',
+        {
+          httpStatus: 400,
+        },
+      );
   }
 }

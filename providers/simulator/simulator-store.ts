@@ -50,7 +50,10 @@ export class SimulatorStore {
       useNullAsDefault: true,
       pool: {
         // Several processes (worker, API, tests) share the file.
-        afterCreate: (conn: { pragma(sql: string): unknown }, done: (err: Error | null, conn: unknown) => void) => {
+        afterCreate: (
+          conn: { pragma(sql: string): unknown },
+          done: (err: Error | null, conn: unknown) => void,
+        ) => {
           conn.pragma('journal_mode = WAL');
           conn.pragma('busy_timeout = 5000');
           done(null, conn);
@@ -69,7 +72,9 @@ export class SimulatorStore {
     await this.db.raw(`create table if not exists sim_messages (
       sid text primary key, to_number text not null, from_number text not null, body text not null,
       status text not null, accepted_at integer not null)`);
-    await this.db.raw('create index if not exists ix_sim_messages_to on sim_messages (to_number, from_number, accepted_at)');
+    await this.db.raw(
+      'create index if not exists ix_sim_messages_to on sim_messages (to_number, from_number, accepted_at)',
+    );
     await this.db.raw(`create table if not exists sim_numbers (
       sid text primary key, phone_number text not null unique, friendly_name text not null, status text not null)`);
     await this.db.raw(`create table if not exists sim_faults (
@@ -88,7 +93,9 @@ export class SimulatorStore {
     });
   }
 
-  async messages(filter: { to?: string; from?: string; body?: string; sentAfter?: Date } = {}): Promise<SimulatedMessage[]> {
+  async messages(
+    filter: { to?: string; from?: string; body?: string; sentAfter?: Date } = {},
+  ): Promise<SimulatedMessage[]> {
     await this.init();
     const q = this.db('sim_messages').select('*').orderBy('accepted_at', 'asc');
     if (filter.to) q.where('to_number', filter.to);
@@ -129,14 +136,20 @@ export class SimulatorStore {
 
   async releaseNumber(sid: string): Promise<boolean> {
     await this.init();
-    const changed = await this.db('sim_numbers').where({ sid, status: 'owned' }).update({ status: 'released' });
+    const changed = await this.db('sim_numbers')
+      .where({ sid, status: 'owned' })
+      .update({ status: 'released' });
     return changed > 0;
   }
 
   /** Injects `kind` for the next `times` sends to `to` (any recipient when omitted; times -1 = until cleared). */
   async addFault(kind: SimulatorFault, options: { to?: string; times?: number } = {}): Promise<void> {
     await this.init();
-    await this.db('sim_faults').insert({ to_number: options.to ?? null, kind, remaining: options.times ?? 1 });
+    await this.db('sim_faults').insert({
+      to_number: options.to ?? null,
+      kind,
+      remaining: options.times ?? 1,
+    });
   }
 
   async clearFaults(): Promise<void> {

@@ -24,7 +24,14 @@ export default async function globalSetup(): Promise<void> {
   const bundle = await bundleWorkflowCode({
     workflowsPath: path.join(root, 'workflows/index.ts'),
     workflowInterceptorModules: [path.join(root, 'workflows/interceptors.ts')],
-    logger: { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: console.warn, error: console.error },
+    logger: {
+      log: () => undefined,
+      trace: () => undefined,
+      debug: () => undefined,
+      info: () => undefined,
+      warn: console.warn,
+      error: console.error,
+    },
   });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sms-workflow-bundle-'));
   fs.writeFileSync(path.join(dir, 'workflow-bundle.js'), bundle.code);

@@ -3,13 +3,17 @@ import { Client, Connection } from '@temporalio/client';
 
 export function testTemporalAddress(): string {
   const address = process.env.TEMPORAL_TEST_ADDRESS;
-  if (!address) throw new Error('TEMPORAL_TEST_ADDRESS is not set: run tests through jest (globalSetup starts the server)');
+  if (!address)
+    throw new Error(
+      'TEMPORAL_TEST_ADDRESS is not set: run tests through jest (globalSetup starts the server)',
+    );
   return address;
 }
 
 export function workflowBundle(): { codePath: string } {
   const codePath = process.env.WORKFLOW_BUNDLE_PATH;
-  if (!codePath) throw new Error('WORKFLOW_BUNDLE_PATH is not set: run tests through jest (globalSetup bundles once)');
+  if (!codePath)
+    throw new Error('WORKFLOW_BUNDLE_PATH is not set: run tests through jest (globalSetup bundles once)');
   return { codePath };
 }
 
@@ -18,7 +22,11 @@ export function uniqueTaskQueue(name: string): string {
   return `test-${name}-${randomBytes(4).toString('hex')}`;
 }
 
-export async function connectTestClient(): Promise<{ client: Client; connection: Connection; close(): Promise<void> }> {
+export async function connectTestClient(): Promise<{
+  client: Client;
+  connection: Connection;
+  close(): Promise<void>;
+}> {
   const connection = await Connection.connect({ address: testTemporalAddress() });
   const client = new Client({ connection, namespace: process.env.TEMPORAL_TEST_NAMESPACE ?? 'default' });
   return { client, connection, close: () => connection.close() };

@@ -92,7 +92,9 @@ export async function startTestWorkers(options: {
  */
 function quietRuntime(): void {
   try {
-    Runtime.install({ logger: new DefaultLogger((process.env.TEST_SDK_LOG_LEVEL as 'ERROR' | undefined) ?? 'ERROR') });
+    Runtime.install({
+      logger: new DefaultLogger((process.env.TEST_SDK_LOG_LEVEL as 'ERROR' | undefined) ?? 'ERROR'),
+    });
   } catch {
     // already installed for this process
   }

@@ -6,8 +6,18 @@ import { tempSimulatorPath } from '../../support/workers';
 const to = '+14155550140';
 const from = '+16282345678';
 
-function simulator(store: SimulatorStore, options: Partial<ConstructorParameters<typeof SimulatorProvider>[0]> = {}) {
-  return new SimulatorProvider({ store, latencyMs: 0, failureRate: 0, optedOutNumbers: [], invalidNumbers: [], ...options });
+function simulator(
+  store: SimulatorStore,
+  options: Partial<ConstructorParameters<typeof SimulatorProvider>[0]> = {},
+) {
+  return new SimulatorProvider({
+    store,
+    latencyMs: 0,
+    failureRate: 0,
+    optedOutNumbers: [],
+    invalidNumbers: [],
+    ...options,
+  });
 }
 
 describe('simulator provider', () => {
@@ -22,7 +32,9 @@ describe('simulator provider', () => {
     expect(accepted.providerMessageId).toMatch(/^SM[0-9a-f]{32}$/);
     const reader = new SimulatorStore(store.filePath);
     try {
-      expect(await reader.messages({ to })).toEqual([expect.objectContaining({ sid: accepted.providerMessageId, body: 'hello' })]);
+      expect(await reader.messages({ to })).toEqual([
+        expect.objectContaining({ sid: accepted.providerMessageId, body: 'hello' }),
+      ]);
     } finally {
       await reader.close();
     }
@@ -48,7 +60,9 @@ describe('simulator provider', () => {
     const sim = simulator(store);
     const before = new Date(Date.now() - 1000);
     await store.addFault('accept_then_drop', { to });
-    await expect(sim.send({ to, from, body: 'order 1' })).rejects.toMatchObject({ type: 'ProviderUnavailable' });
+    await expect(sim.send({ to, from, body: 'order 1' })).rejects.toMatchObject({
+      type: 'ProviderUnavailable',
+    });
     const found = await sim.findAcceptedMessage({ to, from, body: 'order 1', sentAfter: before });
     expect(found?.providerMessageId).toBe((await store.messages({ to }))[0].sid);
     expect(await sim.findAcceptedMessage({ to, from, body: 'order 2', sentAfter: before })).toBeNull();
@@ -57,16 +71,24 @@ describe('simulator provider', () => {
   test('a fault for another recipient does not apply; configured lists and failure rate do', async () => {
     await store.addFault('unavailable', { to: '+14155550141', times: -1 });
     await expect(simulator(store).send({ to, from, body: 'x' })).resolves.toBeDefined();
-    await expect(simulator(store, { optedOutNumbers: [to] }).send({ to, from, body: 'x' })).rejects.toMatchObject({
+    await expect(
+      simulator(store, { optedOutNumbers: [to] }).send({ to, from, body: 'x' }),
+    ).rejects.toMatchObject({
       code: '21610',
     });
-    await expect(simulator(store, { invalidNumbers: [to] }).send({ to, from, body: 'x' })).rejects.toMatchObject({
+    await expect(
+      simulator(store, { invalidNumbers: [to] }).send({ to, from, body: 'x' }),
+    ).rejects.toMatchObject({
       code: '21211',
     });
-    await expect(simulator(store, { failureRate: 0.5, random: () => 0.4 }).send({ to, from, body: 'x' })).rejects.toMatchObject({
+    await expect(
+      simulator(store, { failureRate: 0.5, random: () => 0.4 }).send({ to, from, body: 'x' }),
+    ).rejects.toMatchObject({
       type: 'ProviderUnavailable',
     });
-    await expect(simulator(store, { failureRate: 0.5, random: () => 0.6 }).send({ to, from, body: 'x' })).resolves.toBeDefined();
+    await expect(
+      simulator(store, { failureRate: 0.5, random: () => 0.6 }).send({ to, from, body: 'x' }),
+    ).resolves.toBeDefined();
   });
 
   test('buys distinct valid US numbers named for the venue and releases them', async () => {

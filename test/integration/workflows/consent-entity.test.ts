@@ -27,7 +27,10 @@ const venue = () => 500_000 + Math.floor(Math.random() * 99_999);
 const at = (secondsAgo: number) => new Date(Date.now() - secondsAgo * 1000).toISOString();
 
 /** The applyConsentChange results in the entity's history, in order. */
-async function applyResults(venueId: number, phone: string): Promise<Array<{ applied: boolean; reason?: string }>> {
+async function applyResults(
+  venueId: number,
+  phone: string,
+): Promise<Array<{ applied: boolean; reason?: string }>> {
   const history = await client.workflow.getHandle(consentWorkflowId(venueId, phone)).fetchHistory();
   return (history.events ?? []).flatMap((e) => {
     const payload = e.activityTaskCompletedEventAttributes?.result?.payloads?.[0];
@@ -42,9 +45,19 @@ async function appliedCount(venueId: number, phone: string): Promise<number> {
 test('changes apply in arrival order through one entity per venue and phone', async () => {
   const venueId = venue();
   const phone = '+14155550130';
-  await signalConsentChange(client, taskQueue, venueId, phone, { status: 'opted_in', source: 'checkout', occurredAt: at(30) });
-  await signalConsentChange(client, taskQueue, venueId, phone, { status: 'opted_out', source: 'provider_webhook', occurredAt: at(20) });
-  await waitFor(async () => (await appliedCount(venueId, phone)) === 2, { description: 'two changes applied' });
+  await signalConsentChange(client, taskQueue, venueId, phone, {
+    status: 'opted_in',
+    source: 'checkout',
+    occurredAt: at(30),
+  });
+  await signalConsentChange(client, taskQueue, venueId, phone, {
+    status: 'opted_out',
+    source: 'provider_webhook',
+    occurredAt: at(20),
+  });
+  await waitFor(async () => (await appliedCount(venueId, phone)) === 2, {
+    description: 'two changes applied',
+  });
 
   const record = await w.repos.consent.get(venueId, phone);
   expect(record).toMatchObject({ status: 'opted_out', source: 'provider_webhook' });
@@ -55,16 +68,28 @@ test('changes apply in arrival order through one entity per venue and phone', as
 test('a duplicate webhook (same provider message id) is applied once; a stale change is ignored', async () => {
   const venueId = venue();
   const phone = '+14155550131';
-  const stop = { status: 'opted_out' as const, source: 'provider_webhook' as const, occurredAt: at(10), providerMessageId: 'SM-stop-1' };
+  const stop = {
+    status: 'opted_out' as const,
+    source: 'provider_webhook' as const,
+    occurredAt: at(10),
+    providerMessageId: 'SM-stop-1',
+  };
   await signalConsentChange(client, taskQueue, venueId, phone, stop);
   await signalConsentChange(client, taskQueue, venueId, phone, stop);
   // An opt-in that happened before the STOP arrives late: it must not resubscribe the customer.
-  await signalConsentChange(client, taskQueue, venueId, phone, { status: 'opted_in', source: 'checkout', occurredAt: at(60) });
+  await signalConsentChange(client, taskQueue, venueId, phone, {
+    status: 'opted_in',
+    source: 'checkout',
+    occurredAt: at(60),
+  });
   // The late opt-in is the last signal: once its (stale) result is in, every signal has been handled.
   await waitFor(async () => (await applyResults(venueId, phone)).some((r) => r.reason === 'stale'), {
     description: 'late opt-in processed',
   });
-  expect(await applyResults(venueId, phone)).toEqual([{ applied: true }, { applied: false, reason: 'stale' }]);
+  expect(await applyResults(venueId, phone)).toEqual([
+    { applied: true },
+    { applied: false, reason: 'stale' },
+  ]);
 
   const record = await w.repos.consent.get(venueId, phone);
   expect(record).toMatchObject({ status: 'opted_out', source: 'provider_webhook' });
@@ -77,8 +102,16 @@ test('a duplicate webhook (same provider message id) is applied once; a stale ch
 test('a START after a STOP opts the customer back in', async () => {
   const venueId = venue();
   const phone = '+14155550132';
-  await signalConsentChange(client, taskQueue, venueId, phone, { status: 'opted_out', source: 'provider_webhook', occurredAt: at(10) });
-  await signalConsentChange(client, taskQueue, venueId, phone, { status: 'opted_in', source: 'provider_webhook', occurredAt: at(5) });
+  await signalConsentChange(client, taskQueue, venueId, phone, {
+    status: 'opted_out',
+    source: 'provider_webhook',
+    occurredAt: at(10),
+  });
+  await signalConsentChange(client, taskQueue, venueId, phone, {
+    status: 'opted_in',
+    source: 'provider_webhook',
+    occurredAt: at(5),
+  });
   await waitFor(async () => (await w.repos.consent.get(venueId, phone))?.status === 'opted_in', {
     description: 'opted back in',
   });

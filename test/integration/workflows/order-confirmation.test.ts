@@ -110,13 +110,18 @@ describe('orderConfirmationSms on the dev server', () => {
     expect(await handle.query<OrderStatus>('status')).toMatchObject({ step: 'completed', outcome: 'sent' });
 
     // Ops find it through a visibility query, as in the Web UI.
-    const found = await waitFor(async () => {
-      const ids: string[] = [];
-      for await (const wf of client.workflow.list({ query: `OrderId = "${e.orderId}" AND SmsOutcome = "sent"` })) {
-        ids.push(wf.workflowId);
-      }
-      return ids.length > 0 ? ids : undefined;
-    }, { description: 'visibility query by OrderId and SmsOutcome' });
+    const found = await waitFor(
+      async () => {
+        const ids: string[] = [];
+        for await (const wf of client.workflow.list({
+          query: `OrderId = "${e.orderId}" AND SmsOutcome = "sent"`,
+        })) {
+          ids.push(wf.workflowId);
+        }
+        return ids.length > 0 ? ids : undefined;
+      },
+      { description: 'visibility query by OrderId and SmsOutcome' },
+    );
     expect(found).toEqual([orderWorkflowId(e.orderId)]);
   });
 
@@ -126,7 +131,11 @@ describe('orderConfirmationSms on the dev server', () => {
     expect((await handle.result()).outcome).toBe('skipped_no_consent');
     expect(await sentTo(e.phoneNumber)).toHaveLength(0);
     const [row] = await w.repos.history.findByOrderId(e.orderId);
-    expect(row).toMatchObject({ status: 'skipped_no_consent', venuePhoneNumberId: null, providerMessageId: null });
+    expect(row).toMatchObject({
+      status: 'skipped_no_consent',
+      venuePhoneNumberId: null,
+      providerMessageId: null,
+    });
   });
 
   test('opted out: blocked_opted_out, nothing sent', async () => {
@@ -148,7 +157,9 @@ describe('orderConfirmationSms on the dev server', () => {
   test('the same OrderId started three times at once and again after completion: one execution, one SMS', async () => {
     const e = event({ PhoneNumber: '+14155550104' });
     await optIn(e);
-    const results = await Promise.all([1, 2, 3].map((n) => startOrderConfirmation(client, taskQueue, e, { correlationId: `c${n}` })));
+    const results = await Promise.all(
+      [1, 2, 3].map((n) => startOrderConfirmation(client, taskQueue, e, { correlationId: `c${n}` })),
+    );
     expect(results.filter((r) => r.started)).toHaveLength(1);
     const handle = client.workflow.getHandle(orderWorkflowId(e.orderId));
     await handle.result();
@@ -157,7 +168,8 @@ describe('orderConfirmationSms on the dev server', () => {
     expect(again).toEqual({ workflowId: orderWorkflowId(e.orderId), started: false });
 
     const runs: string[] = [];
-    for await (const wf of client.workflow.list({ query: `WorkflowId = "${orderWorkflowId(e.orderId)}"` })) runs.push(wf.runId);
+    for await (const wf of client.workflow.list({ query: `WorkflowId = "${orderWorkflowId(e.orderId)}"` }))
+      runs.push(wf.runId);
     expect(runs).toHaveLength(1);
     expect(await sentTo(e.phoneNumber)).toHaveLength(1);
     expect(await w.repos.history.findByOrderId(e.orderId)).toHaveLength(1);
@@ -192,7 +204,10 @@ describe('orderConfirmationSms on the dev server', () => {
     const handle = await start(e);
     expect(await handle.result()).toMatchObject({ outcome: 'failed', errorCode: '21211' });
     expect(await activityAttempts(handle, 'sendSms')).toEqual([1]);
-    expect((await w.repos.history.findByOrderId(e.orderId))[0]).toMatchObject({ status: 'failed', errorCode: '21211' });
+    expect((await w.repos.history.findByOrderId(e.orderId))[0]).toMatchObject({
+      status: 'failed',
+      errorCode: '21211',
+    });
     expect((await handle.describe()).typedSearchAttributes.get(SmsErrorCodeKey)).toBe('21211');
   });
 
@@ -203,10 +218,13 @@ describe('orderConfirmationSms on the dev server', () => {
     const handle = await start(e);
     expect(await handle.result()).toMatchObject({ outcome: 'blocked_opted_out', errorCode: '21610' });
     expect(await sentTo(e.phoneNumber)).toHaveLength(0);
-    const consent = await waitFor(async () => {
-      const c = await w.repos.consent.get(e.venueId, e.phoneNumber);
-      return c?.status === 'opted_out' ? c : undefined;
-    }, { description: 'consent entity records the provider opt-out' });
+    const consent = await waitFor(
+      async () => {
+        const c = await w.repos.consent.get(e.venueId, e.phoneNumber);
+        return c?.status === 'opted_out' ? c : undefined;
+      },
+      { description: 'consent entity records the provider opt-out' },
+    );
     expect(consent.source).toBe('provider_error');
   });
 
@@ -216,11 +234,14 @@ describe('orderConfirmationSms on the dev server', () => {
     await w.store.addFault('auth', { to: e.phoneNumber, times: -1 });
     const handle = await start(e);
 
-    const pending = await waitFor(async () => {
-      const d = await handle.describe();
-      const activity = d.raw.pendingActivities?.find((a) => a.activityType?.name === 'sendSms');
-      return activity && (activity.attempt ?? 0) >= 2 ? activity : undefined;
-    }, { description: 'sendSms retried after ProviderAuth' });
+    const pending = await waitFor(
+      async () => {
+        const d = await handle.describe();
+        const activity = d.raw.pendingActivities?.find((a) => a.activityType?.name === 'sendSms');
+        return activity && (activity.attempt ?? 0) >= 2 ? activity : undefined;
+      },
+      { description: 'sendSms retried after ProviderAuth' },
+    );
     expect(pending.lastFailure?.applicationFailureInfo?.type).toBe('ProviderAuth');
     expect((await handle.describe()).status.name).toBe('RUNNING');
     expect(await sentTo(e.phoneNumber)).toHaveLength(0);
@@ -242,7 +263,9 @@ describe('orderConfirmationSms on the dev server', () => {
     expect(senders.size).toBe(1);
     const active = await db.knex('VenuePhoneNumbers').where({ VenueID: venueId, StatusID: 1 });
     expect(active).toHaveLength(1);
-    const owned = (await w.store.numbers()).filter((n) => n.friendlyName === `venue-${venueId}` && n.status === 'owned');
+    const owned = (await w.store.numbers()).filter(
+      (n) => n.friendlyName === `venue-${venueId}` && n.status === 'owned',
+    );
     expect(owned).toHaveLength(1);
   });
 

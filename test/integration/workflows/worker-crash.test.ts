@@ -5,7 +5,13 @@ import { parseOrderEvent } from '../../../domain/order-event';
 import { SimulatorStore } from '../../../providers/simulator/simulator-store';
 import { orderWorkflowId } from '../../../temporal/ids';
 import { createTestDatabase } from '../../support/db';
-import { connectTestClient, testTemporalAddress, uniqueTaskQueue, waitFor, workflowBundle } from '../../support/temporal';
+import {
+  connectTestClient,
+  testTemporalAddress,
+  uniqueTaskQueue,
+  waitFor,
+  workflowBundle,
+} from '../../support/temporal';
 import { sampleEvent, startTestWorkers, tempSimulatorPath, type TestWorkers } from '../../support/workers';
 
 const ROOT = path.resolve(__dirname, '../../..');
@@ -58,9 +64,12 @@ test('a worker killed between the provider accepting and the history write: one 
     });
     await startOrderConfirmation(client, taskQueue, e, { correlationId: 'crash-test' });
 
-    await waitFor(async () => ((await store.messages({ to: e.phoneNumber })).length === 1 ? true : undefined), {
-      description: 'the provider accepted the message',
-    });
+    await waitFor(
+      async () => ((await store.messages({ to: e.phoneNumber })).length === 1 ? true : undefined),
+      {
+        description: 'the provider accepted the message',
+      },
+    );
     doomed.child.kill('SIGKILL');
     await new Promise((resolve) => doomed.child.once('exit', resolve));
     expect(await repos.history.findByOrderId(e.orderId)).toHaveLength(0);
