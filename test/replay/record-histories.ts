@@ -1,0 +1,97 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { startOrderConfirmation } from '../../bridge/start-order';
+import { parseOrderEvent } from '../../domain/order-event';
+import { signalConsentChange } from '../../temporal/consent-signal';
+import { consentWorkflowId, orderWorkflowId } from '../../temporal/ids';
+import { startDevServer } from '../../scripts/temporal-cli';
+import { createTestDatabase } from '../support/db';
+import { waitFor } from '../support/temporal';
+import { sampleEvent, startTestWorkers } from '../support/workers';
+
+/**
+ * `npm run histories:record`: runs one order per outcome and a consent entity on a throwaway dev
+ * server and writes their histories to test/fixtures/histories, which test/replay replays against
+ * the current workflow code. Record again only when a workflow change is meant to be incompatible
+ * (and is shipped behind patched()/a new workflow type); otherwise the old histories are the point.
+ */
+const OUT_DIR = path.resolve(__dirname, '../fixtures/histories');
+
+async function main(): Promise<void> {
+  const server = await startDevServer({ headless: true, logLevel: 'error', log: (m) => console.error(m) });
+  process.env.TEMPORAL_TEST_ADDRESS = server.address;
+  const root = path.resolve(__dirname, '../..');
+  const bundle = await bundleWorkflowCode({
+    workflowsPath: path.join(root, 'workflows/index.ts'),
+    workflowInterceptorModules: [path.join(root, 'workflows/interceptors.ts')],
+  });
+  const bundlePath = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sms-record-')), 'bundle.js');
+  fs.writeFileSync(bundlePath, bundle.code);
+  process.env.WORKFLOW_BUNDLE_PATH = bundlePath;
+
+  const db = await createTestDatabase();
+  const taskQueue = 'record-histories';
+  const w = await startTestWorkers({ knex: db.knex, taskQueue });
+  try {
+    const event = (phone: string) => {
+      const parsed = parseOrderEvent(sampleEvent({ PhoneNumber: phone, VenueId: 501 }));
+      if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
+      return parsed.event;
+    };
+    const sent = event('+14155550101');
+    const skipped = event('+14155550102');
+    const blocked = event('+14155550103');
+    const at = new Date(Date.now() - 60_000);
+    await signalConsentChange(w.client, taskQueue, sent.venueId, sent.phoneNumber, {
+      status: 'opted_in',
+      source: 'checkout',
+      occurredAt: at.toISOString(),
+    });
+    await signalConsentChange(w.client, taskQueue, blocked.venueId, blocked.phoneNumber, {
+      status: 'opted_out',
+      source: 'provider_webhook',
+      occurredAt: at.toISOString(),
+      providerMessageId: 'SM-record-1',
+    });
+    await waitFor(
+      async () =>
+        (await w.repos.consent.get(blocked.venueId, blocked.phoneNumber)) !== null &&
+        (await w.repos.consent.get(sent.venueId, sent.phoneNumber)) !== null,
+      {
+        description: 'consent rows',
+      },
+    );
+
+    const recorded: Array<[string, string]> = [];
+    for (const [name, e] of [
+      ['order-sent', sent],
+      ['order-skipped-no-consent', skipped],
+      ['order-blocked-opted-out', blocked],
+    ] as const) {
+      await startOrderConfirmation(w.client, taskQueue, e, { correlationId: `record-${name}` });
+      const handle = w.client.workflow.getHandle(orderWorkflowId(e.orderId));
+      await handle.result();
+      recorded.push([name, historyToJSON(await handle.fetchHistory())]);
+    }
+    const consent = w.client.workflow.getHandle(consentWorkflowId(sent.venueId, sent.phoneNumber));
+    recorded.push(['consent-entity', historyToJSON(await consent.fetchHistory())]);
+
+    fs.mkdirSync(OUT_DIR, { recursive: true });
+    for (const [name, json] of recorded) {
+      fs.writeFileSync(path.join(OUT_DIR, `${name}.json`), `${JSON.stringify(JSON.parse(json), null, 2)}\n`);
+      console.log(`wrote test/fixtures/histories/${name}.json`);
+    }
+  } finally {
+    await w.shutdown();
+    await db.destroy();
+    await server.stop();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

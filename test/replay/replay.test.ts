@@ -1,0 +1,36 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { Worker } from '@temporalio/worker';
+import { workflowBundle } from '../support/temporal';
+
+const HISTORIES_DIR = path.resolve(__dirname, '../fixtures/histories');
+const files = fs
+  .readdirSync(HISTORIES_DIR)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
+
+/**
+ * Histories recorded from earlier versions of the workflows (npm run histories:record). A change
+ * that would make a running workflow take a different path on replay fails here, not in production.
+ */
+test('the recorded histories cover every workflow and outcome', () => {
+  expect(files).toEqual([
+    'consent-entity.json',
+    'order-blocked-opted-out.json',
+    'order-sent.json',
+    'order-skipped-no-consent.json',
+  ]);
+});
+
+test('every recorded history replays against the current workflow code', async () => {
+  const histories = files.map((file) => ({
+    workflowId: path.basename(file, '.json'),
+    history: historyFromJSON(JSON.parse(fs.readFileSync(path.join(HISTORIES_DIR, file), 'utf8'))),
+  }));
+  const failures: string[] = [];
+  for await (const result of Worker.runReplayHistories({ workflowBundle: workflowBundle() }, histories)) {
+    if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
+  }
+  expect(failures).toEqual([]);
+});
