@@ -54,9 +54,10 @@ async function main(): Promise<void> {
   console.log(`database ${redactDatabaseUrl(config.databaseUrl)}: ${applied.length} migration(s) applied`);
 
   for (const role of ['worker', 'api'] as const) {
+    // node with tsx's loader rather than the tsx CLI, whose grandchild would outlive a SIGKILL.
     const child = spawn(
       process.execPath,
-      [require.resolve('tsx/cli'), path.join(ROOT, `${role === 'worker' ? 'workers' : 'api'}/main.ts`)],
+      ['--import', 'tsx', path.join(ROOT, `${role === 'worker' ? 'workers' : 'api'}/main.ts`)],
       {
         cwd: ROOT,
         env: process.env,
@@ -82,7 +83,7 @@ async function main(): Promise<void> {
       `  Temporal       ${config.temporal.address}  namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}`,
       `  Database       ${redactDatabaseUrl(config.databaseUrl)}`,
       `  Provider       ${config.sms.provider}`,
-      `  API token      ${config.api.token}  (Authorization: Bearer …, for /api/internal/* and /api/events/*)`,
+      `  API token      ${config.api.token}  (Authorization: Bearer …, for every /api route but GET /api/consent)`,
       '',
       'Try `npm run demo` in another terminal. Ctrl-C stops everything.',
       '',

@@ -19,7 +19,9 @@ const ROOT = path.resolve(__dirname, '../../..');
 /** The real worker entry (npm run worker) as its own process, so it can be killed like a crashed pod. */
 function spawnWorker(env: Record<string, string>): { child: ChildProcess; output: () => string } {
   let output = '';
-  const child = spawn(process.execPath, [require.resolve('tsx/cli'), 'workers/main.ts'], {
+  // node itself with tsx's loader, not the tsx CLI: the CLI runs the script in a grandchild that a
+  // SIGKILL of the CLI would leave running, and this test must kill the process doing the work.
+  const child = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts'], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
