@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
@@ -34,6 +35,8 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     // Request URLs carry phone numbers (/api/consent/:venueId/:phone); keep them out of the log.
     loggerInstance: deps.logger.child({}, { serializers: { req: serializeRequest } }) as FastifyBaseLogger,
     requestIdHeader: 'x-request-id',
+    // Unique across restarts and replicas: the id becomes an order's correlation id when the caller sends none.
+    genReqId: () => randomUUID(),
     // The 400 names every field in error, and an unknown property is an error, not silently dropped.
     ajv: { customOptions: { allErrors: true, removeAdditional: false } },
   });

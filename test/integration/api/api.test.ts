@@ -169,6 +169,23 @@ describe('event ingress', () => {
     });
   });
 
+  test('without x-correlation-id the correlation id is a fresh request id, unique per request', async () => {
+    const ids = await Promise.all(
+      [0, 1].map(async () => {
+        const res = await app.inject({
+          method: 'POST',
+          url: '/api/events/send-order-confirmation-sms',
+          headers: auth,
+          payload: sampleEvent(),
+        });
+        expect(res.statusCode).toBe(202);
+        return res.json<{ correlationId: string }>().correlationId;
+      }),
+    );
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(ids[0]).not.toBe(ids[1]);
+  });
+
   test('an unknown order is a 404; a malformed order id a 400', async () => {
     expect(
       (await app.inject({ url: '/api/orders/0b9d8c1e-0000-4000-8000-000000000000', headers: auth }))
