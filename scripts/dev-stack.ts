@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
+import pretty from 'pino-pretty';
 import { loadConfigOrExit } from '../config';
 import { createKnex, redactDatabaseUrl } from '../db/knex';
 import { migrateLatest } from '../db/migrate';
@@ -53,6 +54,8 @@ async function main(): Promise<void> {
   await knex.destroy();
   console.log(`database ${redactDatabaseUrl(config.databaseUrl)}: ${applied.length} migration(s) applied`);
 
+  // Readable lines on a terminal; JSON, as in production, when the output goes to a file or a pipe.
+  const prettyLogs = process.stdout.isTTY && process.env.LOG_FORMAT !== 'json';
   for (const role of ['worker', 'api'] as const) {
     // node with tsx's loader rather than the tsx CLI, whose grandchild would outlive a SIGKILL.
     const child = spawn(
@@ -61,9 +64,13 @@ async function main(): Promise<void> {
       {
         cwd: ROOT,
         env: process.env,
-        stdio: ['ignore', 'inherit', 'inherit'],
+        stdio: ['ignore', prettyLogs ? 'pipe' : 'inherit', 'inherit'],
       },
     );
+    if (prettyLogs)
+      child.stdout?.pipe(
+        pretty({ colorize: true, singleLine: true, ignore: 'pid,hostname', translateTime: 'SYS:HH:MM:ss.l' }),
+      );
     child.on('exit', (code, signal) => {
       if (!stopping) {
         console.error(`${role} exited (${signal ?? code}); stopping the stack`);
