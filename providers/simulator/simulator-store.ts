@@ -1,7 +1,6 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import knexFactory, { type Knex } from 'knex';
+import type { Knex } from 'knex';
+import { createKnex } from '../../db/knex';
 
 /** Faults the simulator can inject, each mapped to the provider answer it imitates. */
 export const SIMULATOR_FAULTS = [
@@ -43,23 +42,9 @@ export class SimulatorStore {
   private ready?: Promise<void>;
 
   constructor(readonly filePath: string) {
-    if (filePath !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(filePath)), { recursive: true });
-    this.db = knexFactory({
-      client: 'better-sqlite3',
-      connection: { filename: filePath },
-      useNullAsDefault: true,
-      pool: {
-        // Several processes (worker, API, tests) share the file.
-        afterCreate: (
-          conn: { pragma(sql: string): unknown },
-          done: (err: Error | null, conn: unknown) => void,
-        ) => {
-          conn.pragma('journal_mode = WAL');
-          conn.pragma('busy_timeout = 5000');
-          done(null, conn);
-        },
-      },
-    });
+    // The same SQLite setup as the service's database: WAL and a busy timeout, as several processes
+    // (worker, API, tests) share the file.
+    this.db = createKnex(`sqlite:${filePath}`);
   }
 
   init(): Promise<void> {
