@@ -51,8 +51,34 @@ const schema = z
     SIMULATOR_OPTED_OUT_NUMBERS: csv.default([]),
     SIMULATOR_INVALID_NUMBERS: csv.default([]),
     SIMULATOR_COUNTRY: z.string().default('US'),
+    SERVICEBUS_CONNECTION_STRING: z.string().optional(),
+    SERVICEBUS_NAMESPACE: z
+      .string()
+      .regex(/^[\w.-]+$/, 'must be a host name such as my-namespace.servicebus.windows.net')
+      .optional(),
+    SERVICEBUS_TOPIC: z.string().min(1).default('send-order-confirmation-sms'),
+    SERVICEBUS_SUBSCRIPTION: z.string().min(1).default('sms-service'),
+    SERVICEBUS_MAX_CONCURRENT_CALLS: z.coerce.number().int().min(1).max(1000).default(10),
+    SERVICEBUS_START_RETRY_DELAYS_MS: z
+      .string()
+      .regex(/^\d+(,\d+)*$/, 'must be comma-separated milliseconds, e.g. 1000,2000,4000')
+      .transform((v) => v.split(',').map(Number))
+      .default([1000, 2000, 4000]),
+    SERVICEBUS_MAX_BODY_BYTES: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(256 * 1024),
+    BRIDGE_HEALTH_PORT: port.default(3001),
   })
   .superRefine((env, ctx) => {
+    if (env.SERVICEBUS_CONNECTION_STRING && env.SERVICEBUS_NAMESPACE) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SERVICEBUS_NAMESPACE'],
+        message: 'set either SERVICEBUS_CONNECTION_STRING or SERVICEBUS_NAMESPACE (Azure AD), not both',
+      });
+    }
     if (env.NODE_ENV === 'production' && (!env.API_TOKEN || env.API_TOKEN === LOCAL_API_TOKEN)) {
       ctx.addIssue({ code: 'custom', path: ['API_TOKEN'], message: 'is required in production' });
     }
@@ -84,6 +110,18 @@ export interface Config {
     defaultLocale: string;
     defaultTimeZone: string;
     defaultCurrency: string;
+  };
+  /** Absent when neither a connection string nor a namespace is configured: no bridge then. */
+  serviceBus?: {
+    /** A connection string, or a namespace host reached with DefaultAzureCredential (Azure AD). */
+    auth: { connectionString: string } | { namespace: string };
+    topic: string;
+    subscription: string;
+    maxConcurrentCalls: number;
+    /** Waits between in-process retries of a failed workflow start, before abandoning the message. */
+    startRetryDelaysMs: number[];
+    maxBodyBytes: number;
+    healthPort: number;
   };
   simulator: {
     dbPath: string;
@@ -137,6 +175,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       defaultTimeZone: env.DEFAULT_TIME_ZONE,
       defaultCurrency: env.DEFAULT_CURRENCY,
     },
+    serviceBus: serviceBusConfig(env),
     simulator: {
       dbPath: env.SIMULATOR_DB_PATH,
       latencyMs: env.SIMULATOR_LATENCY_MS,
@@ -145,6 +184,24 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       invalidNumbers: env.SIMULATOR_INVALID_NUMBERS,
       country: env.SIMULATOR_COUNTRY,
     },
+  };
+}
+
+function serviceBusConfig(env: Env): Config['serviceBus'] {
+  const auth = env.SERVICEBUS_CONNECTION_STRING
+    ? { connectionString: env.SERVICEBUS_CONNECTION_STRING }
+    : env.SERVICEBUS_NAMESPACE
+      ? { namespace: env.SERVICEBUS_NAMESPACE }
+      : undefined;
+  if (!auth) return undefined;
+  return {
+    auth,
+    topic: env.SERVICEBUS_TOPIC,
+    subscription: env.SERVICEBUS_SUBSCRIPTION,
+    maxConcurrentCalls: env.SERVICEBUS_MAX_CONCURRENT_CALLS,
+    startRetryDelaysMs: env.SERVICEBUS_START_RETRY_DELAYS_MS,
+    maxBodyBytes: env.SERVICEBUS_MAX_BODY_BYTES,
+    healthPort: env.BRIDGE_HEALTH_PORT,
   };
 }
 

@@ -1,0 +1,69 @@
+import Fastify, { type FastifyBaseLogger } from 'fastify';
+import { createReadiness } from '../api/readiness';
+import { healthRoutes } from '../api/routes/health';
+import { loadConfigOrExit } from '../config';
+import { createLogger } from '../config/logger';
+import { version } from '../package.json';
+import { connectTemporalClient } from '../temporal/client';
+import { createBridge } from './subscriber';
+
+/**
+ * `npm run bridge`: the Service Bus subscriber as its own process, with /health/live and
+ * /health/ready (Service Bus and Temporal) on BRIDGE_HEALTH_PORT for the orchestrator's probes.
+ */
+async function main(): Promise<void> {
+  const config = loadConfigOrExit();
+  const logger = createLogger({ level: config.logLevel, name: 'bridge' });
+  if (!config.serviceBus) {
+    logger.fatal(
+      'set SERVICEBUS_CONNECTION_STRING or SERVICEBUS_NAMESPACE; without them the local ingress is the way in',
+    );
+    process.exit(78);
+  }
+  const temporal = connectTemporalClient(config.temporal);
+  const bridge = createBridge({
+    serviceBus: config.serviceBus,
+    temporal: { client: temporal.client, taskQueue: config.temporal.taskQueue },
+    defaultRegion: config.sms.defaultPhoneRegion,
+    logger,
+  });
+
+  // Probes arrive every few seconds: their request lines would drown the bridge's own.
+  const probeLogger = logger.child({ component: 'health' }, { level: 'warn' });
+  const health = Fastify({ loggerInstance: probeLogger as FastifyBaseLogger });
+  await health.register(healthRoutes, {
+    readiness: createReadiness({ servicebus: bridge.check, temporal: temporal.ping }),
+    version,
+  });
+
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    logger.info({ signal, ...bridge.stats() }, 'bridge stopping: finishing in-flight messages');
+    await bridge.close();
+    await health.close();
+    await temporal.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+
+  await bridge.start();
+  await health.listen({ host: config.api.host, port: config.serviceBus.healthPort });
+  logger.info(
+    {
+      topic: config.serviceBus.topic,
+      subscription: config.serviceBus.subscription,
+      temporal: config.temporal.address,
+      taskQueue: config.temporal.taskQueue,
+      health: `http://localhost:${config.serviceBus.healthPort}/health/ready`,
+    },
+    'bridge started',
+  );
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bridge failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

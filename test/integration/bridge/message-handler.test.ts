@@ -1,0 +1,159 @@
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { EVENT_TYPES, SEND_ORDER_CONFIRMATION_SMS } from '../../../bridge/event-types';
+import {
+  handleMessage,
+  type IncomingMessage,
+  type MessageHandlerDeps,
+} from '../../../bridge/message-handler';
+import { createLogger } from '../../../config/logger';
+import { connectTemporalClient } from '../../../temporal/client';
+import { orderWorkflowId } from '../../../temporal/ids';
+import { connectTestClient, testTemporalAddress, uniqueTaskQueue } from '../../support/temporal';
+import { startTcpProxy, type TcpProxy } from '../../support/tcp-proxy';
+import { sampleEvent } from '../../support/workers';
+
+// No worker polls this queue: these tests are about starting workflows, not running them.
+const taskQueue = uniqueTaskQueue('bridge-handler');
+let temporal: Awaited<ReturnType<typeof connectTestClient>>;
+let deps: MessageHandlerDeps;
+
+beforeAll(async () => {
+  temporal = await connectTestClient();
+  deps = {
+    client: temporal.client,
+    taskQueue,
+    eventTypes: EVENT_TYPES,
+    defaultEventType: SEND_ORDER_CONFIRMATION_SMS,
+    defaultRegion: 'US',
+    maxBodyBytes: 256 * 1024,
+    startRetryDelaysMs: [10, 20],
+    logger: createLogger({ level: 'silent', name: 'test-bridge' }),
+  };
+});
+afterAll(() => temporal.close());
+
+const bytes = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value));
+
+async function workflowExists(orderId: string): Promise<boolean> {
+  try {
+    await temporal.client.workflow.getHandle(orderWorkflowId(orderId)).describe();
+    return true;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return false;
+    throw err;
+  }
+}
+
+test('a valid event starts its workflow once, with the correlation id in the memo', async () => {
+  const event = sampleEvent();
+  const message: IncomingMessage = {
+    body: bytes(event),
+    messageId: 'msg-1',
+    correlationId: 'corr-1',
+    subject: SEND_ORDER_CONFIRMATION_SMS,
+  };
+  const workflowId = orderWorkflowId(String(event.OrderId));
+  expect(await handleMessage(message, deps)).toEqual({ action: 'complete', workflowId, started: true });
+  // Redelivered, or the same order under another message id: still complete, nothing new started.
+  expect(await handleMessage({ ...message, messageId: 'msg-2' }, deps)).toEqual({
+    action: 'complete',
+    workflowId,
+    started: false,
+  });
+  const description = await temporal.client.workflow.getHandle(workflowId).describe();
+  expect(description.memo).toMatchObject({ correlationId: 'corr-1', messageId: 'msg-1' });
+});
+
+test('without a correlation id the message id is used; an object body from the JS SDK is accepted', async () => {
+  const event = sampleEvent();
+  const settlement = await handleMessage(
+    {
+      body: event,
+      messageId: 'only-message-id',
+      applicationProperties: { EventType: SEND_ORDER_CONFIRMATION_SMS },
+    },
+    deps,
+  );
+  expect(settlement).toMatchObject({ action: 'complete', started: true });
+  const description = await temporal.client.workflow
+    .getHandle(orderWorkflowId(String(event.OrderId)))
+    .describe();
+  expect(description.memo).toMatchObject({ correlationId: 'only-message-id' });
+});
+
+test.each<[string, (e: Record<string, unknown>) => unknown, RegExp]>([
+  ['malformed JSON', () => '{"OrderId": "x",', /\$: body is not valid JSON/],
+  ['a JSON array', () => '[]', /\$: body must be a JSON object/],
+  ['missing fields', ({ OrderId }) => ({ OrderId }), /VenueId: is required.*PhoneNumber: is required/],
+  [
+    'an invalid phone',
+    (e) => ({ ...e, PhoneNumber: '+1 555 01' }),
+    /PhoneNumber: is not a valid phone number/,
+  ],
+  ['wrong types', (e) => ({ ...e, VenueId: 'forty-two', TicketCount: '2' }), /VenueId: .*TicketCount: /],
+  [
+    'a 300 KB body',
+    (e) => ({ ...e, CustomerName: 'x'.repeat(300 * 1024) }),
+    /\$: body is \d+ bytes; the limit is 262144/,
+  ],
+])(
+  '%s is dead-lettered as InvalidPayload listing every problem, and starts nothing',
+  async (_name, mutate, description) => {
+    const event = sampleEvent();
+    const settlement = await handleMessage({ body: bytes(mutate(event)), messageId: 'bad' }, deps);
+    expect(settlement).toEqual({
+      action: 'deadLetter',
+      reason: 'InvalidPayload',
+      description: expect.stringMatching(description),
+    });
+    expect(await workflowExists(String(event.OrderId))).toBe(false);
+  },
+);
+
+test('an unknown event type is dead-lettered as UnknownEventType, whatever its body', async () => {
+  const event = sampleEvent();
+  const settlement = await handleMessage({ body: bytes(event), subject: 'RefundIssued' }, deps);
+  expect(settlement).toEqual({
+    action: 'deadLetter',
+    reason: 'UnknownEventType',
+    description: expect.stringContaining('"RefundIssued"'),
+  });
+  expect(await workflowExists(String(event.OrderId))).toBe(false);
+});
+
+describe('Temporal unreachable', () => {
+  let proxy: TcpProxy;
+  let cut: ReturnType<typeof connectTemporalClient>;
+  beforeAll(async () => {
+    proxy = await startTcpProxy(testTemporalAddress());
+    cut = connectTemporalClient({ address: proxy.address, namespace: 'default', taskQueue, tls: false });
+  });
+  afterAll(async () => {
+    await cut.close();
+    await proxy.close();
+  });
+
+  test('the start is retried with the configured backoff, then the message is abandoned; back up, it starts', async () => {
+    const event = sampleEvent();
+    const slept: number[] = [];
+    const offline = {
+      ...deps,
+      client: cut.client,
+      startTimeoutMs: 500,
+      sleep: async (ms: number) => void slept.push(ms),
+    };
+    proxy.cut();
+    const settlement = await handleMessage({ body: bytes(event), messageId: 'm' }, offline);
+    expect(settlement).toMatchObject({ action: 'abandon', error: expect.any(String) });
+    expect(slept).toEqual([10, 20]);
+    expect(await workflowExists(String(event.OrderId))).toBe(false);
+
+    proxy.restore();
+    expect(
+      await handleMessage({ body: bytes(event), messageId: 'm' }, { ...offline, startTimeoutMs: 10_000 }),
+    ).toMatchObject({
+      action: 'complete',
+      started: true,
+    });
+  });
+});
