@@ -56,11 +56,13 @@ async function main(): Promise<void> {
 
   // Readable lines on a terminal; JSON, as in production, when the output goes to a file or a pipe.
   const prettyLogs = process.stdout.isTTY && process.env.LOG_FORMAT !== 'json';
-  for (const role of ['worker', 'api'] as const) {
+  // The bridge joins when Service Bus is configured; otherwise the API's local ingress is the way in.
+  const roles = config.serviceBus ? (['worker', 'api', 'bridge'] as const) : (['worker', 'api'] as const);
+  for (const role of roles) {
     // node with tsx's loader rather than the tsx CLI, whose grandchild would outlive a SIGKILL.
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', path.join(ROOT, `${role === 'worker' ? 'workers' : 'api'}/main.ts`)],
+      ['--import', 'tsx', path.join(ROOT, `${role === 'worker' ? 'workers' : role}/main.ts`)],
       {
         cwd: ROOT,
         env: process.env,
@@ -90,6 +92,9 @@ async function main(): Promise<void> {
       `  Temporal       ${config.temporal.address}  namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}`,
       `  Database       ${redactDatabaseUrl(config.databaseUrl)}`,
       `  Provider       ${config.sms.provider}`,
+      config.serviceBus
+        ? `  Service Bus    topic ${config.serviceBus.topic}, subscription ${config.serviceBus.subscription} (bridge health: http://localhost:${config.serviceBus.healthPort}/health/ready)`
+        : '  Service Bus    not configured: events arrive through POST /api/events/send-order-confirmation-sms',
       `  API token      ${config.api.token}  (Authorization: Bearer …, for every /api route but GET /api/consent)`,
       '',
       'Try `npm run demo` in another terminal. Ctrl-C stops everything.',

@@ -55,4 +55,35 @@ describe('loadConfig', () => {
     expect(config.temporal.tls).toBe(true);
     expect(config.simulator.optedOutNumbers).toEqual(['+14155550100', '+14155550101']);
   });
+
+  test('Service Bus: off without a connection string or namespace; defaults from DESIGN.md when on', () => {
+    expect(loadConfig({}).serviceBus).toBeUndefined();
+    expect(
+      loadConfig({ SERVICEBUS_CONNECTION_STRING: 'Endpoint=sb://x/;SharedAccessKeyName=k;SharedAccessKey=v' })
+        .serviceBus,
+    ).toEqual({
+      auth: { connectionString: 'Endpoint=sb://x/;SharedAccessKeyName=k;SharedAccessKey=v' },
+      topic: 'send-order-confirmation-sms',
+      subscription: 'sms-service',
+      maxConcurrentCalls: 10,
+      startRetryDelaysMs: [1000, 2000, 4000],
+      maxBodyBytes: 262144,
+      healthPort: 3001,
+    });
+    expect(loadConfig({ SERVICEBUS_NAMESPACE: 'ns.servicebus.windows.net' }).serviceBus?.auth).toEqual({
+      namespace: 'ns.servicebus.windows.net',
+    });
+  });
+
+  test('Service Bus: conflicting auth and bad retry delays are reported together', () => {
+    expect(() =>
+      loadConfig({
+        SERVICEBUS_CONNECTION_STRING: 'Endpoint=sb://x/',
+        SERVICEBUS_NAMESPACE: 'ns.servicebus.windows.net',
+        SERVICEBUS_START_RETRY_DELAYS_MS: '1s,2s',
+      }),
+    ).toThrow(
+      /SERVICEBUS_START_RETRY_DELAYS_MS: must be comma-separated milliseconds[\s\S]*SERVICEBUS_NAMESPACE: set either/,
+    );
+  });
 });
