@@ -48,6 +48,9 @@ export function createBridge(options: BridgeOptions): Bridge {
     maxAutoLockRenewalDurationInMs: 5 * 60_000,
   });
   const inFlight = new Set<Promise<void>>();
+  // Aborting ends a connection attempt in progress, so a bridge cut off from Service Bus still
+  // shuts down at once instead of waiting out the SDK's retry delay.
+  const stopReceiving = new AbortController();
   const counts = { completed: 0, deadLettered: 0, abandoned: 0 };
   let subscription: { close(): Promise<void> } | undefined;
   let lastError: { at: number; message: string } | undefined;
@@ -116,7 +119,11 @@ export function createBridge(options: BridgeOptions): Bridge {
     async start() {
       subscription = receiver.subscribe(
         { processMessage, processError },
-        { autoCompleteMessages: false, maxConcurrentCalls: serviceBus.maxConcurrentCalls },
+        {
+          autoCompleteMessages: false,
+          maxConcurrentCalls: serviceBus.maxConcurrentCalls,
+          abortSignal: stopReceiving.signal,
+        },
       );
       logger.info(
         {
@@ -129,6 +136,7 @@ export function createBridge(options: BridgeOptions): Bridge {
     },
 
     async close() {
+      stopReceiving.abort();
       await subscription?.close();
       await Promise.allSettled([...inFlight]);
       await receiver.close();

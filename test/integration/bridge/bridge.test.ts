@@ -289,3 +289,57 @@ test('the bridge process killed mid-stream and started again: every event has ex
     if (second) await new Promise((resolve) => second!.child.once('exit', resolve));
   }
 }, 180_000);
+
+test('graceful shutdown: close() stops receiving and lets the in-flight message finish and settle', async () => {
+  const proxy = await startTcpProxy(testTemporalAddress());
+  const running = startBridge(proxy.address);
+  const event = sampleEvent();
+  try {
+    proxy.cut();
+    await running.bridge.start();
+    await sender.sendMessages(message(event));
+    await waitFor(async () => running.bridge.stats().inFlight === 1, {
+      description: 'the message in flight',
+    });
+    proxy.restore();
+    await running.close();
+    expect(running.bridge.stats()).toMatchObject({ completed: 1, inFlight: 0 });
+    expect(peer.completed(TOPIC, SUBSCRIPTION).map((m) => m.messageId)).toContain(
+      `msg-${String(event.OrderId)}`,
+    );
+    expect(await workflowExists(String(event.OrderId))).toBe(true);
+  } finally {
+    proxy.restore();
+    await proxy.close();
+  }
+}, 60_000);
+
+test('readiness: the bridge reports Service Bus down while it cannot reach the namespace', async () => {
+  const config = loadConfig({
+    SERVICEBUS_CONNECTION_STRING:
+      'Endpoint=sb://127.0.0.1:1;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true',
+  });
+  const temporal = connectTemporalClient({ ...config.temporal, address: testTemporalAddress() });
+  const bridge = createBridge({
+    serviceBus: config.serviceBus!,
+    temporal: { client: temporal.client, taskQueue },
+    defaultRegion: 'US',
+    logger: createLogger({ level: 'silent', name: 'test-bridge' }),
+  });
+  try {
+    await expect(bridge.check()).rejects.toThrow(/not subscribed/);
+    await bridge.start();
+    const reason = await waitFor(
+      () =>
+        bridge.check().then(
+          () => undefined,
+          (err: Error) => err.message,
+        ),
+      { description: 'the receive error to surface' },
+    );
+    expect(reason).toMatch(/^receive: /);
+  } finally {
+    await bridge.close();
+    await temporal.close();
+  }
+});
