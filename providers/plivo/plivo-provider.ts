@@ -1,0 +1,381 @@
+import path from 'node:path';
+import type { Client as PlivoClient } from 'plivo';
+import { SmsProviderError } from '../../domain/errors';
+import type {
+  AcceptedMessage,
+  AcceptedMessageQuery,
+  PurchasedNumber,
+  SendRequest,
+  SmsProvider,
+} from '../sms-provider';
+import { mapPlivoError } from './plivo-errors';
+
+export interface PlivoProviderOptions {
+  authId: string;
+  authToken: string;
+  /** Origin of the REST API instead of https://api.plivo.com (a local fake, a proxy). */
+  apiBaseUrl?: string;
+  /** Per-request timeout in ms; default 15 s. (Without one the SDK waits forever.) */
+  timeoutMs?: number;
+  /** Reconciliation looks this far before `sentAfter`, for clock skew between us and Plivo; default 30 s. */
+  clockSkewMs?: number;
+}
+
+type PlivoModule = typeof import('plivo');
+
+/** The SDK's own request function (rest/axios.js behind its camel-casing wrapper). */
+type PlivoRequest = (
+  method: 'GET' | 'POST' | 'DELETE',
+  action: string,
+  params?: Record<string, unknown>,
+) => Promise<{ body: Record<string, unknown> }>;
+
+interface AxiosDefaults {
+  defaults: { httpAgent?: unknown; httpsAgent?: unknown };
+}
+
+const DEFAULT_TIMEOUT_MS = 15_000;
+const DEFAULT_CLOCK_SKEW_MS = 30_000;
+/** Plivo caps list pages at 20; reconciliation and adoption read at most this many pages. */
+const PAGE_SIZE = 20;
+const MAX_PAGES = 10;
+
+let plivoModule: PlivoModule | undefined;
+
+/**
+ * Loads the plivo SDK without letting it reconfigure the process. On load, plivo/dist/rest/axios.js
+ * sets `axios.defaults.httpAgent` / `httpsAgent` on the shared axios singleton to its own keep-alive
+ * agents (60 s socket timeout), which every other axios user in the process would then inherit.
+ * The previous defaults are put back; if plivo was already loaded by someone else, its agents are
+ * recognised by their `freeSocketTimeout` option (not a Node option: only plivo sets it) and removed.
+ * Plivo then uses Node's global agents, like any other client.
+ */
+export function loadPlivo(): PlivoModule {
+  if (plivoModule) return plivoModule;
+  const axios = sharedAxios();
+  const before = { httpAgent: axios.defaults.httpAgent, httpsAgent: axios.defaults.httpsAgent };
+  const alreadyLoaded = require.resolve('plivo') in require.cache;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded lazily, to snapshot axios defaults first
+    plivoModule = require('plivo') as PlivoModule;
+  } finally {
+    if (!alreadyLoaded) {
+      axios.defaults.httpAgent = before.httpAgent;
+      axios.defaults.httpsAgent = before.httpsAgent;
+    }
+    if (isPlivoAgent(axios.defaults.httpAgent)) axios.defaults.httpAgent = undefined;
+    if (isPlivoAgent(axios.defaults.httpsAgent)) axios.defaults.httpsAgent = undefined;
+  }
+  return plivoModule;
+}
+
+/** The axios module instance plivo itself resolves (the same singleton other packages get). */
+function sharedAxios(): AxiosDefaults {
+  const plivoDir = path.dirname(require.resolve('plivo'));
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- plivo's own axios, resolved from its location
+  return require(require.resolve('axios', { paths: [plivoDir] })) as AxiosDefaults;
+}
+
+function isPlivoAgent(agent: unknown): boolean {
+  const options = (agent as { options?: { freeSocketTimeout?: unknown } } | undefined)?.options;
+  return options?.freeSocketTimeout === 30000;
+}
+
+/** Plivo SMS and phone numbers through the official SDK. */
+export class PlivoProvider implements SmsProvider {
+  readonly name = 'plivo' as const;
+  private readonly client: PlivoClient;
+  /**
+   * For Application/: the SDK's ApplicationInterface marks its calls as "voice" requests, which
+   * ignores the `url` option (always https://api.plivo.com) and console.logs every create. The same
+   * SDK request function, built with our options, avoids both.
+   */
+  private readonly request: PlivoRequest;
+  private readonly clockSkewMs: number;
+
+  constructor(options: PlivoProviderOptions) {
+    const plivo = loadPlivo();
+    const origin = (options.apiBaseUrl ?? 'https://api.plivo.com').replace(/\/+$/, '');
+    const clientOptions = {
+      url: `${origin}/v1/Account/${options.authId}`,
+      timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    };
+    this.clockSkewMs = options.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS;
+    this.client = new plivo.Client(options.authId, options.authToken, clientOptions);
+    this.request = sdkRequest({
+      ...clientOptions,
+      authId: options.authId,
+      authToken: options.authToken,
+      version: 'v1',
+      userAgent: `plivo-node (sms-order-confirmation; Node: ${process.version})`,
+    });
+  }
+
+  async send(request: SendRequest): Promise<AcceptedMessage> {
+    let uuid: string | undefined;
+    try {
+      // The typed (positional) signature; optional params go into the request body as is.
+      const response = await this.client.messages.create(
+        request.from,
+        request.to,
+        request.body,
+        request.statusCallbackUrl ? { url: request.statusCallbackUrl, method: 'POST' } : undefined,
+      );
+      const ids: unknown = response.messageUuid;
+      uuid = Array.isArray(ids) ? String(ids[0]) : typeof ids === 'string' ? ids : undefined;
+    } catch (err) {
+      throw mapPlivoError(err, 'send', 'send');
+    }
+    if (!uuid) {
+      // Accepted (2xx) but without an id: reconciliation by to/from/time can still find it.
+      throw new SmsProviderError(
+        'ProviderUnavailable',
+        'NO_MESSAGE_UUID',
+        'plivo: send answered without a message_uuid',
+      );
+    }
+    return { providerMessageId: uuid, status: 'queued', acceptedAt: new Date() };
+  }
+
+  /**
+   * Plivo's message records carry no text, so "this order's message" is the outbound message from
+   * `from` to `to` at or after `sentAfter`: the earliest one (our attempt began at `sentAfter`); failing
+   * that, the latest one inside the clock-skew allowance before it.
+   */
+  async findAcceptedMessage(query: AcceptedMessageQuery): Promise<AcceptedMessage | null> {
+    const windowStart = new Date(query.sentAfter.getTime() - this.clockSkewMs);
+    const candidates: { uuid: string; state: string; at: Date }[] = [];
+    try {
+      for (let page = 0; page < MAX_PAGES; page++) {
+        const objects = await this.client.messages.list({
+          message_direction: 'outbound',
+          message_time__gte: plivoFilterTime(windowStart),
+          from_number: digits(query.from),
+          to_number: digits(query.to),
+          limit: PAGE_SIZE,
+          offset: page * PAGE_SIZE,
+        });
+        const records = objects as unknown as PlivoMessageRecord[];
+        for (const m of records) {
+          const at = parsePlivoTime(m.messageTime);
+          if (
+            at &&
+            at.getTime() >= windowStart.getTime() &&
+            digits(m.toNumber ?? '') === digits(query.to) &&
+            digits(m.fromNumber ?? '') === digits(query.from) &&
+            (m.messageDirection ?? 'outbound') === 'outbound'
+          ) {
+            candidates.push({ uuid: m.messageUuid, state: m.messageState ?? 'queued', at });
+          }
+        }
+        if (records.length < PAGE_SIZE) break;
+      }
+    } catch (err) {
+      throw mapPlivoError(err, 'find accepted message');
+    }
+    const after = candidates.filter((c) => c.at >= query.sentAfter).sort((a, b) => +a.at - +b.at);
+    const before = candidates.filter((c) => c.at < query.sentAfter).sort((a, b) => +b.at - +a.at);
+    const match = after[0] ?? before[0];
+    return match ? { providerMessageId: match.uuid, status: match.state, acceptedAt: match.at } : null;
+  }
+
+  async buyNumber(request: {
+    friendlyName: string;
+    country: string;
+    smsWebhookUrl?: string;
+  }): Promise<PurchasedNumber> {
+    const appId = request.smsWebhookUrl
+      ? await this.ensureApplication(request.friendlyName, request.smsWebhookUrl)
+      : undefined;
+
+    let number: string | undefined;
+    try {
+      const found = await this.client.numbers.search(request.country, {
+        type: 'local',
+        services: 'sms',
+        limit: 1,
+      });
+      number = found[0]?.number;
+    } catch (err) {
+      throw mapPlivoError(err, `search numbers in ${request.country}`);
+    }
+    if (!number) {
+      throw new SmsProviderError(
+        'Misconfiguration',
+        'NO_AVAILABLE_NUMBERS',
+        `plivo: no SMS-capable local numbers available in ${request.country}`,
+      );
+    }
+    try {
+      await this.client.numbers.buy(number, appId);
+    } catch (err) {
+      throw mapPlivoError(err, `buy number for ${request.friendlyName}`);
+    }
+    // Plivo's buy takes no name: the alias is set right after. A crash in between leaves the number
+    // linked to the venue's application, which findOwnedNumber also looks for.
+    try {
+      await this.client.numbers.update(number, { alias: request.friendlyName });
+    } catch (err) {
+      throw mapPlivoError(err, `name number for ${request.friendlyName}`);
+    }
+    return toPurchased(number, request.friendlyName);
+  }
+
+  /**
+   * The number carrying `friendlyName` as its alias; failing that, one linked to the application of
+   * that name (bought, then the process died before the alias was set).
+   */
+  async findOwnedNumber(friendlyName: string): Promise<PurchasedNumber | null> {
+    try {
+      const byAlias = await this.findNumber({ alias: friendlyName }, (n) => n.alias === friendlyName);
+      if (byAlias) return toPurchased(byAlias.number, friendlyName);
+      const app = await this.findApplication(friendlyName);
+      if (!app) return null;
+      const suffix = `/Application/${app.appId}/`;
+      const byApp = await this.findNumber(
+        {},
+        (n) => typeof n.application === 'string' && n.application.endsWith(suffix),
+      );
+      return byApp ? toPurchased(byApp.number, friendlyName) : null;
+    } catch (err) {
+      throw mapPlivoError(err, `find number for ${friendlyName}`);
+    }
+  }
+
+  /** Idempotent: a number that is no longer on the account (404) counts as released. */
+  async releaseNumber(providerId: string): Promise<void> {
+    try {
+      await this.client.numbers.unrent(digits(providerId));
+    } catch (err) {
+      const mapped = mapPlivoError(err, `release number ${providerId}`);
+      if (mapped.httpStatus === 404) return;
+      throw mapped;
+    }
+  }
+
+  private async findNumber(
+    filter: Record<string, string>,
+    predicate: (n: PlivoNumberRecord) => boolean,
+  ): Promise<PlivoNumberRecord | null> {
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const objects = await this.client.numbers.list({
+        ...filter,
+        limit: PAGE_SIZE,
+        offset: page * PAGE_SIZE,
+      });
+      const records = objects as unknown as PlivoNumberRecord[];
+      const match = records.find(predicate);
+      if (match) return match;
+      if (records.length < PAGE_SIZE) break;
+    }
+    return null;
+  }
+
+  private async findApplication(appName: string): Promise<PlivoApplicationRecord | null> {
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const { body } = await this.request('GET', 'Application/', {
+        app_name: appName,
+        limit: PAGE_SIZE,
+        offset: page * PAGE_SIZE,
+      });
+      const records = (Array.isArray(body.objects) ? body.objects : []) as PlivoApplicationRecord[];
+      const match = records.find((a) => a.appName === appName);
+      if (match) return match;
+      if (records.length < PAGE_SIZE) break;
+    }
+    return null;
+  }
+
+  /** The venue's application (named like the number), pointing its message_url at the webhook. */
+  private async ensureApplication(appName: string, messageUrl: string): Promise<string> {
+    try {
+      const existing = await this.findApplication(appName);
+      if (existing) {
+        if (existing.messageUrl !== messageUrl || existing.messageMethod !== 'POST') {
+          await this.request('POST', `Application/${existing.appId}/`, {
+            message_url: messageUrl,
+            message_method: 'POST',
+          });
+        }
+        return existing.appId;
+      }
+      const { body } = await this.request('POST', 'Application/', {
+        app_name: appName,
+        message_url: messageUrl,
+        message_method: 'POST',
+      });
+      if (typeof body.appId !== 'string' || body.appId === '') {
+        throw new SmsProviderError(
+          'ProviderUnavailable',
+          'NO_APP_ID',
+          'plivo: application created without an app_id',
+        );
+      }
+      return body.appId;
+    } catch (err) {
+      throw mapPlivoError(err, `set up application for ${appName}`);
+    }
+  }
+}
+
+interface PlivoMessageRecord {
+  messageUuid: string;
+  fromNumber?: string;
+  toNumber?: string;
+  messageState?: string;
+  messageTime?: string;
+  messageDirection?: string;
+}
+
+interface PlivoNumberRecord {
+  number: string;
+  alias?: string | null;
+  application?: string | null;
+}
+
+interface PlivoApplicationRecord {
+  appId: string;
+  appName: string;
+  messageUrl?: string;
+  messageMethod?: string;
+}
+
+function sdkRequest(options: Record<string, unknown>): PlivoRequest {
+  loadPlivo();
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- untyped SDK internals, loaded after loadPlivo()
+  const { Axios } = require('plivo/dist/rest/axios.js') as {
+    Axios: (config: Record<string, unknown>) => unknown;
+  };
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- untyped SDK internals, loaded after loadPlivo()
+  const { camelCaseRequestWrapper } = require('plivo/dist/rest/utils.js') as {
+    camelCaseRequestWrapper: (fn: unknown) => PlivoRequest;
+  };
+  return camelCaseRequestWrapper(Axios(options));
+}
+
+function toPurchased(number: string, friendlyName: string): PurchasedNumber {
+  const plain = digits(number);
+  return { phoneNumber: `+${plain}`, providerId: plain, friendlyName };
+}
+
+function digits(phone: string): string {
+  return phone.replace(/\D/g, '');
+}
+
+/** Plivo's filter format "YYYY-MM-DD HH:MM:SS", in UTC. */
+function plivoFilterTime(date: Date): string {
+  return date.toISOString().slice(0, 19).replace('T', ' ');
+}
+
+/** "2024-05-01 12:00:00.123456+05:30" (or without fraction / offset, then UTC) → Date. */
+export function parsePlivoTime(value: string | undefined): Date | null {
+  const m = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(\.\d+)?\s*(Z|[+-]\d{2}:?\d{2})?$/.exec(
+    (value ?? '').trim(),
+  );
+  if (!m) return null;
+  const fraction = m[3] ? m[3].slice(0, 4) : '';
+  const offset =
+    !m[4] || m[4] === 'Z' ? 'Z' : m[4].includes(':') ? m[4] : `${m[4].slice(0, 3)}:${m[4].slice(3)}`;
+  const date = new Date(`${m[1]}T${m[2]}${fraction}${offset}`);
+  return Number.isNaN(date.getTime()) ? null : date;
+}
