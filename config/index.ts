@@ -51,6 +51,27 @@ const schema = z
     SIMULATOR_OPTED_OUT_NUMBERS: csv.default([]),
     SIMULATOR_INVALID_NUMBERS: csv.default([]),
     SIMULATOR_COUNTRY: z.string().default('US'),
+    SMS_PROVIDER_BY_VENUE: z
+      .string()
+      .regex(
+        new RegExp(`^\\d+=(${PROVIDER_NAMES.join('|')})(,\\d+=(${PROVIDER_NAMES.join('|')}))*$`),
+        `must be venueId=provider pairs, e.g. 42=plivo,77=twilio (providers: ${PROVIDER_NAMES.join(', ')})`,
+      )
+      .optional(),
+    SMS_FAILOVER_PROVIDER: z.enum(PROVIDER_NAMES).optional(),
+    SMS_FAILOVER_AFTER_SECONDS: z.coerce.number().int().positive().default(300),
+    TWILIO_ACCOUNT_SID: z
+      .string()
+      .regex(/^AC[0-9a-fA-F]{32}$/, 'must look like AC followed by 32 hex digits')
+      .optional(),
+    TWILIO_AUTH_TOKEN: z.string().min(1).optional(),
+    TWILIO_API_BASE_URL: z.url().optional(),
+    PLIVO_AUTH_ID: z
+      .string()
+      .regex(/^[A-Z0-9]{20}$/, 'must be 20 upper-case letters and digits')
+      .optional(),
+    PLIVO_AUTH_TOKEN: z.string().min(1).optional(),
+    PLIVO_API_BASE_URL: z.url().optional(),
     SERVICEBUS_CONNECTION_STRING: z.string().optional(),
     SERVICEBUS_NAMESPACE: z
       .string()
@@ -79,12 +100,52 @@ const schema = z
         message: 'set either SERVICEBUS_CONNECTION_STRING or SERVICEBUS_NAMESPACE (Azure AD), not both',
       });
     }
+    // Credentials are checked for every provider in use, at start-up rather than on the first order.
+    for (const provider of providersInUse(env)) {
+      const required =
+        provider === 'twilio'
+          ? (['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN'] as const)
+          : provider === 'plivo'
+            ? (['PLIVO_AUTH_ID', 'PLIVO_AUTH_TOKEN'] as const)
+            : [];
+      for (const key of required) {
+        if (!env[key])
+          ctx.addIssue({ code: 'custom', path: [key], message: `is required when ${provider} is in use` });
+      }
+    }
+    if (env.SMS_FAILOVER_PROVIDER && env.SMS_FAILOVER_PROVIDER === env.SMS_PROVIDER) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SMS_FAILOVER_PROVIDER'],
+        message: 'must differ from SMS_PROVIDER',
+      });
+    }
     if (env.NODE_ENV === 'production' && (!env.API_TOKEN || env.API_TOKEN === LOCAL_API_TOKEN)) {
       ctx.addIssue({ code: 'custom', path: ['API_TOKEN'], message: 'is required in production' });
     }
   });
 
 export type Env = z.infer<typeof schema>;
+type ProviderName = (typeof PROVIDER_NAMES)[number];
+
+function venueOverrides(value: string | undefined): Record<number, ProviderName> {
+  if (!value) return {};
+  return Object.fromEntries(
+    value.split(',').map((pair) => {
+      const [venue, provider] = pair.split('=');
+      return [Number(venue), provider as ProviderName];
+    }),
+  );
+}
+
+/** The default, every per-venue override and the failover provider: each needs credentials and a send queue. */
+function providersInUse(
+  env: Pick<Env, 'SMS_PROVIDER' | 'SMS_PROVIDER_BY_VENUE' | 'SMS_FAILOVER_PROVIDER'>,
+): ProviderName[] {
+  const all = [env.SMS_PROVIDER, ...Object.values(venueOverrides(env.SMS_PROVIDER_BY_VENUE))];
+  if (env.SMS_FAILOVER_PROVIDER) all.push(env.SMS_FAILOVER_PROVIDER);
+  return [...new Set(all)];
+}
 
 /** Account-level rates the providers document (messages per second); the simulator's is ours. */
 const DEFAULT_SEND_RATE: Record<Env['SMS_PROVIDER'], number> = { twilio: 1, plivo: 5, simulator: 20 };
@@ -104,13 +165,22 @@ export interface Config {
     workflowBundlePath?: string;
   };
   sms: {
+    /** The default provider; `providerByVenue` overrides it for some venues. */
     provider: Env['SMS_PROVIDER'];
-    sendRatePerSecond: number;
+    providerByVenue: Record<number, ProviderName>;
+    /** Every provider some order may use: each gets a client and a paced send queue. */
+    providers: ProviderName[];
+    /** Off unless configured: after `afterMs` of the primary failing, send through `provider`. */
+    failover?: { provider: ProviderName; afterMs: number };
+    /** Send-queue rate per provider (SEND_RATE_PER_SECOND overrides every provider's documented rate). */
+    sendRatePerSecond: Record<ProviderName, number>;
     defaultPhoneRegion: string;
     defaultLocale: string;
     defaultTimeZone: string;
     defaultCurrency: string;
   };
+  twilio?: { accountSid: string; authToken: string; apiBaseUrl?: string };
+  plivo?: { authId: string; authToken: string; apiBaseUrl?: string };
   /** Absent when neither a connection string nor a namespace is configured: no bridge then. */
   serviceBus?: {
     /** A connection string, or a namespace host reached with DefaultAzureCredential (Azure AD). */
@@ -169,12 +239,33 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     },
     sms: {
       provider: env.SMS_PROVIDER,
-      sendRatePerSecond: env.SEND_RATE_PER_SECOND ?? DEFAULT_SEND_RATE[env.SMS_PROVIDER],
+      providerByVenue: venueOverrides(env.SMS_PROVIDER_BY_VENUE),
+      providers: providersInUse(env),
+      failover: env.SMS_FAILOVER_PROVIDER
+        ? { provider: env.SMS_FAILOVER_PROVIDER, afterMs: env.SMS_FAILOVER_AFTER_SECONDS * 1000 }
+        : undefined,
+      sendRatePerSecond: {
+        twilio: env.SEND_RATE_PER_SECOND ?? DEFAULT_SEND_RATE.twilio,
+        plivo: env.SEND_RATE_PER_SECOND ?? DEFAULT_SEND_RATE.plivo,
+        simulator: env.SEND_RATE_PER_SECOND ?? DEFAULT_SEND_RATE.simulator,
+      },
       defaultPhoneRegion: env.DEFAULT_PHONE_REGION,
       defaultLocale: env.DEFAULT_LOCALE,
       defaultTimeZone: env.DEFAULT_TIME_ZONE,
       defaultCurrency: env.DEFAULT_CURRENCY,
     },
+    twilio:
+      env.TWILIO_ACCOUNT_SID && env.TWILIO_AUTH_TOKEN
+        ? {
+            accountSid: env.TWILIO_ACCOUNT_SID,
+            authToken: env.TWILIO_AUTH_TOKEN,
+            apiBaseUrl: env.TWILIO_API_BASE_URL,
+          }
+        : undefined,
+    plivo:
+      env.PLIVO_AUTH_ID && env.PLIVO_AUTH_TOKEN
+        ? { authId: env.PLIVO_AUTH_ID, authToken: env.PLIVO_AUTH_TOKEN, apiBaseUrl: env.PLIVO_API_BASE_URL }
+        : undefined,
     serviceBus: serviceBusConfig(env),
     simulator: {
       dbPath: env.SIMULATOR_DB_PATH,

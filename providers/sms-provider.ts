@@ -43,6 +43,9 @@ export interface SmsProvider {
     country: string;
     smsWebhookUrl?: string;
   }): Promise<PurchasedNumber>;
+  /** A number we already own under this name: after a crash mid-purchase it is adopted, not bought twice. */
+  findOwnedNumber(friendlyName: string): Promise<PurchasedNumber | null>;
+  /** Idempotent: a number already released counts as released, so a retried release never fails. */
   releaseNumber(providerId: string): Promise<void>;
 }
 

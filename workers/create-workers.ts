@@ -10,7 +10,8 @@ export interface WorkerSetup {
   deps: ActivityDeps;
   /** Providers this worker sends through; each gets its own rate-limited send queue. */
   providers: ProviderName[];
-  sendRatePerSecond: number;
+  /** Send-queue rate per provider (maxTaskQueueActivitiesPerSecond, enforced by the server). */
+  sendRatePerSecond: Partial<Record<ProviderName, number>>;
   /** A pre-built bundle (tests bundle once per run); otherwise the workflows are bundled at start. */
   workflowBundle?: { codePath: string };
 }
@@ -41,7 +42,7 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
         namespace: setup.namespace,
         taskQueue: sendTaskQueue(setup.taskQueue, provider),
         activities: createSendActivities(setup.deps),
-        maxTaskQueueActivitiesPerSecond: setup.sendRatePerSecond,
+        maxTaskQueueActivitiesPerSecond: setup.sendRatePerSecond[provider],
       }),
     ),
   );

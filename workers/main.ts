@@ -4,7 +4,7 @@ import { loadConfigOrExit } from '../config';
 import { createLogger } from '../config/logger';
 import { createKnex, redactDatabaseUrl } from '../db/knex';
 import { createRepositories } from '../db';
-import { createProvider } from '../providers';
+import { createProviders } from '../providers';
 import { signalConsentChange } from '../temporal/consent-signal';
 import { temporalLogger } from '../temporal/logger';
 import { ensureSearchAttributes } from '../temporal/search-attributes-setup';
@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   Runtime.install({ logger: temporalLogger(logger) });
 
   const knex = createKnex(config.databaseUrl);
-  const { provider, close: closeProvider } = createProvider(config);
+  const { providers, close: closeProviders } = createProviders(config);
   const connection = await NativeConnection.connect({
     address: config.temporal.address,
     tls: config.temporal.tls ? {} : undefined,
@@ -39,14 +39,14 @@ async function main(): Promise<void> {
       connection,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
-      providers: [provider.name],
+      providers: config.sms.providers,
       sendRatePerSecond: config.sms.sendRatePerSecond,
       workflowBundle: config.temporal.workflowBundlePath
         ? { codePath: config.temporal.workflowBundlePath }
         : undefined,
       deps: {
         repos: createRepositories(knex),
-        providers: { [provider.name]: provider },
+        providers,
         config,
         logger,
         signalConsentChange: async (venueId, phoneNumber, change) => {
@@ -59,7 +59,9 @@ async function main(): Promise<void> {
         temporal: config.temporal.address,
         namespace: config.temporal.namespace,
         taskQueue: config.temporal.taskQueue,
-        provider: provider.name,
+        provider: config.sms.provider,
+        providers: config.sms.providers,
+        failover: config.sms.failover,
         sendRatePerSecond: config.sms.sendRatePerSecond,
         database: redactDatabaseUrl(config.databaseUrl),
       },
@@ -68,7 +70,7 @@ async function main(): Promise<void> {
     await runWorkers(workers);
   } finally {
     await connection.close();
-    await closeProvider();
+    await closeProviders();
     await knex.destroy();
     logger.info('worker stopped');
   }

@@ -84,10 +84,15 @@ export class SimulatorProvider implements SmsProvider {
     return { phoneNumber, providerId: number.sid, friendlyName: request.friendlyName };
   }
 
+  async findOwnedNumber(friendlyName: string): Promise<PurchasedNumber | null> {
+    const owned = (await this.options.store.numbers()).find(
+      (n) => n.status === 'owned' && n.friendlyName === friendlyName,
+    );
+    return owned ? { phoneNumber: owned.phoneNumber, providerId: owned.sid, friendlyName } : null;
+  }
+
   async releaseNumber(providerId: string): Promise<void> {
-    if (!(await this.options.store.releaseNumber(providerId))) {
-      throw new SmsProviderError('Misconfiguration', '20404', `number ${providerId} is not owned`);
-    }
+    await this.options.store.releaseNumber(providerId);
   }
 
   private async faultFor(to: string): Promise<SimulatorFault | null> {

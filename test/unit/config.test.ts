@@ -17,7 +17,10 @@ describe('loadConfig', () => {
     });
     expect(config.sms).toMatchObject({
       provider: 'simulator',
-      sendRatePerSecond: 20,
+      providers: ['simulator'],
+      providerByVenue: {},
+      failover: undefined,
+      sendRatePerSecond: { simulator: 20, plivo: 5, twilio: 1 },
       defaultPhoneRegion: 'US',
     });
   });
@@ -84,6 +87,36 @@ describe('loadConfig', () => {
       }),
     ).toThrow(
       /SERVICEBUS_START_RETRY_DELAYS_MS: must be comma-separated milliseconds[\s\S]*SERVICEBUS_NAMESPACE: set either/,
+    );
+  });
+
+  test('providers: overrides and failover are in use, and each needs its credentials at start-up', () => {
+    expect(() => loadConfig({ SMS_PROVIDER: 'twilio', SMS_FAILOVER_PROVIDER: 'plivo' })).toThrow(
+      /TWILIO_ACCOUNT_SID: is required when twilio is in use[\s\S]*PLIVO_AUTH_ID: is required when plivo is in use/,
+    );
+    const config = loadConfig({
+      SMS_PROVIDER_BY_VENUE: '42=plivo',
+      SMS_FAILOVER_PROVIDER: 'twilio',
+      SMS_FAILOVER_AFTER_SECONDS: '60',
+      TWILIO_ACCOUNT_SID: `AC${'0'.repeat(32)}`,
+      TWILIO_AUTH_TOKEN: 'secret',
+      TWILIO_API_BASE_URL: 'http://127.0.0.1:9999',
+      PLIVO_AUTH_ID: 'MAXXXXXXXXXXXXXXXXXX',
+      PLIVO_AUTH_TOKEN: 'secret',
+    });
+    expect(config.sms).toMatchObject({
+      provider: 'simulator',
+      providerByVenue: { 42: 'plivo' },
+      providers: ['simulator', 'plivo', 'twilio'],
+      failover: { provider: 'twilio', afterMs: 60_000 },
+    });
+    expect(config.twilio).toEqual({
+      accountSid: `AC${'0'.repeat(32)}`,
+      authToken: 'secret',
+      apiBaseUrl: 'http://127.0.0.1:9999',
+    });
+    expect(() => loadConfig({ SMS_PROVIDER_BY_VENUE: '42=pigeon' })).toThrow(
+      /SMS_PROVIDER_BY_VENUE: must be venueId=provider/,
     );
   });
 });
