@@ -6,11 +6,14 @@ import type { OrderContext } from '../temporal/contracts';
 import type { ActivityDeps } from './deps';
 
 /** A logger for one activity attempt: every line names the order, its correlation id and the attempt. */
-export function activityLogger(logger: Logger, ctx: OrderContext): Logger {
+/** An order's activities log its OrderId and correlation id; the provisioning one its venue and provider. */
+export function activityLogger(
+  logger: Logger,
+  ctx: OrderContext | { venueId: number; provider: string },
+): Logger {
   const { activityType, attempt, workflowExecution } = Context.current().info;
   return logger.child({
-    orderId: ctx.orderId,
-    correlationId: ctx.correlationId,
+    ...ctx,
     workflowId: workflowExecution?.workflowId,
     activity: activityType,
     attempt,

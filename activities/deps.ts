@@ -3,7 +3,7 @@ import type { Logger } from '../config/logger';
 import type { Repositories } from '../db';
 import type { ProviderName } from '../domain/enums';
 import type { SmsProvider } from '../providers/sms-provider';
-import type { ConsentChangeSignal } from '../temporal/contracts';
+import type { ConsentChangeSignal, VenueSender } from '../temporal/contracts';
 
 /** Everything activities touch, handed in by the worker so tests can build them against real parts. */
 export interface ActivityDeps {
@@ -13,4 +13,6 @@ export interface ActivityDeps {
   logger: Logger;
   /** Routes a consent change through the consent entity workflow (signalWithStart). */
   signalConsentChange(venueId: number, phoneNumber: string, change: ConsentChangeSignal): Promise<void>;
+  /** Runs (or joins) the (venue, provider) provisioning workflow and waits for its number. */
+  provisionVenueNumber(venueId: number, provider: ProviderName): Promise<VenueSender>;
 }

@@ -2,74 +2,88 @@ import { Context } from '@temporalio/activity';
 import type { ProviderName } from '../domain/enums';
 import { isSmsProviderError } from '../domain/errors';
 import { maskPhone } from '../domain/phone';
+import type { VenueNumber } from '../db/venue-numbers-repository';
 import { venueFriendlyName } from '../providers/sms-provider';
-import type { OrderContext } from '../temporal/contracts';
+import type { OrderContext, VenueNumberInput, VenueSender } from '../temporal/contracts';
 import { activityLogger, providerFor } from './context';
 import type { ActivityDeps } from './deps';
 import { toApplicationFailure } from './failures';
 
+export type { VenueSender } from '../temporal/contracts';
+
 export interface EnsureVenueSenderInput extends OrderContext {
   venueId: number;
-  /** Defaults to the configured provider; the per-venue override arrives with the providers issue. */
+  /** Defaults to the venue's override (SMS_PROVIDER_BY_VENUE), else the configured provider. */
   provider?: ProviderName;
 }
 
-export interface VenueSender {
-  venuePhoneNumberId: number;
-  phoneNumber: string;
-  provider: ProviderName;
-}
-
 export function createVenueSenderActivities(deps: ActivityDeps) {
+  const rethrow = (err: unknown): never => {
+    if (isSmsProviderError(err)) throw toApplicationFailure(err, Context.current().info.attempt);
+    throw err;
+  };
+
   return {
     /**
-     * The venue's own sender number, bought the first time. The filtered unique index decides a race
-     * between two first orders: the loser releases what it bought and uses the winner's number.
+     * The venue's sender number: the stored one, or the one the (venue, provider) provisioning
+     * workflow buys. Every concurrent first order waits on that single purchase.
      */
     async ensureVenueSender(input: EnsureVenueSenderInput): Promise<VenueSender> {
-      const log = activityLogger(deps.logger, input);
-      const providerName = input.provider ?? deps.config.sms.provider;
-      const existing = await deps.repos.venueNumbers.findActive(input.venueId, providerName);
+      const provider =
+        input.provider ?? deps.config.sms.providerByVenue[input.venueId] ?? deps.config.sms.provider;
+      const existing = await deps.repos.venueNumbers.findActive(input.venueId, provider);
+      if (existing) return toSender(existing);
+      return deps.provisionVenueNumber(input.venueId, provider);
+    },
+
+    /**
+     * The provisioning workflow's one step. Before buying it adopts a number the provider already
+     * holds under the venue's name: an earlier attempt may have bought it and died before storing it.
+     */
+    async acquireVenueNumber(input: VenueNumberInput): Promise<VenueSender> {
+      const log = activityLogger(deps.logger, { venueId: input.venueId, provider: input.provider });
+      const existing = await deps.repos.venueNumbers.findActive(input.venueId, input.provider);
       if (existing) return toSender(existing);
 
-      const provider = providerFor(deps, providerName);
-      let purchased;
-      try {
-        purchased = await provider.buyNumber({
-          friendlyName: venueFriendlyName(input.venueId),
-          country: deps.config.sms.defaultPhoneRegion,
-          smsWebhookUrl: `${deps.config.api.publicBaseUrl}/webhooks/${providerName}`,
-        });
-      } catch (err) {
-        if (isSmsProviderError(err)) throw toApplicationFailure(err, Context.current().info.attempt);
-        throw err;
-      }
-      const { number, inserted } = await deps.repos.venueNumbers.insertActive({
+      const provider = providerFor(deps, input.provider);
+      const friendlyName = venueFriendlyName(input.venueId);
+      const adopted = await provider.findOwnedNumber(friendlyName).catch(rethrow);
+      const number =
+        adopted ??
+        (await provider
+          .buyNumber({
+            friendlyName,
+            country: deps.config.sms.defaultPhoneRegion,
+            smsWebhookUrl: `${deps.config.api.publicBaseUrl}/webhooks/${input.provider}`,
+          })
+          .catch(rethrow));
+      const { number: stored, inserted } = await deps.repos.venueNumbers.insertActive({
         venueId: input.venueId,
-        provider: providerName,
-        phoneNumber: purchased.phoneNumber,
-        providerId: purchased.providerId,
-        friendlyName: purchased.friendlyName,
+        provider: input.provider,
+        phoneNumber: number.phoneNumber,
+        providerId: number.providerId,
+        friendlyName: number.friendlyName,
       });
       if (inserted) {
         log.info(
-          { venueId: input.venueId, sender: maskPhone(number.phoneNumber) },
-          'venue sender number purchased',
+          { sender: maskPhone(stored.phoneNumber), adopted: adopted !== null },
+          adopted ? 'venue sender number adopted from the provider' : 'venue sender number purchased',
         );
-      } else {
-        log.warn({ venueId: input.venueId }, 'lost a concurrent purchase; releasing the extra number');
-        await provider.releaseNumber(purchased.providerId).catch((err: unknown) => {
+      } else if (stored.providerId !== number.providerId) {
+        // Only a number stored outside this workflow (by hand, by an older release) can get here.
+        log.warn({ providerId: number.providerId }, 'venue already had a number; releasing the extra one');
+        await provider.releaseNumber(number.providerId).catch((err: unknown) => {
           log.error(
-            { err, providerId: purchased.providerId },
+            { err, providerId: number.providerId },
             'could not release the extra number; release it by hand',
           );
         });
       }
-      return toSender(number);
+      return toSender(stored);
     },
   };
 }
 
-function toSender(number: { id: number; phoneNumber: string; provider: ProviderName }): VenueSender {
+function toSender(number: Pick<VenueNumber, 'id' | 'phoneNumber' | 'provider'>): VenueSender {
   return { venuePhoneNumberId: number.id, phoneNumber: number.phoneNumber, provider: number.provider };
 }

@@ -9,6 +9,20 @@ export const ORDER_WORKFLOW_TYPE = 'orderConfirmationSms';
 export const CONSENT_WORKFLOW_TYPE = 'consentEntity';
 export const CONSENT_CHANGE_SIGNAL = 'consentChange';
 export const ORDER_STATUS_QUERY = 'status';
+export const VENUE_NUMBER_WORKFLOW_TYPE = 'venueNumberProvisioning';
+
+/** One provisioning workflow per (venue, provider) at a time: the single flight for a number purchase. */
+export interface VenueNumberInput {
+  venueId: number;
+  provider: ProviderName;
+}
+
+/** The venue's active sender number at one provider. */
+export interface VenueSender {
+  venuePhoneNumberId: number;
+  phoneNumber: string;
+  provider: ProviderName;
+}
 
 export interface OrderConfirmationInput {
   event: OrderConfirmationEvent;

@@ -6,3 +6,7 @@ export function orderWorkflowId(orderId: string): string {
 export function consentWorkflowId(venueId: number, e164Phone: string): string {
   return `consent-${venueId}-${e164Phone}`;
 }
+
+export function venueNumberWorkflowId(venueId: number, provider: string): string {
+  return `venue-number-${venueId}-${provider}`;
+}

@@ -5,6 +5,7 @@ import { createLogger } from '../config/logger';
 import { createKnex, redactDatabaseUrl } from '../db/knex';
 import { createRepositories } from '../db';
 import { createProviders } from '../providers';
+import { provisionVenueNumber } from '../temporal/venue-number';
 import { signalConsentChange } from '../temporal/consent-signal';
 import { temporalLogger } from '../temporal/logger';
 import { ensureSearchAttributes } from '../temporal/search-attributes-setup';
@@ -52,6 +53,8 @@ async function main(): Promise<void> {
         signalConsentChange: async (venueId, phoneNumber, change) => {
           await signalConsentChange(client, config.temporal.taskQueue, venueId, phoneNumber, change);
         },
+        provisionVenueNumber: (venueId, provider) =>
+          provisionVenueNumber(client, config.temporal.taskQueue, venueId, provider),
       },
     });
     logger.info(

@@ -6,7 +6,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import { startOrderConfirmation } from '../../bridge/start-order';
 import { parseOrderEvent } from '../../domain/order-event';
 import { signalConsentChange } from '../../temporal/consent-signal';
-import { consentWorkflowId, orderWorkflowId } from '../../temporal/ids';
+import { consentWorkflowId, orderWorkflowId, venueNumberWorkflowId } from '../../temporal/ids';
 import { startDevServer } from '../../scripts/temporal-cli';
 import { createTestDatabase } from '../support/db';
 import { waitFor } from '../support/temporal';
@@ -78,6 +78,8 @@ async function main(): Promise<void> {
     }
     const consent = w.client.workflow.getHandle(consentWorkflowId(sent.venueId, sent.phoneNumber));
     recorded.push(['consent-entity', historyToJSON(await consent.fetchHistory())]);
+    const provisioning = w.client.workflow.getHandle(venueNumberWorkflowId(sent.venueId, 'simulator'));
+    recorded.push(['venue-number-provisioning', historyToJSON(await provisioning.fetchHistory())]);
 
     fs.mkdirSync(OUT_DIR, { recursive: true });
     for (const [name, json] of recorded) {

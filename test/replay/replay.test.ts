@@ -20,6 +20,7 @@ test('the recorded histories cover every workflow and outcome', () => {
     'order-blocked-opted-out.json',
     'order-sent.json',
     'order-skipped-no-consent.json',
+    'venue-number-provisioning.json',
   ]);
 });
 

@@ -10,6 +10,7 @@ import { createLogger } from '../../config/logger';
 import { createRepositories, type Repositories } from '../../db';
 import { SimulatorProvider, type SimulatorOptions } from '../../providers/simulator/simulator-provider';
 import { SimulatorStore } from '../../providers/simulator/simulator-store';
+import { provisionVenueNumber } from '../../temporal/venue-number';
 import { signalConsentChange } from '../../temporal/consent-signal';
 import { createWorkers, runWorkers } from '../../workers/create-workers';
 import { testTemporalAddress, workflowBundle } from './temporal';
@@ -67,6 +68,8 @@ export async function startTestWorkers(options: {
       signalConsentChange: async (venueId, phoneNumber, change) => {
         await signalConsentChange(client, options.taskQueue, venueId, phoneNumber, change);
       },
+      provisionVenueNumber: (venueId, provider) =>
+        provisionVenueNumber(client, options.taskQueue, venueId, provider),
     },
   });
   const running = runWorkers(workers);

@@ -1,0 +1,27 @@
+import type { Client } from '@temporalio/client';
+import { VENUE_NUMBER_WORKFLOW_TYPE, type VenueNumberInput, type VenueSender } from './contracts';
+import { venueNumberWorkflowId } from './ids';
+import type { ProviderName } from '../domain/enums';
+
+/**
+ * The venue's number at `provider`, provisioned by the one workflow for that (venue, provider):
+ * concurrent first orders all attach to the same run (USE_EXISTING) and wait for its one purchase.
+ * A finished run may be followed by a new one (ALLOW_DUPLICATE), which finds the stored number.
+ */
+export async function provisionVenueNumber(
+  client: Client,
+  taskQueue: string,
+  venueId: number,
+  provider: ProviderName,
+): Promise<VenueSender> {
+  const input: VenueNumberInput = { venueId, provider };
+  const handle = await client.workflow.start(VENUE_NUMBER_WORKFLOW_TYPE, {
+    workflowId: venueNumberWorkflowId(venueId, provider),
+    taskQueue,
+    args: [input],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+    staticSummary: `Sender number for venue ${venueId} at ${provider}`,
+  });
+  return handle.result() as Promise<VenueSender>;
+}

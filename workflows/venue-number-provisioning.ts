@@ -1,0 +1,23 @@
+import { proxyActivities } from '@temporalio/workflow';
+import type { OrderActivities } from '../activities';
+import type { VenueNumberInput, VenueSender } from '../temporal/contracts';
+
+// A purchase is a slow provider call. The activity adopts a number bought by an attempt that died
+// before storing it, so retrying never buys twice; a misconfigured provider will not heal by retrying.
+const { acquireVenueNumber } = proxyActivities<OrderActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: {
+    initialInterval: '2 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '5 minutes',
+    nonRetryableErrorTypes: ['Misconfiguration'],
+  },
+});
+
+/**
+ * Single flight per (venue, provider): the workflow id is the lock, so concurrent first orders for a
+ * venue wait for one purchase instead of racing to buy several numbers.
+ */
+export async function venueNumberProvisioning(input: VenueNumberInput): Promise<VenueSender> {
+  return acquireVenueNumber(input);
+}
