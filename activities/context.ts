@@ -30,3 +30,19 @@ export function providerFor(deps: ActivityDeps, name: ProviderName): SmsProvider
   }
   return provider;
 }
+
+const HEARTBEAT_INTERVAL_MS = 1_000;
+
+/**
+ * Heartbeats while `work` runs, so the server notices a dead worker within the activity's heartbeat
+ * timeout instead of its startToClose timeout.
+ */
+export async function withHeartbeat<T>(work: () => Promise<T>): Promise<T> {
+  const ctx = Context.current();
+  const timer = setInterval(() => ctx.heartbeat(), HEARTBEAT_INTERVAL_MS);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
+}

@@ -3,7 +3,7 @@ import type { ProviderName } from '../domain/enums';
 import { isSmsProviderError } from '../domain/errors';
 import { maskPhone } from '../domain/phone';
 import type { OrderContext } from '../temporal/contracts';
-import { activityLogger, providerFor } from './context';
+import { activityLogger, providerFor, withHeartbeat } from './context';
 import type { ActivityDeps } from './deps';
 import { toApplicationFailure } from './failures';
 
@@ -21,7 +21,6 @@ export type SendSmsResult =
 
 /** Provider and Temporal clocks differ; look back this far when searching for an accepted message. */
 const RECONCILE_CLOCK_SKEW_MS = 5 * 60_000;
-const HEARTBEAT_INTERVAL_MS = 1_000;
 
 export function createSendActivities(deps: ActivityDeps) {
   return {
@@ -31,63 +30,60 @@ export function createSendActivities(deps: ActivityDeps) {
      * attempt re-reads consent right before the call so an opt-out landing mid-workflow wins.
      */
     async sendSms(input: SendSmsInput): Promise<SendSmsResult> {
-      const ctx = Context.current();
-      const { attempt, scheduledTimestampMs } = ctx.info;
+      const { attempt, scheduledTimestampMs } = Context.current().info;
       const log = activityLogger(deps.logger, input).child({
         provider: input.provider,
         customer: maskPhone(input.to),
       });
       const provider = providerFor(deps, input.provider);
 
-      // Heartbeats let the server notice a dead worker within the heartbeat timeout, not startToClose.
-      const heartbeat = setInterval(() => ctx.heartbeat(), HEARTBEAT_INTERVAL_MS);
-      try {
-        if (attempt > 1) {
-          const earlier = await provider.findAcceptedMessage({
+      return withHeartbeat(async () => {
+        try {
+          if (attempt > 1) {
+            const earlier = await provider.findAcceptedMessage({
+              to: input.to,
+              from: input.from,
+              body: input.body,
+              sentAfter: new Date(scheduledTimestampMs - RECONCILE_CLOCK_SKEW_MS),
+            });
+            if (earlier) {
+              log.warn(
+                { providerMessageId: earlier.providerMessageId },
+                'an earlier attempt was accepted; not sending again',
+              );
+              return { kind: 'sent', providerMessageId: earlier.providerMessageId, reconciled: true };
+            }
+          }
+
+          const consent = await deps.repos.consent.get(input.venueId, input.to);
+          if (consent?.status !== 'opted_in') {
+            const outcome = consent?.status === 'opted_out' ? 'blocked_opted_out' : 'skipped_no_consent';
+            log.info({ outcome }, 'consent changed before the send; not sending');
+            return { kind: 'not_sent', outcome };
+          }
+
+          const accepted = await provider.send({
             to: input.to,
             from: input.from,
             body: input.body,
-            sentAfter: new Date(scheduledTimestampMs - RECONCILE_CLOCK_SKEW_MS),
+            statusCallbackUrl:
+              input.provider === 'simulator'
+                ? undefined
+                : `${deps.config.api.publicBaseUrl}/webhooks/${input.provider}/status`,
           });
-          if (earlier) {
-            log.warn(
-              { providerMessageId: earlier.providerMessageId },
-              'an earlier attempt was accepted; not sending again',
-            );
-            return { kind: 'sent', providerMessageId: earlier.providerMessageId, reconciled: true };
-          }
+          log.info({ providerMessageId: accepted.providerMessageId }, 'sms accepted by provider');
+          return { kind: 'sent', providerMessageId: accepted.providerMessageId, reconciled: false };
+        } catch (err) {
+          if (!isSmsProviderError(err)) throw err;
+          const failure = toApplicationFailure(err, attempt);
+          const level = err.type === 'ProviderAuth' ? 'error' : err.retryable ? 'warn' : 'info';
+          log[level](
+            { errorType: err.type, errorCode: err.code, retryable: err.retryable },
+            'provider refused the send',
+          );
+          throw failure;
         }
-
-        const consent = await deps.repos.consent.get(input.venueId, input.to);
-        if (consent?.status !== 'opted_in') {
-          const outcome = consent?.status === 'opted_out' ? 'blocked_opted_out' : 'skipped_no_consent';
-          log.info({ outcome }, 'consent changed before the send; not sending');
-          return { kind: 'not_sent', outcome };
-        }
-
-        const accepted = await provider.send({
-          to: input.to,
-          from: input.from,
-          body: input.body,
-          statusCallbackUrl:
-            input.provider === 'simulator'
-              ? undefined
-              : `${deps.config.api.publicBaseUrl}/webhooks/${input.provider}/status`,
-        });
-        log.info({ providerMessageId: accepted.providerMessageId }, 'sms accepted by provider');
-        return { kind: 'sent', providerMessageId: accepted.providerMessageId, reconciled: false };
-      } catch (err) {
-        if (!isSmsProviderError(err)) throw err;
-        const failure = toApplicationFailure(err, attempt);
-        const level = err.type === 'ProviderAuth' ? 'error' : err.retryable ? 'warn' : 'info';
-        log[level](
-          { errorType: err.type, errorCode: err.code, retryable: err.retryable },
-          'provider refused the send',
-        );
-        throw failure;
-      } finally {
-        clearInterval(heartbeat);
-      }
+      });
     },
   };
 }

@@ -5,7 +5,7 @@ import { maskPhone } from '../domain/phone';
 import type { VenueNumber } from '../db/venue-numbers-repository';
 import { venueFriendlyName } from '../providers/sms-provider';
 import type { OrderContext, VenueNumberInput, VenueSender } from '../temporal/contracts';
-import { activityLogger, providerFor } from './context';
+import { activityLogger, providerFor, withHeartbeat } from './context';
 import type { ActivityDeps } from './deps';
 import { toApplicationFailure } from './failures';
 
@@ -33,7 +33,8 @@ export function createVenueSenderActivities(deps: ActivityDeps) {
         input.provider ?? deps.config.sms.providerByVenue[input.venueId] ?? deps.config.sms.provider;
       const existing = await deps.repos.venueNumbers.findActive(input.venueId, provider);
       if (existing) return toSender(existing);
-      return deps.provisionVenueNumber(input.venueId, provider);
+      // Waiting on the provisioning workflow can take a while; heartbeats show this worker is alive.
+      return withHeartbeat(() => deps.provisionVenueNumber(input.venueId, provider));
     },
 
     /**
@@ -47,16 +48,18 @@ export function createVenueSenderActivities(deps: ActivityDeps) {
 
       const provider = providerFor(deps, input.provider);
       const friendlyName = venueFriendlyName(input.venueId);
-      const adopted = await provider.findOwnedNumber(friendlyName).catch(rethrow);
-      const number =
-        adopted ??
-        (await provider
+      const { adopted, number } = await withHeartbeat(async () => {
+        const owned = await provider.findOwnedNumber(friendlyName).catch(rethrow);
+        if (owned) return { adopted: true, number: owned };
+        const bought = await provider
           .buyNumber({
             friendlyName,
             country: deps.config.sms.defaultPhoneRegion,
             smsWebhookUrl: `${deps.config.api.publicBaseUrl}/webhooks/${input.provider}`,
           })
-          .catch(rethrow));
+          .catch(rethrow);
+        return { adopted: false, number: bought };
+      });
       const { number: stored, inserted } = await deps.repos.venueNumbers.insertActive({
         venueId: input.venueId,
         provider: input.provider,
@@ -66,7 +69,7 @@ export function createVenueSenderActivities(deps: ActivityDeps) {
       });
       if (inserted) {
         log.info(
-          { sender: maskPhone(stored.phoneNumber), adopted: adopted !== null },
+          { sender: maskPhone(stored.phoneNumber), adopted },
           adopted ? 'venue sender number adopted from the provider' : 'venue sender number purchased',
         );
       } else if (stored.providerId !== number.providerId) {

@@ -47,6 +47,7 @@ const schema = z
       .default('USD'),
     SIMULATOR_DB_PATH: z.string().min(1).default('./data/simulator.sqlite'),
     SIMULATOR_LATENCY_MS: z.coerce.number().int().min(0).default(150),
+    SIMULATOR_PURCHASE_LATENCY_MS: z.coerce.number().int().min(0).default(0),
     SIMULATOR_FAILURE_RATE: z.coerce.number().min(0).max(1).default(0),
     SIMULATOR_OPTED_OUT_NUMBERS: csv.default([]),
     SIMULATOR_INVALID_NUMBERS: csv.default([]),
@@ -196,6 +197,7 @@ export interface Config {
   simulator: {
     dbPath: string;
     latencyMs: number;
+    purchaseLatencyMs: number;
     failureRate: number;
     optedOutNumbers: string[];
     invalidNumbers: string[];
@@ -270,6 +272,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     simulator: {
       dbPath: env.SIMULATOR_DB_PATH,
       latencyMs: env.SIMULATOR_LATENCY_MS,
+      purchaseLatencyMs: env.SIMULATOR_PURCHASE_LATENCY_MS,
       failureRate: env.SIMULATOR_FAILURE_RATE,
       optedOutNumbers: env.SIMULATOR_OPTED_OUT_NUMBERS,
       invalidNumbers: env.SIMULATOR_INVALID_NUMBERS,

@@ -31,9 +31,11 @@ const { checkConsent, recordHistory, recordProviderOptOut } = proxyActivities<Or
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
-// Buying a number is a slow provider call; a misconfigured provider will not heal by retrying.
+// The first order for a venue waits on the number purchase (the provisioning workflow); a
+// misconfigured provider will not heal by retrying. Heartbeats notice a dead worker in seconds.
 const { ensureVenueSender } = proxyActivities<OrderActivities>({
   startToCloseTimeout: '1 minute',
+  heartbeatTimeout: '5 seconds',
   retry: {
     initialInterval: '2 seconds',
     backoffCoefficient: 2,

@@ -6,6 +6,8 @@ import type { VenueNumberInput, VenueSender } from '../temporal/contracts';
 // before storing it, so retrying never buys twice; a misconfigured provider will not heal by retrying.
 const { acquireVenueNumber } = proxyActivities<OrderActivities>({
   startToCloseTimeout: '1 minute',
+  // The activity heartbeats through the provider calls: a dead worker is noticed in seconds.
+  heartbeatTimeout: '5 seconds',
   retry: {
     initialInterval: '2 seconds',
     backoffCoefficient: 2,

@@ -14,6 +14,8 @@ export interface SimulatorOptions {
   store: SimulatorStore;
   /** Time the "provider" takes to answer; the message is already accepted while it runs. */
   latencyMs: number;
+  /** Time a number purchase takes to answer; the number is already bought while it runs. */
+  purchaseLatencyMs?: number;
   /** Share of sends answered with a 503 before anything is accepted. */
   failureRate: number;
   /** Recipients the simulator treats as opted out (21610) or invalid (21211), beside injected faults. */
@@ -81,6 +83,7 @@ export class SimulatorProvider implements SmsProvider {
       status: 'owned' as const,
     };
     await this.options.store.insertNumber(number);
+    if (this.options.purchaseLatencyMs) await sleep(this.options.purchaseLatencyMs);
     return { phoneNumber, providerId: number.sid, friendlyName: request.friendlyName };
   }
 
