@@ -8,7 +8,7 @@ import type { Knex } from 'knex';
 import { loadConfig, type Config } from '../../config';
 import { createLogger } from '../../config/logger';
 import { createRepositories, type Repositories } from '../../db';
-import { SimulatorProvider, type SimulatorOptions } from '../../providers/simulator/simulator-provider';
+import { createProviders } from '../../providers';
 import { SimulatorStore } from '../../providers/simulator/simulator-store';
 import { provisionVenueNumber } from '../../temporal/venue-number';
 import { signalConsentChange } from '../../temporal/consent-signal';
@@ -29,12 +29,15 @@ export function tempSimulatorPath(): string {
   return path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sms-sim-')), 'simulator.sqlite');
 }
 
-/** The production workers (order queue + simulator send queue) on the shared dev server, in this process. */
+/**
+ * The production workers (order queue + a paced send queue per provider in use) on the shared dev
+ * server, in this process. Providers come from `env` as in production (SMS_PROVIDER, TWILIO_* …);
+ * the simulator answers at once unless SIMULATOR_LATENCY_MS says otherwise.
+ */
 export async function startTestWorkers(options: {
   knex: Knex;
   taskQueue: string;
   simulatorPath?: string;
-  simulator?: Partial<Omit<SimulatorOptions, 'store'>>;
   env?: Record<string, string>;
 }): Promise<TestWorkers> {
   const simulatorPath = options.simulatorPath ?? tempSimulatorPath();
@@ -44,11 +47,13 @@ export async function startTestWorkers(options: {
     TEMPORAL_TASK_QUEUE: options.taskQueue,
     SIMULATOR_DB_PATH: simulatorPath,
     SEND_RATE_PER_SECOND: '100',
+    SIMULATOR_LATENCY_MS: '0',
     ...options.env,
   });
   const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent', name: 'test-worker' });
+  // The test's own view of the simulator's file, as another process would read it.
   const store = new SimulatorStore(simulatorPath);
-  const provider = new SimulatorProvider({ store, ...config.simulator, latencyMs: 0, ...options.simulator });
+  const { providers, close: closeProviders } = createProviders(config);
   const repos = createRepositories(options.knex);
   quietRuntime();
   const connection = await NativeConnection.connect({ address: config.temporal.address });
@@ -57,12 +62,12 @@ export async function startTestWorkers(options: {
     connection,
     namespace: config.temporal.namespace,
     taskQueue: options.taskQueue,
-    providers: ['simulator'],
+    providers: config.sms.providers,
     sendRatePerSecond: config.sms.sendRatePerSecond,
     workflowBundle: workflowBundle(),
     deps: {
       repos,
-      providers: { simulator: provider },
+      providers,
       config,
       logger,
       signalConsentChange: async (venueId, phoneNumber, change) => {
@@ -83,6 +88,7 @@ export async function startTestWorkers(options: {
       for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
       await running;
       await connection.close();
+      await closeProviders();
       await store.close();
     },
   };

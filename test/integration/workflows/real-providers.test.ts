@@ -1,0 +1,145 @@
+import type { Client } from '@temporalio/client';
+import { startOrderConfirmation } from '../../../bridge/start-order';
+import { parseOrderEvent, type OrderConfirmationEvent } from '../../../domain/order-event';
+import type { ProviderName } from '../../../domain/enums';
+import { orderWorkflowId } from '../../../temporal/ids';
+import { createTestDatabase, type TestDatabase } from '../../support/db';
+import type { FakeControls, InjectedError } from '../../support/provider-fakes/fake-server';
+import { startPlivoFake } from '../../support/provider-fakes/plivo-fake';
+import { startTwilioFake } from '../../support/provider-fakes/twilio-fake';
+import { uniqueTaskQueue } from '../../support/temporal';
+import { sampleEvent, startTestWorkers, type TestWorkers } from '../../support/workers';
+
+/** What the tests read off either fake, in one shape. */
+interface ProviderFake {
+  controls: FakeControls;
+  env: Record<string, string>;
+  messages(): Array<{ id: string; to: string; from: string }>;
+  purchases(): Array<{ phoneNumber: string; released: boolean }>;
+  optedOut: InjectedError;
+  invalidPhone: InjectedError;
+  /** The code history records for each. */
+  codes: { optedOut: string; invalidPhone: string };
+}
+
+async function twilioFake(): Promise<ProviderFake> {
+  const fake = await startTwilioFake();
+  return {
+    controls: fake,
+    env: {
+      SMS_PROVIDER: 'twilio',
+      TWILIO_ACCOUNT_SID: fake.accountSid,
+      TWILIO_AUTH_TOKEN: fake.authToken,
+      TWILIO_API_BASE_URL: fake.baseUrl,
+    },
+    messages: () => fake.messages().map((m) => ({ id: m.sid, to: m.to, from: m.from })),
+    purchases: () => fake.purchases().map((n) => ({ phoneNumber: n.phoneNumber, released: !!n.releasedAt })),
+    optedOut: { status: 400, code: 21610, message: 'Attempt to send to unsubscribed recipient' },
+    invalidPhone: { status: 400, code: 21211, message: "The 'To' number is not a valid phone number." },
+    codes: { optedOut: '21610', invalidPhone: '21211' },
+  };
+}
+
+async function plivoFake(): Promise<ProviderFake> {
+  const fake = await startPlivoFake();
+  return {
+    controls: fake,
+    env: {
+      SMS_PROVIDER: 'plivo',
+      PLIVO_AUTH_ID: fake.authId,
+      PLIVO_AUTH_TOKEN: fake.authToken,
+      PLIVO_API_BASE_URL: fake.baseUrl,
+    },
+    messages: () => fake.messages().map((m) => ({ id: m.uuid, to: `+${m.dst}`, from: `+${m.src}` })),
+    purchases: () => fake.purchases().map((n) => ({ phoneNumber: `+${n.number}`, released: !!n.releasedAt })),
+    optedOut: { status: 400, message: 'destination number has opted out (replied STOP)' },
+    invalidPhone: { status: 400, message: 'invalid destination number' },
+    codes: { optedOut: 'HTTP_400', invalidPhone: 'HTTP_400' },
+  };
+}
+
+describe.each<[ProviderName, () => Promise<ProviderFake>]>([
+  ['twilio', twilioFake],
+  ['plivo', plivoFake],
+])('orders through %s, its real SDK and a local fake', (provider, startFake) => {
+  const taskQueue = uniqueTaskQueue(`real-${provider}`);
+  let fake: ProviderFake;
+  let db: TestDatabase;
+  let w: TestWorkers;
+  let client: Client;
+
+  beforeAll(async () => {
+    fake = await startFake();
+    db = await createTestDatabase();
+    w = await startTestWorkers({ knex: db.knex, taskQueue, env: fake.env });
+    client = w.client;
+  });
+  afterAll(async () => {
+    await w?.shutdown();
+    await db?.destroy();
+    await fake?.controls.stop();
+  });
+  afterEach(() => fake.controls.resetFaults());
+
+  async function order(overrides: Record<string, unknown> = {}): Promise<OrderConfirmationEvent> {
+    const parsed = parseOrderEvent(sampleEvent(overrides));
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
+    const e = parsed.event;
+    await w.repos.consent.applyChange({
+      venueId: e.venueId,
+      phoneNumber: e.phoneNumber,
+      status: 'opted_in',
+      source: 'checkout',
+      occurredAt: new Date(Date.now() - 60_000),
+    });
+    await startOrderConfirmation(client, taskQueue, e, { correlationId: `corr-${e.orderId}` });
+    return e;
+  }
+  const result = (e: OrderConfirmationEvent) =>
+    client.workflow.getHandle(orderWorkflowId(e.orderId)).result();
+  const sentTo = (to: string) => fake.messages().filter((m) => m.to === to);
+
+  test('the first order buys the venue number there and sends from it; history names the message', async () => {
+    const e = await order({ PhoneNumber: '+14155550401' });
+    expect(await result(e)).toMatchObject({ outcome: 'sent' });
+    const [message] = sentTo(e.phoneNumber);
+    const bought = fake.purchases().filter((p) => p.phoneNumber === message.from);
+    expect(bought).toEqual([{ phoneNumber: message.from, released: false }]);
+    expect(await w.repos.history.findByOrderId(e.orderId)).toEqual([
+      expect.objectContaining({ status: 'sent', provider, providerMessageId: message.id }),
+    ]);
+  });
+
+  test('accepted, then the response is lost: the retry finds the accepted message and adopts its id', async () => {
+    fake.controls.acceptThenDrop(1);
+    const e = await order({ PhoneNumber: '+14155550402' });
+    expect(await result(e)).toMatchObject({ outcome: 'sent' });
+    const messages = sentTo(e.phoneNumber);
+    expect(messages).toHaveLength(1);
+    expect(await w.repos.history.findByOrderId(e.orderId)).toEqual([
+      expect.objectContaining({ status: 'sent', providerMessageId: messages[0].id }),
+    ]);
+  });
+
+  test('the provider says the customer opted out: blocked_opted_out, and consent records it (provider_error)', async () => {
+    fake.controls.fail({ to: '+14155550403' }, fake.optedOut);
+    const e = await order({ PhoneNumber: '+14155550403' });
+    expect(await result(e)).toMatchObject({ outcome: 'blocked_opted_out' });
+    expect(sentTo(e.phoneNumber)).toHaveLength(0);
+    expect(await w.repos.history.findByOrderId(e.orderId)).toEqual([
+      expect.objectContaining({ status: 'blocked_opted_out', errorCode: fake.codes.optedOut }),
+    ]);
+    expect(await w.repos.consent.get(e.venueId, e.phoneNumber)).toMatchObject({
+      status: 'opted_out',
+      source: 'provider_error',
+    });
+  });
+
+  test('the provider says the number is invalid: failed with its code, one attempt only', async () => {
+    fake.controls.fail({ to: '+14155550404', times: 5 }, fake.invalidPhone);
+    const e = await order({ PhoneNumber: '+14155550404' });
+    expect(await result(e)).toMatchObject({ outcome: 'failed', errorCode: fake.codes.invalidPhone });
+    const sends = fake.controls.requests.filter((r) => r.method === 'POST' && r.outcome === 'injected');
+    expect(sends).toHaveLength(1);
+  });
+});
