@@ -31,10 +31,13 @@ export function createVenueSenderActivities(deps: ActivityDeps) {
     async ensureVenueSender(input: EnsureVenueSenderInput): Promise<VenueSender> {
       const provider =
         input.provider ?? deps.config.sms.providerByVenue[input.venueId] ?? deps.config.sms.provider;
+      const { failover } = deps.config.sms;
+      const policy = failover && failover.provider !== provider ? { failover } : {};
       const existing = await deps.repos.venueNumbers.findActive(input.venueId, provider);
-      if (existing) return toSender(existing);
+      if (existing) return { ...toSender(existing), ...policy };
       // Waiting on the provisioning workflow can take a while; heartbeats show this worker is alive.
-      return withHeartbeat(() => deps.provisionVenueNumber(input.venueId, provider));
+      const provisioned = await withHeartbeat(() => deps.provisionVenueNumber(input.venueId, provider));
+      return { ...provisioned, ...policy };
     },
 
     /**

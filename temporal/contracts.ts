@@ -22,6 +22,12 @@ export interface VenueSender {
   venuePhoneNumberId: number;
   phoneNumber: string;
   provider: ProviderName;
+  /**
+   * Set when failover is configured (SMS_FAILOVER_PROVIDER): after `afterMs` of the send failing,
+   * the order goes out through `provider` instead. Carried in the activity result, so the workflow
+   * reads configuration deterministically.
+   */
+  failover?: { provider: ProviderName; afterMs: number };
 }
 
 export interface OrderConfirmationInput {

@@ -1,6 +1,7 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  TimeoutFailure,
   defineQuery,
   log,
   proxyActivities,
@@ -128,14 +129,36 @@ export async function orderConfirmationSms(input: OrderConfirmationInput): Promi
     message = (await renderMessage({ ...ctx, event })).body;
 
     status.step = 'sending';
-    sent = await sendActivity(sender.provider).sendSms({
-      ...ctx,
-      venueId: event.venueId,
-      provider: sender.provider,
-      to: event.phoneNumber,
-      from: sender.phoneNumber,
-      body: message,
-    });
+    const send = (from: VenueSender, scheduleToClose?: number) =>
+      sendActivity(from.provider, scheduleToClose).sendSms({
+        ...ctx,
+        venueId: event.venueId,
+        provider: from.provider,
+        to: event.phoneNumber,
+        from: from.phoneNumber,
+        body: message,
+      });
+    try {
+      sent = await send(sender, sender.failover?.afterMs);
+    } catch (err) {
+      // The primary stayed unavailable past the failover time: go out through the secondary, from
+      // the venue's number there. Answers about the customer (opted out, invalid) never fail over.
+      if (!sender.failover || !timedOut(err)) throw err;
+      log.warn('primary provider unavailable past the failover time; failing over', {
+        from: sender.provider,
+        to: sender.failover.provider,
+      });
+      status.step = 'ensuring_sender';
+      sender = await ensureVenueSender({
+        ...ctx,
+        venueId: event.venueId,
+        provider: sender.failover.provider,
+      });
+      status.provider = sender.provider;
+      upsertSearchAttributes([{ key: SmsProviderKey, value: sender.provider }]);
+      status.step = 'sending';
+      sent = await send(sender);
+    }
   } catch (err) {
     const failure = describeFailure(err);
     const details = {
@@ -177,12 +200,26 @@ type HistoryDetails = Pick<
   'venuePhoneNumberId' | 'provider' | 'message' | 'providerMessageId' | 'errorCode' | 'errorMessage'
 >;
 
-/** The send runs on its provider's rate-limited queue, named after this workflow's own queue. */
-function sendActivity(provider: ProviderName) {
+/**
+ * The send runs on its provider's rate-limited queue, named after this workflow's own queue. With
+ * failover configured its retries end at the failover time instead of after a day.
+ */
+function sendActivity(provider: ProviderName, scheduleToCloseMs?: number) {
   return proxyActivities<SendActivities>({
     ...SEND_OPTIONS,
+    ...(scheduleToCloseMs ? { scheduleToCloseTimeout: scheduleToCloseMs } : {}),
     taskQueue: sendTaskQueue(workflowInfo().taskQueue, provider),
   });
+}
+
+/**
+ * The activity ran out of time, retries included, as opposed to a definite answer: either a timeout
+ * or a retryable failure whose next retry would have passed the schedule-to-close deadline.
+ */
+function timedOut(err: unknown): boolean {
+  return (
+    err instanceof ActivityFailure && (err.retryState === 'TIMEOUT' || err.cause instanceof TimeoutFailure)
+  );
 }
 
 interface FailureSummary {

@@ -1,0 +1,115 @@
+import { startOrderConfirmation } from '../../../bridge/start-order';
+import { parseOrderEvent, type OrderConfirmationEvent } from '../../../domain/order-event';
+import { orderWorkflowId } from '../../../temporal/ids';
+import { createTestDatabase, type TestDatabase } from '../../support/db';
+import { startPlivoFake, type PlivoFake } from '../../support/provider-fakes/plivo-fake';
+import { startTwilioFake, type TwilioFake } from '../../support/provider-fakes/twilio-fake';
+import { uniqueTaskQueue, waitFor } from '../../support/temporal';
+import { sampleEvent, startTestWorkers, type TestWorkers } from '../../support/workers';
+
+const UNAVAILABLE = { status: 503, message: 'Service Unavailable' };
+
+let twilio: TwilioFake;
+let plivo: PlivoFake;
+let db: TestDatabase;
+
+beforeAll(async () => {
+  twilio = await startTwilioFake();
+  plivo = await startPlivoFake();
+  db = await createTestDatabase();
+});
+afterAll(async () => {
+  await db?.destroy();
+  await twilio?.stop();
+  await plivo?.stop();
+});
+afterEach(() => {
+  twilio.resetFaults();
+  plivo.resetFaults();
+});
+
+const credentials = () => ({
+  SMS_PROVIDER: 'twilio',
+  TWILIO_ACCOUNT_SID: twilio.accountSid,
+  TWILIO_AUTH_TOKEN: twilio.authToken,
+  TWILIO_API_BASE_URL: twilio.baseUrl,
+  PLIVO_AUTH_ID: plivo.authId,
+  PLIVO_AUTH_TOKEN: plivo.authToken,
+  PLIVO_API_BASE_URL: plivo.baseUrl,
+});
+
+async function withWorkers(
+  env: Record<string, string>,
+  run: (w: TestWorkers, taskQueue: string) => Promise<void>,
+) {
+  const taskQueue = uniqueTaskQueue('failover');
+  const w = await startTestWorkers({ knex: db.knex, taskQueue, env: { ...credentials(), ...env } });
+  try {
+    await run(w, taskQueue);
+  } finally {
+    await w.shutdown();
+  }
+}
+
+async function order(w: TestWorkers, taskQueue: string, phone: string): Promise<OrderConfirmationEvent> {
+  const parsed = parseOrderEvent(sampleEvent({ PhoneNumber: phone }));
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
+  const e = parsed.event;
+  await w.repos.consent.applyChange({
+    venueId: e.venueId,
+    phoneNumber: e.phoneNumber,
+    status: 'opted_in',
+    source: 'checkout',
+    occurredAt: new Date(Date.now() - 60_000),
+  });
+  await startOrderConfirmation(w.client, taskQueue, e, { correlationId: `corr-${e.orderId}` });
+  return e;
+}
+
+test('the primary down past the failover time: sent through the secondary from the venue number there', async () => {
+  await withWorkers(
+    { SMS_FAILOVER_PROVIDER: 'plivo', SMS_FAILOVER_AFTER_SECONDS: '3' },
+    async (w, taskQueue) => {
+      twilio.fail({ to: '+14155550501', times: 1000 }, UNAVAILABLE);
+      const e = await order(w, taskQueue, '+14155550501');
+      const result = await w.client.workflow.getHandle(orderWorkflowId(e.orderId)).result();
+
+      const viaPlivo = plivo.messages().filter((m) => `+${m.dst}` === e.phoneNumber);
+      expect(viaPlivo).toHaveLength(1);
+      expect(twilio.messages().filter((m) => m.to === e.phoneNumber)).toHaveLength(0);
+      expect(result).toMatchObject({ outcome: 'sent', providerMessageId: viaPlivo[0].uuid });
+      const [history] = await w.repos.history.findByOrderId(e.orderId);
+      expect(history).toMatchObject({
+        status: 'sent',
+        provider: 'plivo',
+        providerMessageId: viaPlivo[0].uuid,
+      });
+      const plivoNumber = await w.repos.venueNumbers.findActive(e.venueId, 'plivo');
+      expect(plivoNumber?.phoneNumber).toBe(`+${viaPlivo[0].src}`);
+      expect(history.venuePhoneNumberId).toBe(plivoNumber?.id);
+    },
+  );
+}, 60_000);
+
+test('failover off: the send keeps retrying the primary and goes out once it recovers', async () => {
+  await withWorkers({}, async (w, taskQueue) => {
+    twilio.fail({ to: '+14155550502', times: 1000 }, UNAVAILABLE);
+    const e = await order(w, taskQueue, '+14155550502');
+    const handle = w.client.workflow.getHandle(orderWorkflowId(e.orderId));
+    await waitFor(
+      async () => {
+        const { raw } = await handle.describe();
+        const pending = raw.pendingActivities?.find((a) => a.activityType?.name === 'sendSms');
+        return (pending?.attempt ?? 0) >= 3;
+      },
+      { description: 'the send retried against the primary' },
+    );
+    twilio.resetFaults(); // the primary recovers
+    expect(await handle.result()).toMatchObject({ outcome: 'sent' });
+    expect(twilio.messages().filter((m) => m.to === e.phoneNumber)).toHaveLength(1);
+    expect(plivo.messages().filter((m) => `+${m.dst}` === e.phoneNumber)).toHaveLength(0);
+    expect(await w.repos.history.findByOrderId(e.orderId)).toEqual([
+      expect.objectContaining({ provider: 'twilio' }),
+    ]);
+  });
+}, 60_000);
