@@ -87,6 +87,20 @@ export function createVenueSenderActivities(deps: ActivityDeps) {
       }
       return toSender(stored);
     },
+
+    /**
+     * Frees the venue's number at the provider, then marks the row released (kept as history). Both
+     * steps are idempotent, so a retry after a crash between them finishes the job.
+     */
+    async releaseVenueNumber(input: VenueNumberInput): Promise<{ released: boolean }> {
+      const log = activityLogger(deps.logger, { venueId: input.venueId, provider: input.provider });
+      const active = await deps.repos.venueNumbers.findActive(input.venueId, input.provider);
+      if (!active) return { released: false };
+      await providerFor(deps, input.provider).releaseNumber(active.providerId).catch(rethrow);
+      await deps.repos.venueNumbers.release(active.id);
+      log.info({ sender: maskPhone(active.phoneNumber) }, 'venue sender number released');
+      return { released: true };
+    },
   };
 }
 

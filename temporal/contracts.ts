@@ -10,6 +10,7 @@ export const CONSENT_WORKFLOW_TYPE = 'consentEntity';
 export const CONSENT_CHANGE_SIGNAL = 'consentChange';
 export const ORDER_STATUS_QUERY = 'status';
 export const VENUE_NUMBER_WORKFLOW_TYPE = 'venueNumberProvisioning';
+export const VENUE_NUMBER_RELEASE_WORKFLOW_TYPE = 'venueNumberRelease';
 
 /** One provisioning workflow per (venue, provider) at a time: the single flight for a number purchase. */
 export interface VenueNumberInput {

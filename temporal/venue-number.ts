@@ -1,5 +1,10 @@
 import type { Client } from '@temporalio/client';
-import { VENUE_NUMBER_WORKFLOW_TYPE, type VenueNumberInput, type VenueSender } from './contracts';
+import {
+  VENUE_NUMBER_RELEASE_WORKFLOW_TYPE,
+  VENUE_NUMBER_WORKFLOW_TYPE,
+  type VenueNumberInput,
+  type VenueSender,
+} from './contracts';
 import { venueNumberWorkflowId } from './ids';
 import type { ProviderName } from '../domain/enums';
 
@@ -24,4 +29,26 @@ export async function provisionVenueNumber(
     staticSummary: `Sender number for venue ${venueId} at ${provider}`,
   });
   return handle.result() as Promise<VenueSender>;
+}
+
+/**
+ * Releases the venue's number at `provider` (ops: npm run venue-number:release). Same workflow id as
+ * provisioning, with conflict policy FAIL: it refuses to run while a purchase is in flight.
+ */
+export async function releaseVenueNumber(
+  client: Client,
+  taskQueue: string,
+  venueId: number,
+  provider: ProviderName,
+): Promise<{ released: boolean }> {
+  const input: VenueNumberInput = { venueId, provider };
+  const handle = await client.workflow.start(VENUE_NUMBER_RELEASE_WORKFLOW_TYPE, {
+    workflowId: venueNumberWorkflowId(venueId, provider),
+    taskQueue,
+    args: [input],
+    workflowIdConflictPolicy: 'FAIL',
+    workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+    staticSummary: `Release the sender number of venue ${venueId} at ${provider}`,
+  });
+  return handle.result() as Promise<{ released: boolean }>;
 }

@@ -3,6 +3,7 @@ import { startOrderConfirmation } from '../../../bridge/start-order';
 import { parseOrderEvent, type OrderConfirmationEvent } from '../../../domain/order-event';
 import type { ProviderName } from '../../../domain/enums';
 import { orderWorkflowId } from '../../../temporal/ids';
+import { releaseVenueNumber } from '../../../temporal/venue-number';
 import { createTestDatabase, type TestDatabase } from '../../support/db';
 import type { FakeControls, InjectedError } from '../../support/provider-fakes/fake-server';
 import { startPlivoFake } from '../../support/provider-fakes/plivo-fake';
@@ -108,6 +109,26 @@ describe.each<[ProviderName, () => Promise<ProviderFake>]>([
     expect(await w.repos.history.findByOrderId(e.orderId)).toEqual([
       expect.objectContaining({ status: 'sent', provider, providerMessageId: message.id }),
     ]);
+  });
+
+  test('releasing a venue number frees it at the provider and keeps the row; the next order buys anew', async () => {
+    const first = await order({ PhoneNumber: '+14155550405' });
+    await result(first);
+    const before = await w.repos.venueNumbers.findActive(first.venueId, provider);
+    expect(await releaseVenueNumber(client, taskQueue, first.venueId, provider)).toEqual({ released: true });
+    expect(fake.purchases().find((p) => p.phoneNumber === before?.phoneNumber)).toMatchObject({
+      released: true,
+    });
+    expect(await w.repos.venueNumbers.findActive(first.venueId, provider)).toBeNull();
+    const rows = await db.knex('VenuePhoneNumbers').where({ VenueID: first.venueId });
+    expect(rows).toEqual([expect.objectContaining({ StatusID: 3, PhoneNumber: before?.phoneNumber })]);
+    // Releasing again has nothing to do.
+    expect(await releaseVenueNumber(client, taskQueue, first.venueId, provider)).toEqual({ released: false });
+
+    const next = await order({ PhoneNumber: '+14155550406', VenueId: first.venueId });
+    expect(await result(next)).toMatchObject({ outcome: 'sent' });
+    const [message] = sentTo(next.phoneNumber);
+    expect(message.from).not.toBe(before?.phoneNumber);
   });
 
   test('accepted, then the response is lost: the retry finds the accepted message and adopts its id', async () => {
