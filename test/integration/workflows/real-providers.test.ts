@@ -19,6 +19,8 @@ interface ProviderFake {
   purchases(): Array<{ phoneNumber: string; released: boolean }>;
   optedOut: InjectedError;
   invalidPhone: InjectedError;
+  /** Retryable answers: rate limited, unavailable, auth. */
+  retryable: InjectedError[];
   /** The code history records for each. */
   codes: { optedOut: string; invalidPhone: string };
 }
@@ -36,6 +38,11 @@ async function twilioFake(): Promise<ProviderFake> {
     messages: () => fake.messages().map((m) => ({ id: m.sid, to: m.to, from: m.from })),
     purchases: () => fake.purchases().map((n) => ({ phoneNumber: n.phoneNumber, released: !!n.releasedAt })),
     optedOut: { status: 400, code: 21610, message: 'Attempt to send to unsubscribed recipient' },
+    retryable: [
+      { status: 429, code: 20429, message: 'Too Many Requests' },
+      { status: 503, message: 'Service Unavailable' },
+      { status: 401, code: 20003, message: 'Authenticate' },
+    ],
     invalidPhone: { status: 400, code: 21211, message: "The 'To' number is not a valid phone number." },
     codes: { optedOut: '21610', invalidPhone: '21211' },
   };
@@ -54,6 +61,11 @@ async function plivoFake(): Promise<ProviderFake> {
     messages: () => fake.messages().map((m) => ({ id: m.uuid, to: `+${m.dst}`, from: `+${m.src}` })),
     purchases: () => fake.purchases().map((n) => ({ phoneNumber: `+${n.number}`, released: !!n.releasedAt })),
     optedOut: { status: 400, message: 'destination number has opted out (replied STOP)' },
+    retryable: [
+      { status: 429, message: 'Too many requests' },
+      { status: 503, message: 'Service Unavailable' },
+      { status: 401, message: 'Authentication failed' },
+    ],
     invalidPhone: { status: 400, message: 'invalid destination number' },
     codes: { optedOut: 'HTTP_400', invalidPhone: 'HTTP_400' },
   };
@@ -155,6 +167,16 @@ describe.each<[ProviderName, () => Promise<ProviderFake>]>([
       source: 'provider_error',
     });
   });
+
+  test('rate limited, unavailable and auth answers are retried until the send goes through', async () => {
+    const phone = '+14155550407';
+    for (const error of fake.retryable) fake.controls.fail({ to: phone }, error);
+    const e = await order({ PhoneNumber: phone });
+    expect(await result(e)).toMatchObject({ outcome: 'sent' });
+    expect(sentTo(phone)).toHaveLength(1);
+    const refused = fake.controls.requests.filter((r) => r.outcome === 'injected').map((r) => r.status);
+    expect(refused).toEqual(fake.retryable.map((err) => err.status));
+  }, 60_000);
 
   test('the provider says the number is invalid: failed with its code, one attempt only', async () => {
     fake.controls.fail({ to: '+14155550404', times: 5 }, fake.invalidPhone);
