@@ -5,15 +5,22 @@ import type { SmsProvider } from '../providers/sms-provider';
 import type { OrderContext } from '../temporal/contracts';
 import type { ActivityDeps } from './deps';
 
-/** A logger for one activity attempt: every line names the order, its correlation id and the attempt. */
-/** An order's activities log its OrderId and correlation id; the provisioning one its venue and provider. */
+/**
+ * A logger for one activity attempt. An order's lines name the order and its correlation id, the
+ * provisioning activities' their venue and provider. Only those fields are picked: the inputs also
+ * carry message bodies and customer names, which stay out of the logs.
+ */
 export function activityLogger(
   logger: Logger,
   ctx: OrderContext | { venueId: number; provider: string },
 ): Logger {
   const { activityType, attempt, workflowExecution } = Context.current().info;
+  const who =
+    'orderId' in ctx
+      ? { orderId: ctx.orderId, correlationId: ctx.correlationId }
+      : { venueId: ctx.venueId, provider: ctx.provider };
   return logger.child({
-    ...ctx,
+    ...who,
     workflowId: workflowExecution?.workflowId,
     activity: activityType,
     attempt,

@@ -1,4 +1,5 @@
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { WorkflowFailedError } from '@temporalio/client';
 import type { ProviderName } from '../domain/enums';
 import { isSmsProviderError } from '../domain/errors';
 import { maskPhone } from '../domain/phone';
@@ -36,7 +37,11 @@ export function createVenueSenderActivities(deps: ActivityDeps) {
       const existing = await deps.repos.venueNumbers.findActive(input.venueId, provider);
       if (existing) return { ...toSender(existing), ...policy };
       // Waiting on the provisioning workflow can take a while; heartbeats show this worker is alive.
-      const provisioned = await withHeartbeat(() => deps.provisionVenueNumber(input.venueId, provider));
+      const provisioned = await withHeartbeat(() => deps.provisionVenueNumber(input.venueId, provider)).catch(
+        (err: unknown) => {
+          throw provisioningFailure(err);
+        },
+      );
       return { ...provisioned, ...policy };
     },
 
@@ -96,12 +101,32 @@ export function createVenueSenderActivities(deps: ActivityDeps) {
       const log = activityLogger(deps.logger, { venueId: input.venueId, provider: input.provider });
       const active = await deps.repos.venueNumbers.findActive(input.venueId, input.provider);
       if (!active) return { released: false };
-      await providerFor(deps, input.provider).releaseNumber(active.providerId).catch(rethrow);
+      const provider = providerFor(deps, input.provider);
+      await withHeartbeat(() => provider.releaseNumber(active.providerId).catch(rethrow));
       await deps.repos.venueNumbers.release(active.id);
       log.info({ sender: maskPhone(active.phoneNumber) }, 'venue sender number released');
       return { released: true };
     },
   };
+}
+
+/**
+ * Provisioning fails only on what retrying cannot fix (it retries the rest itself): pass its type on
+ * as non-retryable, so the order records `failed` instead of waiting on a purchase forever.
+ */
+function provisioningFailure(err: unknown): unknown {
+  if (!(err instanceof WorkflowFailedError)) return err;
+  let cause: unknown = err.cause;
+  while (cause instanceof Error && !(cause instanceof ApplicationFailure) && cause.cause) cause = cause.cause;
+  const type = cause instanceof ApplicationFailure ? (cause.type ?? 'Misconfiguration') : 'Misconfiguration';
+  const message = cause instanceof Error ? cause.message : err.message;
+  const details = cause instanceof ApplicationFailure ? (cause.details ?? undefined) : undefined;
+  return ApplicationFailure.create({
+    type,
+    message: `no sender number: ${message}`,
+    nonRetryable: true,
+    details,
+  });
 }
 
 function toSender(number: Pick<VenueNumber, 'id' | 'phoneNumber' | 'provider'>): VenueSender {

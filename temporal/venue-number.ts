@@ -20,15 +20,27 @@ export async function provisionVenueNumber(
   provider: ProviderName,
 ): Promise<VenueSender> {
   const input: VenueNumberInput = { venueId, provider };
-  const handle = await client.workflow.start(VENUE_NUMBER_WORKFLOW_TYPE, {
-    workflowId: venueNumberWorkflowId(venueId, provider),
-    taskQueue,
-    args: [input],
-    workflowIdConflictPolicy: 'USE_EXISTING',
-    workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-    staticSummary: `Sender number for venue ${venueId} at ${provider}`,
-  });
-  return handle.result() as Promise<VenueSender>;
+  // A release runs under the same id; joining one yields its result, not a number: wait it out and
+  // provision anew.
+  for (let joined = 0; joined < 3; joined++) {
+    const handle = await client.workflow.start(VENUE_NUMBER_WORKFLOW_TYPE, {
+      workflowId: venueNumberWorkflowId(venueId, provider),
+      taskQueue,
+      args: [input],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      staticSummary: `Sender number for venue ${venueId} at ${provider}`,
+    });
+    const result: unknown = await handle.result();
+    if (isVenueSender(result)) return result;
+  }
+  throw new Error(`venue ${venueId} at ${provider}: kept meeting a release of its number`);
+}
+
+function isVenueSender(value: unknown): value is VenueSender {
+  return (
+    typeof value === 'object' && value !== null && 'phoneNumber' in value && 'venuePhoneNumberId' in value
+  );
 }
 
 /**
