@@ -19,9 +19,6 @@ export type SendSmsResult =
   | { kind: 'sent'; providerMessageId: string; reconciled: boolean }
   | { kind: 'not_sent'; outcome: 'blocked_opted_out' | 'skipped_no_consent' };
 
-/** Provider and Temporal clocks differ; look back this far when searching for an accepted message. */
-const RECONCILE_CLOCK_SKEW_MS = 5 * 60_000;
-
 export function createSendActivities(deps: ActivityDeps) {
   return {
     /**
@@ -44,7 +41,9 @@ export function createSendActivities(deps: ActivityDeps) {
               to: input.to,
               from: input.from,
               body: input.body,
-              sentAfter: new Date(scheduledTimestampMs - RECONCILE_CLOCK_SKEW_MS),
+              // Since the send was first scheduled: no earlier attempt can be older. Each adapter widens
+              // this by its provider's clock skew; wider would risk adopting another order's message.
+              sentAfter: new Date(scheduledTimestampMs),
             });
             if (earlier) {
               log.warn(

@@ -118,46 +118,51 @@ export async function orderConfirmationSms(input: OrderConfirmationInput): Promi
 
   let sender: VenueSender | undefined;
   let message = '';
-  let sent: SendSmsResult;
-  try {
+  let sent: { result: SendSmsResult; from: VenueSender };
+  /** Picks the venue's number at a provider and shows which provider the order goes through. */
+  const useSender = async (provider?: ProviderName) => {
     status.step = 'ensuring_sender';
-    sender = await ensureVenueSender({ ...ctx, venueId: event.venueId });
+    sender = await ensureVenueSender({ ...ctx, venueId: event.venueId, provider });
     status.provider = sender.provider;
     upsertSearchAttributes([{ key: SmsProviderKey, value: sender.provider }]);
+    return sender;
+  };
+  const send = async (from: VenueSender, scheduleToCloseMs?: number) => {
+    status.step = 'sending';
+    const result = await sendActivity(from.provider, scheduleToCloseMs).sendSms({
+      ...ctx,
+      venueId: event.venueId,
+      provider: from.provider,
+      to: event.phoneNumber,
+      from: from.phoneNumber,
+      body: message,
+    });
+    return { result, from };
+  };
+  try {
+    const primary = await useSender();
 
     status.step = 'rendering';
     message = (await renderMessage({ ...ctx, event })).body;
 
-    status.step = 'sending';
-    const send = (from: VenueSender, scheduleToClose?: number) =>
-      sendActivity(from.provider, scheduleToClose).sendSms({
-        ...ctx,
-        venueId: event.venueId,
-        provider: from.provider,
-        to: event.phoneNumber,
-        from: from.phoneNumber,
-        body: message,
-      });
     try {
-      sent = await send(sender, sender.failover?.afterMs);
+      sent = await send(primary, primary.failover?.afterMs);
     } catch (err) {
-      // The primary stayed unavailable past the failover time: go out through the secondary, from
-      // the venue's number there. Answers about the customer (opted out, invalid) never fail over.
-      if (!sender.failover || !timedOut(err)) throw err;
-      log.warn('primary provider unavailable past the failover time; failing over', {
-        from: sender.provider,
-        to: sender.failover.provider,
-      });
-      status.step = 'ensuring_sender';
-      sender = await ensureVenueSender({
-        ...ctx,
-        venueId: event.venueId,
-        provider: sender.failover.provider,
-      });
-      status.provider = sender.provider;
-      upsertSearchAttributes([{ key: SmsProviderKey, value: sender.provider }]);
-      status.step = 'sending';
-      sent = await send(sender);
+      const { failover } = primary;
+      if (!failover || !timedOut(err)) throw err;
+      if (!providerDown(err)) {
+        // Out of time while queued behind the send rate limit, not failing at the provider: that is
+        // a backlog, not an outage, so the primary keeps the order with the full retry budget.
+        sent = await send(primary);
+      } else {
+        // The primary stayed unavailable past the failover time: go out through the secondary, from
+        // the venue's number there. Answers about the customer (opted out, invalid) never fail over.
+        log.warn('primary provider unavailable past the failover time; failing over', {
+          from: primary.provider,
+          to: failover.provider,
+        });
+        sent = await send(await useSender(failover.provider));
+      }
     }
   } catch (err) {
     const failure = describeFailure(err);
@@ -189,10 +194,11 @@ export async function orderConfirmationSms(input: OrderConfirmationInput): Promi
     });
   }
 
-  const sentFrom = { venuePhoneNumberId: sender.venuePhoneNumberId, provider: sender.provider, message };
-  if (sent.kind === 'not_sent') return finish(sent.outcome, sentFrom);
-  status.providerMessageId = sent.providerMessageId;
-  return finish('sent', { ...sentFrom, providerMessageId: sent.providerMessageId });
+  const { result, from } = sent;
+  const sentFrom = { venuePhoneNumberId: from.venuePhoneNumberId, provider: from.provider, message };
+  if (result.kind === 'not_sent') return finish(result.outcome, sentFrom);
+  status.providerMessageId = result.providerMessageId;
+  return finish('sent', { ...sentFrom, providerMessageId: result.providerMessageId });
 }
 
 type HistoryDetails = Pick<
@@ -210,6 +216,15 @@ function sendActivity(provider: ProviderName, scheduleToCloseMs?: number) {
     ...(scheduleToCloseMs ? { scheduleToCloseTimeout: scheduleToCloseMs } : {}),
     taskQueue: sendTaskQueue(workflowInfo().taskQueue, provider),
   });
+}
+
+/** The provider itself was failing (down, or refusing our credentials) when the time ran out. */
+function providerDown(err: unknown): boolean {
+  for (let cause: unknown = err; cause instanceof Error; cause = cause.cause) {
+    if (cause instanceof ApplicationFailure)
+      return cause.type === 'ProviderUnavailable' || cause.type === 'ProviderAuth';
+  }
+  return false;
 }
 
 /**

@@ -113,3 +113,20 @@ test('failover off: the send keeps retrying the primary and goes out once it rec
     ]);
   });
 }, 60_000);
+
+test('a backlog behind the send rate limit is not an outage: orders wait for the primary, none fail over', async () => {
+  await withWorkers(
+    { SMS_FAILOVER_PROVIDER: 'plivo', SMS_FAILOVER_AFTER_SECONDS: '1', SEND_RATE_PER_SECOND: '1' },
+    async (w, taskQueue) => {
+      const phones = ['+14155550511', '+14155550512', '+14155550513', '+14155550514'];
+      const events = [];
+      for (const phone of phones) events.push(await order(w, taskQueue, phone));
+      const results = await Promise.all(
+        events.map((e) => w.client.workflow.getHandle(orderWorkflowId(e.orderId)).result()),
+      );
+      expect(results.map((r) => r.outcome)).toEqual(['sent', 'sent', 'sent', 'sent']);
+      for (const phone of phones) expect(twilio.messages().filter((m) => m.to === phone)).toHaveLength(1);
+      expect(plivo.messages().filter((m) => phones.includes(`+${m.dst}`))).toHaveLength(0);
+    },
+  );
+}, 60_000);
