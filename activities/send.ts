@@ -65,10 +65,7 @@ export function createSendActivities(deps: ActivityDeps) {
             to: input.to,
             from: input.from,
             body: input.body,
-            statusCallbackUrl:
-              input.provider === 'simulator'
-                ? undefined
-                : `${deps.config.api.publicBaseUrl}/webhooks/${input.provider}/status`,
+            // No statusCallbackUrl yet: the delivery-receipt route comes with the webhooks.
           });
           log.info({ providerMessageId: accepted.providerMessageId }, 'sms accepted by provider');
           return { kind: 'sent', providerMessageId: accepted.providerMessageId, reconciled: false };

@@ -44,7 +44,12 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   for (const schema of sharedSchemas) app.addSchema(schema);
 
   await app.register(helmet);
-  await app.register(rateLimit, { max: 1000, timeWindow: '1 minute' });
+  await app.register(rateLimit, {
+    max: 1000,
+    timeWindow: '1 minute',
+    // Probes come from the orchestrator, often through one address: a 429 there would restart pods.
+    allowList: (request) => request.url.startsWith('/health'),
+  });
   await app.register(formbody);
   await app.register(swagger, {
     openapi: {

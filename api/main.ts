@@ -26,11 +26,16 @@ async function main(): Promise<void> {
     if (closing) return;
     closing = true;
     logger.info({ signal }, 'api stopping: finishing in-flight requests');
-    await app.close();
-    await temporal.close();
-    await knex.destroy();
-    logger.info('api stopped');
-    process.exit(0);
+    try {
+      await app.close();
+      await temporal.close();
+      await knex.destroy();
+      logger.info('api stopped');
+      process.exit(0);
+    } catch (err) {
+      logger.error({ err }, 'shutdown failed');
+      process.exit(1);
+    }
   };
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));

@@ -41,10 +41,15 @@ async function main(): Promise<void> {
     if (closing) return;
     closing = true;
     logger.info({ signal, ...bridge.stats() }, 'bridge stopping: finishing in-flight messages');
-    await bridge.close();
-    await health.close();
-    await temporal.close();
-    process.exit(0);
+    try {
+      await bridge.close();
+      await health.close();
+      await temporal.close();
+      process.exit(0);
+    } catch (err) {
+      logger.error({ err }, 'shutdown failed');
+      process.exit(1);
+    }
   };
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));

@@ -114,6 +114,15 @@ const schema = z
           ctx.addIssue({ code: 'custom', path: [key], message: `is required when ${provider} is in use` });
       }
     }
+    // Bought numbers point their SMS webhook at PUBLIC_BASE_URL: localhost would lose every STOP.
+    const realProvider = providersInUse(env).some((p) => p !== 'simulator');
+    if (env.NODE_ENV === 'production' && realProvider && !env.PUBLIC_BASE_URL) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['PUBLIC_BASE_URL'],
+        message: 'is required in production with twilio or plivo (their webhooks call it)',
+      });
+    }
     if (env.SMS_FAILOVER_PROVIDER && env.SMS_FAILOVER_PROVIDER === env.SMS_PROVIDER) {
       ctx.addIssue({
         code: 'custom',

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import pretty from 'pino-pretty';
-import { loadConfigOrExit } from '../config';
+import { LOCAL_API_TOKEN, loadConfigOrExit } from '../config';
 import { createKnex, redactDatabaseUrl } from '../db/knex';
 import { migrateLatest } from '../db/migrate';
 import { ensureTemporalCli, startDevServer, type DevServer } from './temporal-cli';
@@ -95,7 +95,10 @@ async function main(): Promise<void> {
       config.serviceBus
         ? `  Service Bus    topic ${config.serviceBus.topic}, subscription ${config.serviceBus.subscription} (bridge health: http://localhost:${config.serviceBus.healthPort}/health/ready)`
         : '  Service Bus    not configured: events arrive through POST /api/events/send-order-confirmation-sms',
-      `  API token      ${config.api.token}  (Authorization: Bearer …, for every /api route but GET /api/consent)`,
+      // Only the documented local token is printed; a real one from .env stays out of the terminal.
+      config.api.token === LOCAL_API_TOKEN
+        ? `  API token      ${config.api.token}  (Authorization: Bearer …, for every /api route but GET /api/consent)`
+        : '  API token      from API_TOKEN (not printed)',
       '',
       'Try `npm run demo` in another terminal. Ctrl-C stops everything.',
       '',
