@@ -20,7 +20,10 @@ export interface BridgeOptions {
 }
 
 export interface Bridge {
-  /** Resolves when the receiver is subscribed; messages flow from then on. */
+  /**
+   * Subscribes; the SDK attaches the link in the background and retries it, and a failure to reach
+   * Service Bus surfaces through check() (readiness), not here.
+   */
   start(): Promise<void>;
   /** Stops receiving, lets in-flight messages finish and settle, then closes the connection. */
   close(): Promise<void>;

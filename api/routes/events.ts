@@ -2,7 +2,9 @@ import type { Client } from '@temporalio/client';
 import type { FastifyPluginAsync, onRequestHookHandler } from 'fastify';
 import { startOrderConfirmation } from '../../bridge/start-order';
 import { parseOrderEvent } from '../../domain/order-event';
-import { badRequest } from '../errors';
+import { HttpError, badRequest } from '../errors';
+
+const START_DEADLINE_MS = 10_000;
 import { bearerSecurity, errorRef } from '../schemas';
 
 export interface EventRoutesOptions {
@@ -47,6 +49,7 @@ export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (app, o
           },
           400: errorRef,
           401: errorRef,
+          503: errorRef,
         },
       },
     },
@@ -54,14 +57,16 @@ export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (app, o
       const parsed = parseOrderEvent(request.body, { defaultRegion: options.defaultPhoneRegion });
       if (!parsed.ok) throw badRequest('the event is invalid', parsed.errors);
       const correlationId = request.headers['x-correlation-id']?.toString() ?? request.id;
-      const result = await startOrderConfirmation(
-        options.temporal.client,
-        options.temporal.taskQueue,
-        parsed.event,
-        {
-          correlationId,
-        },
-      );
+      const { client, taskQueue } = options.temporal;
+      // A deadline, so a Temporal outage answers 503 (the caller retries) instead of hanging.
+      const result = await client.connection
+        .withDeadline(Date.now() + START_DEADLINE_MS, () =>
+          startOrderConfirmation(client, taskQueue, parsed.event, { correlationId }),
+        )
+        .catch((err: unknown) => {
+          request.log.error({ err, orderId: parsed.event.orderId, correlationId }, 'workflow start failed');
+          throw new HttpError(503, 'ServiceUnavailable', 'Temporal did not accept the order in time; retry');
+        });
       request.log.info(
         { orderId: parsed.event.orderId, correlationId, started: result.started },
         'order event accepted',

@@ -18,7 +18,10 @@ let w: TestWorkers;
 let temporal: TemporalClientHandle;
 let app: FastifyInstance;
 
-async function build(readinessChecks?: Record<string, () => Promise<void>>): Promise<FastifyInstance> {
+async function build(
+  readinessChecks?: Record<string, () => Promise<void>>,
+  client = temporal.client,
+): Promise<FastifyInstance> {
   return buildApp({
     config: {
       api: { host: '127.0.0.1', port: 0, token: TOKEN, publicBaseUrl: 'http://localhost' },
@@ -26,7 +29,7 @@ async function build(readinessChecks?: Record<string, () => Promise<void>>): Pro
     },
     logger: createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent', name: 'api-test' }),
     repos: w.repos,
-    temporal: { client: temporal.client, taskQueue },
+    temporal: { client, taskQueue },
     readinessChecks: readinessChecks ?? { database: () => pingDatabase(db.knex), temporal: temporal.ping },
     version: 'test',
   });
@@ -168,6 +171,24 @@ describe('event ingress', () => {
       history: [{ status: 'skipped_no_consent', correlationId: 'corr-api-1' }],
     });
   });
+
+  test('Temporal unreachable: the ingress answers 503 within its deadline, so the caller retries', async () => {
+    const unreachable = connectTemporalClient({ ...w.config.temporal, address: '127.0.0.1:1' });
+    const offline = await build(undefined, unreachable.client);
+    try {
+      const res = await offline.inject({
+        method: 'POST',
+        url: '/api/events/send-order-confirmation-sms',
+        headers: auth,
+        payload: sampleEvent(),
+      });
+      expect(res.statusCode).toBe(503);
+      expect(res.json()).toMatchObject({ error: 'ServiceUnavailable' });
+    } finally {
+      await offline.close();
+      await unreachable.close();
+    }
+  }, 30_000);
 
   test('without x-correlation-id the correlation id is a fresh request id, unique per request', async () => {
     const ids = await Promise.all(
