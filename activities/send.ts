@@ -19,8 +19,33 @@ export type SendSmsResult =
   | { kind: 'sent'; providerMessageId: string; reconciled: boolean }
   | { kind: 'not_sent'; outcome: 'blocked_opted_out' | 'skipped_no_consent' };
 
+export interface FindAcceptedSmsInput extends SendSmsInput {
+  /** When the first send attempt was scheduled (epoch ms). */
+  sentAfterMs: number;
+}
+
 export function createSendActivities(deps: ActivityDeps) {
   return {
+    /**
+     * Before failing over: did the primary accept this order's message after all (an answer lost,
+     * then the provider down)? Best effort: the workflow fails over when this cannot be answered.
+     */
+    async findAcceptedSms(input: FindAcceptedSmsInput): Promise<string | null> {
+      const provider = providerFor(deps, input.provider);
+      try {
+        const earlier = await provider.findAcceptedMessage({
+          to: input.to,
+          from: input.from,
+          body: input.body,
+          sentAfter: new Date(input.sentAfterMs),
+        });
+        return earlier?.providerMessageId ?? null;
+      } catch (err) {
+        if (isSmsProviderError(err)) throw toApplicationFailure(err, Context.current().info.attempt);
+        throw err;
+      }
+    },
+
     /**
      * The only activity that reaches a customer. Neither Twilio nor Plivo take an idempotency key, so
      * a retry first asks the provider whether an earlier attempt's message was accepted, and every

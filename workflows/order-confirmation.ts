@@ -66,6 +66,13 @@ const SEND_OPTIONS: ActivityOptions = {
   },
 };
 
+// The look-up at a failing primary before failover: a few quick tries, then fail over anyway.
+const RECONCILE_OPTIONS: ActivityOptions = {
+  startToCloseTimeout: '15 seconds',
+  scheduleToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumAttempts: 3 },
+};
+
 export interface OrderConfirmationResult {
   outcome: SmsOutcome;
   providerMessageId?: string;
@@ -139,12 +146,29 @@ export async function orderConfirmationSms(input: OrderConfirmationInput): Promi
     });
     return { result, from };
   };
+  /** Best effort: a primary that cannot even answer this counts as "not accepted". */
+  const acceptedAtPrimary = (from: VenueSender, sentAfterMs: number): Promise<string | null> =>
+    proxyActivities<SendActivities>({
+      ...RECONCILE_OPTIONS,
+      taskQueue: sendTaskQueue(workflowInfo().taskQueue, from.provider),
+    })
+      .findAcceptedSms({
+        ...ctx,
+        venueId: event.venueId,
+        provider: from.provider,
+        to: event.phoneNumber,
+        from: from.phoneNumber,
+        body: message,
+        sentAfterMs,
+      })
+      .catch(() => null);
   try {
     const primary = await useSender();
 
     status.step = 'rendering';
     message = (await renderMessage({ ...ctx, event })).body;
 
+    const firstSendAt = Date.now(); // workflow time: deterministic on replay
     try {
       sent = await send(primary, primary.failover?.afterMs);
     } catch (err) {
@@ -156,12 +180,18 @@ export async function orderConfirmationSms(input: OrderConfirmationInput): Promi
         sent = await send(primary);
       } else {
         // The primary stayed unavailable past the failover time: go out through the secondary, from
-        // the venue's number there. Answers about the customer (opted out, invalid) never fail over.
-        log.warn('primary provider unavailable past the failover time; failing over', {
-          from: primary.provider,
-          to: failover.provider,
-        });
-        sent = await send(await useSender(failover.provider));
+        // the venue's number there, unless the primary turns out to have accepted it after all.
+        // Answers about the customer (opted out, invalid) never fail over.
+        const accepted = await acceptedAtPrimary(primary, firstSendAt);
+        if (accepted) {
+          sent = { result: { kind: 'sent', providerMessageId: accepted, reconciled: true }, from: primary };
+        } else {
+          log.warn('primary provider unavailable past the failover time; failing over', {
+            from: primary.provider,
+            to: failover.provider,
+          });
+          sent = await send(await useSender(failover.provider));
+        }
       }
     }
   } catch (err) {

@@ -130,3 +130,25 @@ test('a backlog behind the send rate limit is not an outage: orders wait for the
     },
   );
 }, 60_000);
+
+test('before failing over, a message the primary accepted after all is adopted: one SMS, not two', async () => {
+  await withWorkers(
+    { SMS_FAILOVER_PROVIDER: 'plivo', SMS_FAILOVER_AFTER_SECONDS: '3' },
+    async (w, taskQueue) => {
+      // The primary accepts the message but the answer is lost; the retry's own look-up then fails,
+      // and the failover time runs out before the next retry.
+      twilio.acceptThenDrop(1);
+      twilio.fail({ path: 'Messages.json', method: 'GET', times: 1 }, UNAVAILABLE);
+      const e = await order(w, taskQueue, '+14155550521');
+      const result = await w.client.workflow.getHandle(orderWorkflowId(e.orderId)).result();
+
+      const viaTwilio = twilio.messages().filter((m) => m.to === e.phoneNumber);
+      expect(viaTwilio).toHaveLength(1);
+      expect(plivo.messages().filter((m) => `+${m.dst}` === e.phoneNumber)).toHaveLength(0);
+      expect(result).toMatchObject({ outcome: 'sent', providerMessageId: viaTwilio[0].sid });
+      expect(await w.repos.history.findByOrderId(e.orderId)).toEqual([
+        expect.objectContaining({ provider: 'twilio', providerMessageId: viaTwilio[0].sid }),
+      ]);
+    },
+  );
+}, 60_000);
