@@ -35,6 +35,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     // Request URLs carry phone numbers (/api/consent/:venueId/:phone); keep them out of the log.
     loggerInstance: deps.logger.child({}, { serializers: { req: serializeRequest } }) as FastifyBaseLogger,
     requestIdHeader: 'x-request-id',
+    trustProxy: deps.config.api.trustProxy,
     // Unique across restarts and replicas: the id becomes an order's correlation id when the caller sends none.
     genReqId: () => randomUUID(),
     // The 400 names every field in error, and an unknown property is an error, not silently dropped.

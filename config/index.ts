@@ -25,6 +25,7 @@ const schema = z
     HOST: z.string().min(1).default('127.0.0.1'),
     PORT: port.default(3000),
     PUBLIC_BASE_URL: z.url().optional(),
+    TRUST_PROXY: bool.default(false),
     API_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
     DATABASE_URL: z.string().min(1).default('sqlite:./data/sms.sqlite'),
     TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
@@ -163,7 +164,14 @@ const DEFAULT_SEND_RATE: Record<Env['SMS_PROVIDER'], number> = { twilio: 1, pliv
 export interface Config {
   env: Env['NODE_ENV'];
   logLevel: Env['LOG_LEVEL'];
-  api: { host: string; port: number; token: string; publicBaseUrl: string };
+  api: {
+    host: string;
+    port: number;
+    token: string;
+    publicBaseUrl: string;
+    /** Behind a load balancer: read the client address from X-Forwarded-For (rate limit, logs). */
+    trustProxy: boolean;
+  };
   databaseUrl: string;
   temporal: {
     address: string;
@@ -238,6 +246,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       port,
       token: env.API_TOKEN ?? LOCAL_API_TOKEN,
       publicBaseUrl: env.PUBLIC_BASE_URL ?? `http://localhost:${port}`,
+      trustProxy: env.TRUST_PROXY,
     },
     databaseUrl: env.DATABASE_URL,
     temporal: {

@@ -24,7 +24,7 @@ async function build(
 ): Promise<FastifyInstance> {
   return buildApp({
     config: {
-      api: { host: '127.0.0.1', port: 0, token: TOKEN, publicBaseUrl: 'http://localhost' },
+      api: { host: '127.0.0.1', port: 0, token: TOKEN, publicBaseUrl: 'http://localhost', trustProxy: false },
       sms: w.config.sms,
     },
     logger: createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent', name: 'api-test' }),
