@@ -1,14 +1,9 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import { startOrderConfirmation } from '../bridge/start-order';
-import { parseOrderEvent } from '../domain/order-event';
-import { startDevServer } from '../scripts/temporal-cli';
 import { orderWorkflowId } from '../temporal/ids';
 import { createTestDatabase } from '../test/support/db';
 import { startTwilioFake } from '../test/support/provider-fakes/twilio-fake';
-import { sampleEvent, startTestWorkers } from '../test/support/workers';
+import { startStandaloneTemporal } from '../test/support/workflow-bundle';
+import { optIn, parsedEvent, startTestWorkers } from '../test/support/workers';
 
 /**
  * `npm run bench:pacing [-- orders rate]`: orders for one venue through the real Twilio SDK to the
@@ -19,24 +14,7 @@ const ORDERS = Number(process.argv[2] ?? 100);
 const RATE = process.argv[3] ?? '5';
 
 async function main(): Promise<void> {
-  const server = await startDevServer({ headless: true, logLevel: 'error', log: (m) => console.error(m) });
-  process.env.TEMPORAL_TEST_ADDRESS = server.address;
-  const root = path.resolve(__dirname, '..');
-  const bundle = await bundleWorkflowCode({
-    workflowsPath: path.join(root, 'workflows/index.ts'),
-    workflowInterceptorModules: [path.join(root, 'workflows/interceptors.ts')],
-    logger: {
-      log: () => undefined,
-      trace: () => undefined,
-      debug: () => undefined,
-      info: () => undefined,
-      warn: console.warn,
-      error: console.error,
-    },
-  });
-  const bundlePath = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sms-bench-')), 'bundle.js');
-  fs.writeFileSync(bundlePath, bundle.code);
-  process.env.WORKFLOW_BUNDLE_PATH = bundlePath;
+  const server = await startStandaloneTemporal();
 
   const fake = await startTwilioFake();
   const db = await createTestDatabase();
@@ -53,22 +31,10 @@ async function main(): Promise<void> {
     },
   });
   try {
-    const events = Array.from({ length: ORDERS }, (_, i) => {
-      const parsed = parseOrderEvent(
-        sampleEvent({ VenueId: 4242, PhoneNumber: `+1415555${String(3000 + i)}` }),
-      );
-      if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
-      return parsed.event;
-    });
-    for (const e of events) {
-      await w.repos.consent.applyChange({
-        venueId: e.venueId,
-        phoneNumber: e.phoneNumber,
-        status: 'opted_in',
-        source: 'checkout',
-        occurredAt: new Date(Date.now() - 60_000),
-      });
-    }
+    const events = Array.from({ length: ORDERS }, (_, i) =>
+      parsedEvent({ VenueId: 4242, PhoneNumber: `+1415555${String(3000 + i)}` }),
+    );
+    for (const e of events) await optIn(w.repos, e);
     const started = performance.now();
     await Promise.all(
       events.map((e) => startOrderConfirmation(w.client, taskQueue, e, { correlationId: 'bench' })),

@@ -12,7 +12,7 @@ import {
 } from '@temporalio/workflow';
 import type { OrderActivities, SendActivities } from '../activities';
 import type { RecordHistoryInput } from '../activities/history';
-import type { SendSmsResult } from '../activities/send';
+import type { SendSmsInput, SendSmsResult } from '../activities/send';
 import type { VenueSender } from '../activities/venue-sender';
 import type { ProviderName, SmsOutcome } from '../domain/enums';
 import {
@@ -134,16 +134,18 @@ export async function orderConfirmationSms(input: OrderConfirmationInput): Promi
     upsertSearchAttributes([{ key: SmsProviderKey, value: sender.provider }]);
     return sender;
   };
+  /** This order's SMS as sent from `from`. */
+  const sms = (from: VenueSender): SendSmsInput => ({
+    ...ctx,
+    venueId: event.venueId,
+    provider: from.provider,
+    to: event.phoneNumber,
+    from: from.phoneNumber,
+    body: message,
+  });
   const send = async (from: VenueSender, scheduleToCloseMs?: number) => {
     status.step = 'sending';
-    const result = await sendActivity(from.provider, scheduleToCloseMs).sendSms({
-      ...ctx,
-      venueId: event.venueId,
-      provider: from.provider,
-      to: event.phoneNumber,
-      from: from.phoneNumber,
-      body: message,
-    });
+    const result = await sendActivity(from.provider, scheduleToCloseMs).sendSms(sms(from));
     return { result, from };
   };
   /** Best effort: a primary that cannot even answer this counts as "not accepted". */
@@ -152,15 +154,7 @@ export async function orderConfirmationSms(input: OrderConfirmationInput): Promi
       ...RECONCILE_OPTIONS,
       taskQueue: sendTaskQueue(workflowInfo().taskQueue, from.provider),
     })
-      .findAcceptedSms({
-        ...ctx,
-        venueId: event.venueId,
-        provider: from.provider,
-        to: event.phoneNumber,
-        from: from.phoneNumber,
-        body: message,
-        sentAfterMs,
-      })
+      .findAcceptedSms({ ...sms(from), sentAfterMs })
       .catch(() => null);
   try {
     const primary = await useSender();

@@ -1,16 +1,13 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import { startOrderConfirmation } from '../../bridge/start-order';
-import { parseOrderEvent } from '../../domain/order-event';
 import { signalConsentChange } from '../../temporal/consent-signal';
 import { consentWorkflowId, orderWorkflowId, venueNumberWorkflowId } from '../../temporal/ids';
-import { startDevServer } from '../../scripts/temporal-cli';
 import { createTestDatabase } from '../support/db';
 import { waitFor } from '../support/temporal';
-import { sampleEvent, startTestWorkers } from '../support/workers';
+import { startStandaloneTemporal } from '../support/workflow-bundle';
+import { parsedEvent, startTestWorkers } from '../support/workers';
 
 /**
  * `npm run histories:record`: runs one order per outcome and a consent entity on a throwaway dev
@@ -21,26 +18,13 @@ import { sampleEvent, startTestWorkers } from '../support/workers';
 const OUT_DIR = path.resolve(__dirname, '../fixtures/histories');
 
 async function main(): Promise<void> {
-  const server = await startDevServer({ headless: true, logLevel: 'error', log: (m) => console.error(m) });
-  process.env.TEMPORAL_TEST_ADDRESS = server.address;
-  const root = path.resolve(__dirname, '../..');
-  const bundle = await bundleWorkflowCode({
-    workflowsPath: path.join(root, 'workflows/index.ts'),
-    workflowInterceptorModules: [path.join(root, 'workflows/interceptors.ts')],
-  });
-  const bundlePath = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sms-record-')), 'bundle.js');
-  fs.writeFileSync(bundlePath, bundle.code);
-  process.env.WORKFLOW_BUNDLE_PATH = bundlePath;
+  const server = await startStandaloneTemporal();
 
   const db = await createTestDatabase();
   const taskQueue = 'record-histories';
   const w = await startTestWorkers({ knex: db.knex, taskQueue });
   try {
-    const event = (phone: string) => {
-      const parsed = parseOrderEvent(sampleEvent({ PhoneNumber: phone, VenueId: 501 }));
-      if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
-      return parsed.event;
-    };
+    const event = (phone: string) => parsedEvent({ PhoneNumber: phone, VenueId: 501 });
     const sent = event('+14155550101');
     const skipped = event('+14155550102');
     const blocked = event('+14155550103');

@@ -8,6 +8,8 @@ import type { Knex } from 'knex';
 import { loadConfig, type Config } from '../../config';
 import { createLogger } from '../../config/logger';
 import { createRepositories, type Repositories } from '../../db';
+import { startOrderConfirmation } from '../../bridge/start-order';
+import { parseOrderEvent, type OrderConfirmationEvent } from '../../domain/order-event';
 import { createProviders } from '../../providers';
 import { SimulatorStore } from '../../providers/simulator/simulator-store';
 import { provisionVenueNumber } from '../../temporal/venue-number';
@@ -128,4 +130,34 @@ export function sampleEvent(overrides: Record<string, unknown> = {}): Record<str
     TimeZone: 'America/New_York',
     ...overrides,
   };
+}
+
+/** `sampleEvent` parsed as the bridge and the ingress parse it. */
+export function parsedEvent(overrides: Record<string, unknown> = {}): OrderConfirmationEvent {
+  const parsed = parseOrderEvent(sampleEvent(overrides));
+  if (!parsed.ok) throw new Error(`sample event is invalid: ${JSON.stringify(parsed.errors)}`);
+  return parsed.event;
+}
+
+/** Records the customer's opt-in for the venue a minute ago, as checkout would. */
+export async function optIn(repos: Repositories, e: { venueId: number; phoneNumber: string }): Promise<void> {
+  await repos.consent.applyChange({
+    venueId: e.venueId,
+    phoneNumber: e.phoneNumber,
+    status: 'opted_in',
+    source: 'checkout',
+    occurredAt: new Date(Date.now() - 60_000),
+  });
+}
+
+/** An order for an opted-in customer, started the way the bridge starts one. */
+export async function startOptedInOrder(
+  w: Pick<TestWorkers, 'client' | 'repos'>,
+  taskQueue: string,
+  overrides: Record<string, unknown> = {},
+): Promise<OrderConfirmationEvent> {
+  const e = parsedEvent(overrides);
+  await optIn(w.repos, e);
+  await startOrderConfirmation(w.client, taskQueue, e, { correlationId: `corr-${e.orderId}` });
+  return e;
 }

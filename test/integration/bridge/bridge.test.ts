@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { ServiceBusClient, type ServiceBusMessage, type ServiceBusSender } from '@azure/service-bus';
-import { WorkflowNotFoundError } from '@temporalio/client';
 import { SEND_ORDER_CONFIRMATION_SMS } from '../../../bridge/event-types';
 import { createBridge, type Bridge } from '../../../bridge/subscriber';
 import { loadConfig } from '../../../config';
@@ -12,8 +11,8 @@ import { orderWorkflowId } from '../../../temporal/ids';
 import { createTestDatabase, type TestDatabase } from '../../support/db';
 import { startServiceBusPeer, type ServiceBusPeer } from '../../support/servicebus-peer';
 import { startTcpProxy, type TcpProxy } from '../../support/tcp-proxy';
-import { testTemporalAddress, uniqueTaskQueue, waitFor } from '../../support/temporal';
-import { sampleEvent, startTestWorkers, type TestWorkers } from '../../support/workers';
+import { testTemporalAddress, uniqueTaskQueue, waitFor, workflowStarted } from '../../support/temporal';
+import { optIn, sampleEvent, startTestWorkers, type TestWorkers } from '../../support/workers';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const TOPIC = 'send-order-confirmation-sms';
@@ -81,27 +80,14 @@ function message(
   };
 }
 
-async function optIn(event: Record<string, unknown>): Promise<void> {
+/** The raw event is what goes on the wire; consent is recorded for its normalised phone number. */
+async function optInFor(event: Record<string, unknown>): Promise<void> {
   const parsed = parseOrderEvent(event);
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
-  await w.repos.consent.applyChange({
-    venueId: parsed.event.venueId,
-    phoneNumber: parsed.event.phoneNumber,
-    status: 'opted_in',
-    source: 'checkout',
-    occurredAt: new Date(Date.now() - 60_000),
-  });
+  await optIn(w.repos, parsed.event);
 }
 
-async function workflowExists(orderId: string): Promise<boolean> {
-  try {
-    await w.client.workflow.getHandle(orderWorkflowId(orderId)).describe();
-    return true;
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return false;
-    throw err;
-  }
-}
+const workflowExists = (orderId: string) => workflowStarted(w.client, orderWorkflowId(orderId));
 
 const drained = () =>
   waitFor(async () => peer.activeCount(TOPIC, SUBSCRIPTION) === 0, {
@@ -119,7 +105,7 @@ describe('bridge in process', () => {
 
   test('one event: one workflow, the message completed', async () => {
     const event = sampleEvent({ PhoneNumber: '+14155550301' });
-    await optIn(event);
+    await optInFor(event);
     await sender.sendMessages(message(event, { correlationId: 'corr-bridge-1' }));
     const result = await waitFor(
       async () =>
@@ -138,7 +124,7 @@ describe('bridge in process', () => {
 
   test('the same event three times and the same OrderId under three message ids: one workflow, one SMS', async () => {
     const event = sampleEvent({ PhoneNumber: '+14155550302' });
-    await optIn(event);
+    await optInFor(event);
     const same = message(event);
     await sender.sendMessages([same, same, same]);
     await sender.sendMessages(

@@ -1,4 +1,3 @@
-import { WorkflowNotFoundError } from '@temporalio/client';
 import { EVENT_TYPES, SEND_ORDER_CONFIRMATION_SMS } from '../../../bridge/event-types';
 import {
   handleMessage,
@@ -8,7 +7,12 @@ import {
 import { createLogger } from '../../../config/logger';
 import { connectTemporalClient } from '../../../temporal/client';
 import { orderWorkflowId } from '../../../temporal/ids';
-import { connectTestClient, testTemporalAddress, uniqueTaskQueue } from '../../support/temporal';
+import {
+  connectTestClient,
+  testTemporalAddress,
+  uniqueTaskQueue,
+  workflowStarted,
+} from '../../support/temporal';
 import { startTcpProxy, type TcpProxy } from '../../support/tcp-proxy';
 import { sampleEvent } from '../../support/workers';
 
@@ -34,15 +38,7 @@ afterAll(() => temporal.close());
 
 const bytes = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value));
 
-async function workflowExists(orderId: string): Promise<boolean> {
-  try {
-    await temporal.client.workflow.getHandle(orderWorkflowId(orderId)).describe();
-    return true;
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return false;
-    throw err;
-  }
-}
+const workflowExists = (orderId: string) => workflowStarted(temporal.client, orderWorkflowId(orderId));
 
 test('a valid event starts its workflow once, with the correlation id in the memo', async () => {
   const event = sampleEvent();

@@ -1,11 +1,9 @@
-import { startOrderConfirmation } from '../../../bridge/start-order';
-import { parseOrderEvent, type OrderConfirmationEvent } from '../../../domain/order-event';
 import { orderWorkflowId } from '../../../temporal/ids';
 import { createTestDatabase, type TestDatabase } from '../../support/db';
 import { startPlivoFake, type PlivoFake } from '../../support/provider-fakes/plivo-fake';
 import { startTwilioFake, type TwilioFake } from '../../support/provider-fakes/twilio-fake';
 import { uniqueTaskQueue, waitFor } from '../../support/temporal';
-import { sampleEvent, startTestWorkers, type TestWorkers } from '../../support/workers';
+import { startOptedInOrder, startTestWorkers, type TestWorkers } from '../../support/workers';
 
 const UNAVAILABLE = { status: 503, message: 'Service Unavailable' };
 
@@ -51,20 +49,8 @@ async function withWorkers(
   }
 }
 
-async function order(w: TestWorkers, taskQueue: string, phone: string): Promise<OrderConfirmationEvent> {
-  const parsed = parseOrderEvent(sampleEvent({ PhoneNumber: phone }));
-  if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
-  const e = parsed.event;
-  await w.repos.consent.applyChange({
-    venueId: e.venueId,
-    phoneNumber: e.phoneNumber,
-    status: 'opted_in',
-    source: 'checkout',
-    occurredAt: new Date(Date.now() - 60_000),
-  });
-  await startOrderConfirmation(w.client, taskQueue, e, { correlationId: `corr-${e.orderId}` });
-  return e;
-}
+const order = (w: TestWorkers, taskQueue: string, phone: string) =>
+  startOptedInOrder(w, taskQueue, { PhoneNumber: phone });
 
 test('the primary down past the failover time: sent through the secondary from the venue number there', async () => {
   await withWorkers(

@@ -1,14 +1,14 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { startOrderConfirmation } from '../../../bridge/start-order';
-import { parseOrderEvent, type OrderConfirmationEvent } from '../../../domain/order-event';
+import type { OrderConfirmationEvent } from '../../../domain/order-event';
 import { signalConsentChange } from '../../../temporal/consent-signal';
 import type { OrderStatus } from '../../../temporal/contracts';
 import { orderWorkflowId } from '../../../temporal/ids';
 import { SmsErrorCodeKey, SmsOutcomeKey, SmsProviderKey } from '../../../temporal/search-attributes';
 import { createTestDatabase } from '../../support/db';
 import { uniqueTaskQueue, waitFor } from '../../support/temporal';
-import { sampleEvent, startTestWorkers, type TestWorkers } from '../../support/workers';
+import { optIn, parsedEvent, startTestWorkers, type TestWorkers } from '../../support/workers';
 
 type Db = Awaited<ReturnType<typeof createTestDatabase>>;
 const EventType = temporal.api.enums.v1.EventType;
@@ -28,22 +28,6 @@ afterAll(async () => {
   await w?.shutdown();
   await db?.destroy();
 });
-
-function event(overrides: Record<string, unknown> = {}): OrderConfirmationEvent {
-  const parsed = parseOrderEvent(sampleEvent(overrides));
-  if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
-  return parsed.event;
-}
-
-async function optIn(e: OrderConfirmationEvent): Promise<void> {
-  await w.repos.consent.applyChange({
-    venueId: e.venueId,
-    phoneNumber: e.phoneNumber,
-    status: 'opted_in',
-    source: 'checkout',
-    occurredAt: new Date(Date.now() - 60_000),
-  });
-}
 
 async function start(e: OrderConfirmationEvent): Promise<WorkflowHandle> {
   await startOrderConfirmation(client, taskQueue, e, { correlationId: `corr-${e.orderId}` });
@@ -79,8 +63,8 @@ async function pendingAttempt(handle: WorkflowHandle, activityType: string): Pro
 
 describe('orderConfirmationSms on the dev server', () => {
   test('an opted-in customer gets exactly one SMS, a sent history row and SmsOutcome=sent', async () => {
-    const e = event({ PhoneNumber: '+14155550101' });
-    await optIn(e);
+    const e = parsedEvent({ PhoneNumber: '+14155550101' });
+    await optIn(w.repos, e);
     const handle = await start(e);
 
     const result = await handle.result();
@@ -126,7 +110,7 @@ describe('orderConfirmationSms on the dev server', () => {
   });
 
   test('no consent row: skipped_no_consent, nothing sent', async () => {
-    const e = event({ PhoneNumber: '+14155550102' });
+    const e = parsedEvent({ PhoneNumber: '+14155550102' });
     const handle = await start(e);
     expect((await handle.result()).outcome).toBe('skipped_no_consent');
     expect(await sentTo(e.phoneNumber)).toHaveLength(0);
@@ -139,8 +123,8 @@ describe('orderConfirmationSms on the dev server', () => {
   });
 
   test('opted out: blocked_opted_out, nothing sent', async () => {
-    const e = event({ PhoneNumber: '+14155550103' });
-    await optIn(e);
+    const e = parsedEvent({ PhoneNumber: '+14155550103' });
+    await optIn(w.repos, e);
     await w.repos.consent.applyChange({
       venueId: e.venueId,
       phoneNumber: e.phoneNumber,
@@ -155,8 +139,8 @@ describe('orderConfirmationSms on the dev server', () => {
   });
 
   test('the same OrderId started three times at once and again after completion: one execution, one SMS', async () => {
-    const e = event({ PhoneNumber: '+14155550104' });
-    await optIn(e);
+    const e = parsedEvent({ PhoneNumber: '+14155550104' });
+    await optIn(w.repos, e);
     const results = await Promise.all(
       [1, 2, 3].map((n) => startOrderConfirmation(client, taskQueue, e, { correlationId: `c${n}` })),
     );
@@ -176,8 +160,8 @@ describe('orderConfirmationSms on the dev server', () => {
   });
 
   test('a provider 5xx twice, then success: one SMS, three attempts recorded on the send activity', async () => {
-    const e = event({ PhoneNumber: '+14155550105' });
-    await optIn(e);
+    const e = parsedEvent({ PhoneNumber: '+14155550105' });
+    await optIn(w.repos, e);
     await w.store.addFault('unavailable', { to: e.phoneNumber, times: 2 });
     const handle = await start(e);
     expect((await handle.result()).outcome).toBe('sent');
@@ -186,8 +170,8 @@ describe('orderConfirmationSms on the dev server', () => {
   });
 
   test('the provider accepts, then the response is lost: the retry adopts the accepted message', async () => {
-    const e = event({ PhoneNumber: '+14155550106' });
-    await optIn(e);
+    const e = parsedEvent({ PhoneNumber: '+14155550106' });
+    await optIn(w.repos, e);
     await w.store.addFault('accept_then_drop', { to: e.phoneNumber, times: 1 });
     const handle = await start(e);
     expect((await handle.result()).outcome).toBe('sent');
@@ -198,8 +182,8 @@ describe('orderConfirmationSms on the dev server', () => {
   });
 
   test('invalid phone at the provider: history failed with the code, no second attempt', async () => {
-    const e = event({ PhoneNumber: '+14155550107' });
-    await optIn(e);
+    const e = parsedEvent({ PhoneNumber: '+14155550107' });
+    await optIn(w.repos, e);
     await w.store.addFault('invalid_phone', { to: e.phoneNumber, times: -1 });
     const handle = await start(e);
     expect(await handle.result()).toMatchObject({ outcome: 'failed', errorCode: '21211' });
@@ -212,8 +196,8 @@ describe('orderConfirmationSms on the dev server', () => {
   });
 
   test('provider says opted out (21610): blocked_opted_out and consent recorded with source provider_error', async () => {
-    const e = event({ PhoneNumber: '+14155550108' });
-    await optIn(e);
+    const e = parsedEvent({ PhoneNumber: '+14155550108' });
+    await optIn(w.repos, e);
     await w.store.addFault('opted_out', { to: e.phoneNumber, times: -1 });
     const handle = await start(e);
     expect(await handle.result()).toMatchObject({ outcome: 'blocked_opted_out', errorCode: '21610' });
@@ -229,8 +213,8 @@ describe('orderConfirmationSms on the dev server', () => {
   });
 
   test('a provider auth error keeps the send retrying on a backoff; fixing it delivers the order', async () => {
-    const e = event({ PhoneNumber: '+14155550109' });
-    await optIn(e);
+    const e = parsedEvent({ PhoneNumber: '+14155550109' });
+    await optIn(w.repos, e);
     await w.store.addFault('auth', { to: e.phoneNumber, times: -1 });
     const handle = await start(e);
 
@@ -254,9 +238,9 @@ describe('orderConfirmationSms on the dev server', () => {
   test('50 concurrent first orders for a new venue: one purchase, all sent from that number', async () => {
     const venueId = 900_000 + Math.floor(Math.random() * 99_999);
     const events = Array.from({ length: 50 }, (_, n) =>
-      event({ VenueId: venueId, PhoneNumber: `+1415555${String(2000 + n)}` }),
+      parsedEvent({ VenueId: venueId, PhoneNumber: `+1415555${String(2000 + n)}` }),
     );
-    await Promise.all(events.map(optIn));
+    await Promise.all(events.map((e) => optIn(w.repos, e)));
     const handles = await Promise.all(events.map(start));
     await Promise.all(handles.map((h) => h.result()));
 
@@ -272,8 +256,8 @@ describe('orderConfirmationSms on the dev server', () => {
   });
 
   test('an opt-out landing while the send is retrying wins: nothing is sent', async () => {
-    const e = event({ PhoneNumber: '+14155550110' });
-    await optIn(e);
+    const e = parsedEvent({ PhoneNumber: '+14155550110' });
+    await optIn(w.repos, e);
     await w.store.addFault('unavailable', { to: e.phoneNumber, times: -1 });
     const handle = await start(e);
     // A retrying activity has no ActivityTaskStarted event yet; its attempt shows on the pending activity.

@@ -1,10 +1,8 @@
 import { WorkflowFailedError } from '@temporalio/client';
-import { startOrderConfirmation } from '../../../bridge/start-order';
-import { parseOrderEvent } from '../../../domain/order-event';
 import { orderWorkflowId } from '../../../temporal/ids';
 import { createTestDatabase, type TestDatabase } from '../../support/db';
 import { uniqueTaskQueue } from '../../support/temporal';
-import { sampleEvent, startTestWorkers, type TestWorkers } from '../../support/workers';
+import { startOptedInOrder, startTestWorkers, type TestWorkers } from '../../support/workers';
 
 const taskQueue = uniqueTaskQueue('provisioning-failure');
 let db: TestDatabase;
@@ -21,17 +19,7 @@ afterAll(async () => {
 });
 
 test('a purchase that can never succeed fails the order with failed history, instead of waiting forever', async () => {
-  const parsed = parseOrderEvent(sampleEvent({ PhoneNumber: '+14155550601' }));
-  if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
-  const e = parsed.event;
-  await w.repos.consent.applyChange({
-    venueId: e.venueId,
-    phoneNumber: e.phoneNumber,
-    status: 'opted_in',
-    source: 'checkout',
-    occurredAt: new Date(Date.now() - 60_000),
-  });
-  await startOrderConfirmation(w.client, taskQueue, e, { correlationId: 'no-numbers' });
+  const e = await startOptedInOrder(w, taskQueue, { PhoneNumber: '+14155550601' });
 
   const outcome = await w.client.workflow
     .getHandle(orderWorkflowId(e.orderId))

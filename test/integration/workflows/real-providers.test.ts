@@ -1,6 +1,5 @@
 import type { Client } from '@temporalio/client';
-import { startOrderConfirmation } from '../../../bridge/start-order';
-import { parseOrderEvent, type OrderConfirmationEvent } from '../../../domain/order-event';
+import type { OrderConfirmationEvent } from '../../../domain/order-event';
 import type { ProviderName } from '../../../domain/enums';
 import { orderWorkflowId } from '../../../temporal/ids';
 import { releaseVenueNumber } from '../../../temporal/venue-number';
@@ -9,7 +8,7 @@ import type { FakeControls, InjectedError } from '../../support/provider-fakes/f
 import { startPlivoFake } from '../../support/provider-fakes/plivo-fake';
 import { startTwilioFake } from '../../support/provider-fakes/twilio-fake';
 import { uniqueTaskQueue } from '../../support/temporal';
-import { sampleEvent, startTestWorkers, type TestWorkers } from '../../support/workers';
+import { startOptedInOrder, startTestWorkers, type TestWorkers } from '../../support/workers';
 
 /** What the tests read off either fake, in one shape. */
 interface ProviderFake {
@@ -94,20 +93,7 @@ describe.each<[ProviderName, () => Promise<ProviderFake>]>([
   });
   afterEach(() => fake.controls.resetFaults());
 
-  async function order(overrides: Record<string, unknown> = {}): Promise<OrderConfirmationEvent> {
-    const parsed = parseOrderEvent(sampleEvent(overrides));
-    if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
-    const e = parsed.event;
-    await w.repos.consent.applyChange({
-      venueId: e.venueId,
-      phoneNumber: e.phoneNumber,
-      status: 'opted_in',
-      source: 'checkout',
-      occurredAt: new Date(Date.now() - 60_000),
-    });
-    await startOrderConfirmation(client, taskQueue, e, { correlationId: `corr-${e.orderId}` });
-    return e;
-  }
+  const order = (overrides: Record<string, unknown> = {}) => startOptedInOrder(w, taskQueue, overrides);
   const result = (e: OrderConfirmationEvent) =>
     client.workflow.getHandle(orderWorkflowId(e.orderId)).result();
   const sentTo = (to: string) => fake.messages().filter((m) => m.to === to);

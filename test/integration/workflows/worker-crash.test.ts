@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { startOrderConfirmation } from '../../../bridge/start-order';
 import { createRepositories } from '../../../db';
-import { parseOrderEvent, type OrderConfirmationEvent } from '../../../domain/order-event';
+import type { OrderConfirmationEvent } from '../../../domain/order-event';
 import { venueFriendlyName } from '../../../providers/sms-provider';
 import { SimulatorStore } from '../../../providers/simulator/simulator-store';
 import { orderWorkflowId } from '../../../temporal/ids';
@@ -14,7 +14,13 @@ import {
   waitFor,
   workflowBundle,
 } from '../../support/temporal';
-import { sampleEvent, startTestWorkers, tempSimulatorPath, type TestWorkers } from '../../support/workers';
+import {
+  optIn,
+  parsedEvent,
+  startTestWorkers,
+  tempSimulatorPath,
+  type TestWorkers,
+} from '../../support/workers';
 
 const ROOT = path.resolve(__dirname, '../../..');
 
@@ -64,17 +70,9 @@ async function crashMidStep(
     ...scenario.slowProvider,
   });
   try {
-    const parsed = parseOrderEvent(sampleEvent());
-    if (!parsed.ok) throw new Error('bad sample');
-    const e = parsed.event;
+    const e = parsedEvent();
     const repos = createRepositories(db.knex);
-    await repos.consent.applyChange({
-      venueId: e.venueId,
-      phoneNumber: e.phoneNumber,
-      status: 'opted_in',
-      source: 'checkout',
-      occurredAt: new Date(Date.now() - 1000),
-    });
+    await optIn(repos, e);
     await waitFor(async () => doomed.output().includes('worker started'), {
       timeoutMs: 60_000,
       description: 'child worker started',
