@@ -3,6 +3,24 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 
+const ROLES = ['api', 'bridge', 'workers', 'workflows', 'activities', 'scripts', 'bench', 'test'];
+
+/**
+ * The folder table in DESIGN.md as lint: files in `folder` may not import from `forbidden` folders,
+ * so dependencies point one way (entry points → temporal/db/providers → domain) and never back up.
+ */
+function boundary(folder, forbidden, why) {
+  return {
+    files: [`${folder}/**/*.ts`],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: `^(\\.\\./)+(${forbidden.join('|')})(/|$)`, message: `${folder}/ ${why}` }] },
+      ],
+    },
+  };
+}
+
 export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', 'data/', '.tools/', 'coverage/'] },
   js.configs.recommended,
@@ -21,6 +39,30 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
+  boundary(
+    'domain',
+    [...ROLES, 'db', 'providers', 'temporal', 'runtime', 'config', 'migrations'],
+    'is pure code',
+  ),
+  boundary('db', [...ROLES, 'providers', 'temporal', 'runtime'], 'may import only domain/ and config/'),
+  boundary('providers', [...ROLES, 'temporal', 'runtime'], 'may import only domain/, config/ and db/knex'),
+  boundary('temporal', [...ROLES, 'db', 'providers', 'runtime'], 'is Temporal plumbing over domain/'),
+  boundary('runtime', [...ROLES, 'db', 'providers', 'temporal'], 'is shared by the API and the bridge'),
+  boundary(
+    'activities',
+    ['api', 'bridge', 'workers', 'workflows', 'scripts', 'bench', 'test', 'runtime'],
+    'gets its I/O from the worker (ActivityDeps)',
+  ),
+  boundary(
+    'bridge',
+    ['api', 'workers', 'workflows', 'activities', 'db', 'providers', 'scripts', 'bench', 'test'],
+    'starts workflows through temporal/',
+  ),
+  boundary(
+    'api',
+    ['bridge', 'workers', 'workflows', 'activities', 'scripts', 'bench', 'test'],
+    'serves HTTP over db/, temporal/ and providers/',
+  ),
   {
     // Workflow code is bundled and replayed: keep Node built-ins and I/O libraries out of it.
     files: ['workflows/**/*.ts'],

@@ -1,9 +1,10 @@
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { Context } from '@temporalio/activity';
 import type { Logger } from '../config/logger';
 import type { ProviderName } from '../domain/enums';
 import type { SmsProvider } from '../providers/sms-provider';
 import type { OrderContext } from '../temporal/contracts';
 import type { ActivityDeps } from './deps';
+import { nonRetryableFailure } from './failures';
 
 /**
  * A logger for one activity attempt. An order's lines name the order and its correlation id, the
@@ -30,10 +31,7 @@ export function activityLogger(
 export function providerFor(deps: ActivityDeps, name: ProviderName): SmsProvider {
   const provider = deps.providers[name];
   if (!provider) {
-    throw ApplicationFailure.nonRetryable(
-      `provider ${name} is not configured on this worker`,
-      'Misconfiguration',
-    );
+    throw nonRetryableFailure('Misconfiguration', `provider ${name} is not configured on this worker`);
   }
   return provider;
 }

@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import type { SmsProviderError } from '../domain/errors';
+import type { FailureType, SmsProviderError } from '../domain/errors';
 
 /** Auth failures wait for a human to fix credentials: back off far beyond the normal retry cap. */
 const AUTH_RETRY_BASE_MS = 2_000;
@@ -24,4 +24,9 @@ export function toApplicationFailure(err: SmsProviderError, attempt: number): Ap
         : undefined,
     cause: err,
   });
+}
+
+/** A failure no retry can fix, typed by the taxonomy so the workflow's checks and retry policies agree. */
+export function nonRetryableFailure(type: FailureType, message: string): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(message, type);
 }

@@ -3,21 +3,24 @@ import type { ActivityDeps } from './deps';
 import { createHistoryActivities } from './history';
 import { createRenderActivities } from './render';
 import { createSendActivities } from './send';
-import { createVenueSenderActivities } from './venue-sender';
+import { createVenueNumberActivities } from './venue-number';
 
 export type { ActivityDeps } from './deps';
+export { createSendActivities };
 
-/** Activities the order task queue runs; sendSms runs on its own rate-limited queue. */
-export function createActivities(deps: ActivityDeps) {
+/** Activities the order task queue runs; sendSms runs on its provider's rate-limited queue. */
+export function createOrderQueueActivities(deps: ActivityDeps) {
   return {
     ...createConsentActivities(deps),
-    ...createVenueSenderActivities(deps),
+    ...createVenueNumberActivities(deps),
     ...createRenderActivities(deps),
     ...createHistoryActivities(deps),
   };
 }
 
-export { createSendActivities };
-
-export type OrderActivities = ReturnType<typeof createActivities>;
+// Named by what they are, so each workflow's proxy names exactly the activities it may call.
+export type ConsentActivities = ReturnType<typeof createConsentActivities>;
+export type VenueNumberActivities = ReturnType<typeof createVenueNumberActivities>;
+export type RenderActivities = ReturnType<typeof createRenderActivities>;
+export type HistoryActivities = ReturnType<typeof createHistoryActivities>;
 export type SendActivities = ReturnType<typeof createSendActivities>;

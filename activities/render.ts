@@ -1,4 +1,3 @@
-import { ApplicationFailure } from '@temporalio/activity';
 import type { OrderConfirmationEvent } from '../domain/order-event';
 import {
   MessageTooLongError,
@@ -9,6 +8,7 @@ import {
 import type { OrderContext } from '../temporal/contracts';
 import { activityLogger } from './context';
 import type { ActivityDeps } from './deps';
+import { nonRetryableFailure } from './failures';
 
 export interface RenderMessageInput extends OrderContext {
   event: OrderConfirmationEvent;
@@ -29,10 +29,8 @@ export function createRenderActivities(deps: ActivityDeps) {
         return rendered;
       } catch (err) {
         // Same input, same template: a retry would fail the same way.
-        if (err instanceof MessageTooLongError)
-          throw ApplicationFailure.nonRetryable(err.message, 'MessageTooLong');
-        if (err instanceof TemplateError)
-          throw ApplicationFailure.nonRetryable(err.message, 'Misconfiguration');
+        if (err instanceof MessageTooLongError) throw nonRetryableFailure('MessageTooLong', err.message);
+        if (err instanceof TemplateError) throw nonRetryableFailure('Misconfiguration', err.message);
         throw err;
       }
     },

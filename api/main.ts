@@ -4,6 +4,7 @@ import { createRepositories, pingDatabase } from '../db';
 import { createKnex, redactDatabaseUrl } from '../db/knex';
 import { connectTemporalClient } from '../temporal/client';
 import { version } from '../package.json';
+import { exitOnSignal } from '../runtime/shutdown';
 import { buildApp } from './app';
 
 async function main(): Promise<void> {
@@ -21,24 +22,12 @@ async function main(): Promise<void> {
     version,
   });
 
-  let closing = false;
-  const shutdown = async (signal: string) => {
-    if (closing) return;
-    closing = true;
+  exitOnSignal(logger, 'api', async (signal) => {
     logger.info({ signal }, 'api stopping: finishing in-flight requests');
-    try {
-      await app.close();
-      await temporal.close();
-      await knex.destroy();
-      logger.info('api stopped');
-      process.exit(0);
-    } catch (err) {
-      logger.error({ err }, 'shutdown failed');
-      process.exit(1);
-    }
-  };
-  process.once('SIGINT', () => void shutdown('SIGINT'));
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+    await app.close();
+    await temporal.close();
+    await knex.destroy();
+  });
 
   await app.listen({ host: config.api.host, port: config.api.port });
   logger.info(

@@ -1,4 +1,4 @@
-import { startOrderConfirmation } from '../bridge/start-order';
+import { startOrderConfirmation } from '../temporal/start-order';
 import { orderWorkflowId } from '../temporal/ids';
 import { createTestDatabase } from '../test/support/db';
 import { startTwilioFake } from '../test/support/provider-fakes/twilio-fake';

@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { parseOrderEvent, type FieldError } from '../domain/order-event';
-import { startOrderConfirmation, type StartOrderMeta, type StartOrderResult } from './start-order';
+import { startOrderConfirmation, type StartOrderMeta, type StartOrderResult } from '../temporal/start-order';
 
 /**
  * What the bridge knows about one event type: how to validate its body and how to start its

@@ -1,9 +1,10 @@
 import Fastify, { type FastifyBaseLogger } from 'fastify';
-import { createReadiness } from '../api/readiness';
-import { healthRoutes } from '../api/routes/health';
+import { createReadiness } from '../runtime/readiness';
+import { healthRoutes } from '../runtime/health-routes';
 import { loadConfigOrExit } from '../config';
 import { createLogger } from '../config/logger';
 import { version } from '../package.json';
+import { exitOnSignal } from '../runtime/shutdown';
 import { connectTemporalClient } from '../temporal/client';
 import { createBridge } from './subscriber';
 
@@ -36,23 +37,12 @@ async function main(): Promise<void> {
     version,
   });
 
-  let closing = false;
-  const shutdown = async (signal: string) => {
-    if (closing) return;
-    closing = true;
+  exitOnSignal(logger, 'bridge', async (signal) => {
     logger.info({ signal, ...bridge.stats() }, 'bridge stopping: finishing in-flight messages');
-    try {
-      await bridge.close();
-      await health.close();
-      await temporal.close();
-      process.exit(0);
-    } catch (err) {
-      logger.error({ err }, 'shutdown failed');
-      process.exit(1);
-    }
-  };
-  process.once('SIGINT', () => void shutdown('SIGINT'));
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+    await bridge.close();
+    await health.close();
+    await temporal.close();
+  });
 
   await bridge.start();
   await health.listen({ host: config.api.host, port: config.serviceBus.healthPort });

@@ -1,7 +1,7 @@
 /**
  * Provider-agnostic error taxonomy (DESIGN.md, Activities). Adapters translate provider codes into
  * these; activities turn them into Temporal failures whose `type` is the taxonomy name, so retry
- * policies can name the non-retryable ones.
+ * policies and the workflow's failure checks name them with the compiler's help.
  */
 export const SMS_ERROR_TYPES = [
   'InvalidPhone',
@@ -13,12 +13,24 @@ export const SMS_ERROR_TYPES = [
 ] as const;
 export type SmsErrorType = (typeof SMS_ERROR_TYPES)[number];
 
-/** Error types a retry can never fix. */
-export const NON_RETRYABLE_ERROR_TYPES: readonly SmsErrorType[] = [
+/**
+ * Every failure type an activity raises: the provider taxonomy plus the template's own (a message
+ * that cannot fit). Retry policies' `nonRetryableErrorTypes` are written as `FailureType[]`.
+ */
+export const FAILURE_TYPES = [...SMS_ERROR_TYPES, 'MessageTooLong'] as const;
+export type FailureType = (typeof FAILURE_TYPES)[number];
+
+/** Provider error types a retry can never fix. */
+export const NON_RETRYABLE_ERROR_TYPES = [
   'InvalidPhone',
   'OptedOut',
   'Misconfiguration',
-];
+] as const satisfies readonly SmsErrorType[];
+
+/** Narrows a failure's `type` string to the taxonomy, so callers compare against checked names. */
+export function isFailureType(type: string | undefined | null): type is FailureType {
+  return (FAILURE_TYPES as readonly string[]).includes(type ?? '');
+}
 
 export class SmsProviderError extends Error {
   readonly type: SmsErrorType;
@@ -40,7 +52,7 @@ export class SmsProviderError extends Error {
   }
 
   get retryable(): boolean {
-    return !NON_RETRYABLE_ERROR_TYPES.includes(this.type);
+    return !(NON_RETRYABLE_ERROR_TYPES as readonly SmsErrorType[]).includes(this.type);
   }
 }
 

@@ -1,5 +1,5 @@
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
-import { createActivities, createSendActivities, type ActivityDeps } from '../activities';
+import { createOrderQueueActivities, createSendActivities, type ActivityDeps } from '../activities';
 import type { ProviderName } from '../domain/enums';
 import { sendTaskQueue } from '../temporal/contracts';
 
@@ -33,7 +33,7 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
     namespace: setup.namespace,
     taskQueue: setup.taskQueue,
     ...workflows,
-    activities: createActivities(setup.deps),
+    activities: createOrderQueueActivities(setup.deps),
   });
   const sendWorkers = await Promise.all(
     setup.providers.map((provider) =>

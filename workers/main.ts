@@ -5,10 +5,9 @@ import { createLogger } from '../config/logger';
 import { createKnex, redactDatabaseUrl } from '../db/knex';
 import { createRepositories } from '../db';
 import { createProviders } from '../providers';
-import { provisionVenueNumber } from '../temporal/venue-number';
-import { signalConsentChange } from '../temporal/consent-signal';
 import { temporalLogger } from '../temporal/logger';
 import { ensureSearchAttributes } from '../temporal/search-attributes-setup';
+import { createActivityDeps } from './activity-deps';
 import { createWorkers, runWorkers } from './create-workers';
 
 async function main(): Promise<void> {
@@ -45,17 +44,7 @@ async function main(): Promise<void> {
       workflowBundle: config.temporal.workflowBundlePath
         ? { codePath: config.temporal.workflowBundlePath }
         : undefined,
-      deps: {
-        repos: createRepositories(knex),
-        providers,
-        config,
-        logger,
-        signalConsentChange: async (venueId, phoneNumber, change) => {
-          await signalConsentChange(client, config.temporal.taskQueue, venueId, phoneNumber, change);
-        },
-        provisionVenueNumber: (venueId, provider) =>
-          provisionVenueNumber(client, config.temporal.taskQueue, venueId, provider),
-      },
+      deps: createActivityDeps({ config, logger, repos: createRepositories(knex), providers, client }),
     });
     logger.info(
       {

@@ -7,20 +7,18 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { OrderActivities } from '../activities';
+import type { ConsentActivities } from '../activities';
 import {
   CONSENT_CHANGE_SIGNAL,
   type ConsentChangeSignal,
   type ConsentEntityInput,
 } from '../temporal/contracts';
+import { DATABASE_ACTIVITY } from './activity-options';
 
 export const consentChangeSignal = defineSignal<[ConsentChangeSignal]>(CONSENT_CHANGE_SIGNAL);
 
 // A consent write must land eventually, whatever the database does meanwhile.
-const { applyConsentChange } = proxyActivities<OrderActivities>({
-  startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
+const { applyConsentChange } = proxyActivities<ConsentActivities>(DATABASE_ACTIVITY);
 
 /** How long an entity with nothing to do stays open before it completes (signalWithStart revives it). */
 const IDLE_TIMEOUT = '10 minutes';

@@ -1,20 +1,11 @@
 import { proxyActivities } from '@temporalio/workflow';
-import type { OrderActivities } from '../activities';
+import type { VenueNumberActivities } from '../activities';
 import type { VenueNumberInput, VenueSender } from '../temporal/contracts';
+import { VENUE_NUMBER_PURCHASE_ACTIVITY } from './activity-options';
 
-// A purchase is a slow provider call. The activity adopts a number bought by an attempt that died
-// before storing it, so retrying never buys twice; a misconfigured provider will not heal by retrying.
-const { acquireVenueNumber, releaseVenueNumber } = proxyActivities<OrderActivities>({
-  startToCloseTimeout: '1 minute',
-  // The activity heartbeats through the provider calls: a dead worker is noticed in seconds.
-  heartbeatTimeout: '5 seconds',
-  retry: {
-    initialInterval: '2 seconds',
-    backoffCoefficient: 2,
-    maximumInterval: '5 minutes',
-    nonRetryableErrorTypes: ['Misconfiguration'],
-  },
-});
+const { acquireVenueNumber, releaseVenueNumber } = proxyActivities<VenueNumberActivities>(
+  VENUE_NUMBER_PURCHASE_ACTIVITY,
+);
 
 /**
  * Single flight per (venue, provider): the workflow id is the lock, so concurrent first orders for a

@@ -1,11 +1,11 @@
 import type { Client } from '@temporalio/client';
 import type { FastifyPluginAsync, onRequestHookHandler } from 'fastify';
-import { startOrderConfirmation } from '../../bridge/start-order';
+import { startOrderConfirmation } from '../../temporal/start-order';
 import { parseOrderEvent } from '../../domain/order-event';
 import { HttpError, badRequest } from '../errors';
+import { bearerSecurity, errorRef } from '../schemas';
 
 const START_DEADLINE_MS = 10_000;
-import { bearerSecurity, errorRef } from '../schemas';
 
 export interface EventRoutesOptions {
   temporal: { client: Client; taskQueue: string };

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { startOrderConfirmation } from '../../bridge/start-order';
+import { startOrderConfirmation } from '../../temporal/start-order';
 import { signalConsentChange } from '../../temporal/consent-signal';
 import { consentWorkflowId, orderWorkflowId, venueNumberWorkflowId } from '../../temporal/ids';
 import { createTestDatabase } from '../support/db';

@@ -8,12 +8,11 @@ import type { Knex } from 'knex';
 import { loadConfig, type Config } from '../../config';
 import { createLogger } from '../../config/logger';
 import { createRepositories, type Repositories } from '../../db';
-import { startOrderConfirmation } from '../../bridge/start-order';
+import { startOrderConfirmation } from '../../temporal/start-order';
 import { parseOrderEvent, type OrderConfirmationEvent } from '../../domain/order-event';
 import { createProviders } from '../../providers';
 import { SimulatorStore } from '../../providers/simulator/simulator-store';
-import { provisionVenueNumber } from '../../temporal/venue-number';
-import { signalConsentChange } from '../../temporal/consent-signal';
+import { createActivityDeps } from '../../workers/activity-deps';
 import { createWorkers, runWorkers } from '../../workers/create-workers';
 import { testTemporalAddress, workflowBundle } from './temporal';
 
@@ -67,17 +66,7 @@ export async function startTestWorkers(options: {
     providers: config.sms.providers,
     sendRatePerSecond: config.sms.sendRatePerSecond,
     workflowBundle: workflowBundle(),
-    deps: {
-      repos,
-      providers,
-      config,
-      logger,
-      signalConsentChange: async (venueId, phoneNumber, change) => {
-        await signalConsentChange(client, options.taskQueue, venueId, phoneNumber, change);
-      },
-      provisionVenueNumber: (venueId, provider) =>
-        provisionVenueNumber(client, options.taskQueue, venueId, provider),
-    },
+    deps: createActivityDeps({ config, logger, repos, providers, client }),
   });
   const running = runWorkers(workers);
   return {

@@ -1,6 +1,6 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { startOrderConfirmation } from '../../../bridge/start-order';
+import { startOrderConfirmation } from '../../../temporal/start-order';
 import type { OrderConfirmationEvent } from '../../../domain/order-event';
 import { signalConsentChange } from '../../../temporal/consent-signal';
 import type { OrderStatus } from '../../../temporal/contracts';

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { startOrderConfirmation } from '../../../bridge/start-order';
+import { startOrderConfirmation } from '../../../temporal/start-order';
 import { createRepositories } from '../../../db';
 import type { OrderConfirmationEvent } from '../../../domain/order-event';
 import { venueFriendlyName } from '../../../providers/sms-provider';

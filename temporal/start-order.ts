@@ -1,8 +1,8 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { OrderConfirmationEvent } from '../domain/order-event';
-import { ORDER_WORKFLOW_TYPE, type OrderConfirmationInput } from '../temporal/contracts';
-import { orderWorkflowId } from '../temporal/ids';
-import { OrderIdKey, SmsOutcomeKey, VenueIdKey } from '../temporal/search-attributes';
+import { ORDER_WORKFLOW_TYPE, type OrderConfirmationInput } from './contracts';
+import { orderWorkflowId } from './ids';
+import { OrderIdKey, SmsOutcomeKey, VenueIdKey } from './search-attributes';
 
 export interface StartOrderMeta {
   correlationId: string;

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import type { ReadinessReport } from '../readiness';
+import type { ReadinessReport } from './readiness';
 
 const checkResult = {
   type: 'object',

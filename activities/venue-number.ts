@@ -1,7 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { ProviderName } from '../domain/enums';
-import { isSmsProviderError } from '../domain/errors';
+import { isSmsProviderError, type FailureType } from '../domain/errors';
 import { maskPhone } from '../domain/phone';
 import type { VenueNumber } from '../db/venue-numbers-repository';
 import { venueFriendlyName } from '../providers/sms-provider';
@@ -18,7 +18,7 @@ export interface EnsureVenueSenderInput extends OrderContext {
   provider?: ProviderName;
 }
 
-export function createVenueSenderActivities(deps: ActivityDeps) {
+export function createVenueNumberActivities(deps: ActivityDeps) {
   const rethrow = (err: unknown): never => {
     if (isSmsProviderError(err)) throw toApplicationFailure(err, Context.current().info.attempt);
     throw err;
@@ -118,7 +118,8 @@ function provisioningFailure(err: unknown): unknown {
   if (!(err instanceof WorkflowFailedError)) return err;
   let cause: unknown = err.cause;
   while (cause instanceof Error && !(cause instanceof ApplicationFailure) && cause.cause) cause = cause.cause;
-  const type = cause instanceof ApplicationFailure ? (cause.type ?? 'Misconfiguration') : 'Misconfiguration';
+  const fallback: FailureType = 'Misconfiguration';
+  const type = cause instanceof ApplicationFailure ? (cause.type ?? fallback) : fallback;
   const message = cause instanceof Error ? cause.message : err.message;
   const details = cause instanceof ApplicationFailure ? (cause.details ?? undefined) : undefined;
   return ApplicationFailure.create({

@@ -1,0 +1,33 @@
+import type { Client } from '@temporalio/client';
+import type { ActivityDeps } from '../activities';
+import type { Config } from '../config';
+import type { Logger } from '../config/logger';
+import type { Repositories } from '../db';
+import type { ProvidersHandle } from '../providers';
+import { signalConsentChange } from '../temporal/consent-signal';
+import { provisionVenueNumber } from '../temporal/venue-number';
+
+/**
+ * The activities' dependencies, wired the one way the production worker and the tests both use:
+ * consent changes and number purchases go through their workflows on this worker's task queue.
+ */
+export function createActivityDeps(options: {
+  config: Config;
+  logger: Logger;
+  repos: Repositories;
+  providers: ProvidersHandle['providers'];
+  client: Client;
+}): ActivityDeps {
+  const { config, client } = options;
+  const { taskQueue } = config.temporal;
+  return {
+    repos: options.repos,
+    providers: options.providers,
+    config,
+    logger: options.logger,
+    signalConsentChange: async (venueId, phoneNumber, change) => {
+      await signalConsentChange(client, taskQueue, venueId, phoneNumber, change);
+    },
+    provisionVenueNumber: (venueId, provider) => provisionVenueNumber(client, taskQueue, venueId, provider),
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * Timeouts and retries of every activity the workflows call, each named for the work it covers and
+ * written once with its reason. Workflows import these; changing one changes every caller.
+ */
+import type { ActivityOptions, RetryPolicy } from '@temporalio/workflow';
+import type { FailureType } from '../domain/errors';
+
+/** Failure types a retry cannot fix, checked against the taxonomy in domain/errors.ts. */
+const nonRetryable = (...types: FailureType[]): string[] => types;
+
+/** A database blip must not lose an order or a consent change: retry without limit, capped at a minute. */
+const DATABASE_RETRY: RetryPolicy = {
+  initialInterval: '1 second',
+  backoffCoefficient: 2,
+  maximumInterval: '1 minute',
+};
+
+/** A provider outage or a rate limit heals in minutes to hours: back off to five minutes between tries. */
+const PROVIDER_RETRY: RetryPolicy = {
+  initialInterval: '2 seconds',
+  backoffCoefficient: 2,
+  maximumInterval: '5 minutes',
+};
+
+/** Single reads and writes: consent look-up, history row, consent change. */
+export const DATABASE_ACTIVITY: ActivityOptions = {
+  startToCloseTimeout: '10 seconds',
+  retry: DATABASE_RETRY,
+};
+
+/**
+ * The order's sender number: the first order for a venue waits on the number purchase (the
+ * provisioning workflow); a misconfigured provider will not heal by retrying. Heartbeats notice a
+ * dead worker in seconds.
+ */
+export const VENUE_SENDER_ACTIVITY: ActivityOptions = {
+  startToCloseTimeout: '1 minute',
+  heartbeatTimeout: '5 seconds',
+  retry: { ...PROVIDER_RETRY, nonRetryableErrorTypes: nonRetryable('Misconfiguration', 'InvalidPhone') },
+};
+
+/**
+ * A number purchase or release is a slow provider call. The purchase adopts a number bought by an
+ * attempt that died before storing it, so retrying never buys twice. The activity heartbeats through
+ * the provider calls, so a dead worker is noticed in seconds.
+ */
+export const VENUE_NUMBER_PURCHASE_ACTIVITY: ActivityOptions = {
+  startToCloseTimeout: '1 minute',
+  heartbeatTimeout: '5 seconds',
+  retry: { ...PROVIDER_RETRY, nonRetryableErrorTypes: nonRetryable('Misconfiguration') },
+};
+
+/** Pure CPU work: a failure is the template or the data, so retrying changes nothing. */
+export const RENDER_ACTIVITY: ActivityOptions = {
+  startToCloseTimeout: '5 seconds',
+  retry: { maximumAttempts: 3, nonRetryableErrorTypes: nonRetryable('MessageTooLong', 'Misconfiguration') },
+};
+
+/**
+ * The customer-facing call. The heartbeat timeout notices a dead worker in seconds; the retry that
+ * follows reconciles with the provider before sending again. A day of retries covers a provider
+ * outage or revoked credentials (ProviderAuth sets its own longer delays); after that the order fails.
+ * Answers about the customer (invalid number, opted out) are final.
+ */
+export const SEND_ACTIVITY: ActivityOptions = {
+  startToCloseTimeout: '30 seconds',
+  heartbeatTimeout: '5 seconds',
+  scheduleToCloseTimeout: '24 hours',
+  retry: {
+    ...PROVIDER_RETRY,
+    nonRetryableErrorTypes: nonRetryable('InvalidPhone', 'OptedOut', 'Misconfiguration'),
+  },
+};
+
+/** The look-up at a failing primary before failover: a few quick tries, then fail over anyway. */
+export const RECONCILE_ACTIVITY: ActivityOptions = {
+  startToCloseTimeout: '15 seconds',
+  scheduleToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumAttempts: 3 },
+};
