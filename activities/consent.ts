@@ -1,9 +1,12 @@
 import { Context } from '@temporalio/activity';
 import type { ConsentChange } from '../db/consent-repository';
+import { isDataError } from '../db/knex';
+import { readAcknowledgedConsent, type AcknowledgedConsent } from '../domain/consent';
 import { maskPhone } from '../domain/phone';
 import type { ConsentChangeSignal, OrderContext } from '../temporal/contracts';
 import { activityLogger } from './context';
 import type { ActivityDeps } from './deps';
+import { nonRetryableFailure } from './failures';
 
 export type ConsentState = 'opted_in' | 'opted_out' | 'none';
 
@@ -23,19 +26,43 @@ export interface RecordProviderOptOutInput extends OrderContext {
   providerCode: string;
 }
 
+/**
+ * The customer's consent at the venue as the service has acknowledged it: SQL plus the changes its
+ * consent workflow holds but has not written yet. Throws (so the caller retries and sends nothing)
+ * when either cannot answer.
+ */
+export function acknowledgedConsent(
+  deps: ActivityDeps,
+  venueId: number,
+  phoneNumber: string,
+): Promise<AcknowledgedConsent | null> {
+  return readAcknowledgedConsent({
+    pending: () => deps.pendingConsentChanges(venueId, phoneNumber),
+    stored: () => deps.repos.consent.get(venueId, phoneNumber),
+  });
+}
+
 export function createConsentActivities(deps: ActivityDeps) {
   return {
     async checkConsent(input: CheckConsentInput): Promise<ConsentState> {
-      const record = await deps.repos.consent.get(input.venueId, input.phoneNumber);
-      const state = record?.status ?? 'none';
+      const consent = await acknowledgedConsent(deps, input.venueId, input.phoneNumber);
+      const state = consent?.status ?? 'none';
       activityLogger(deps.logger, input).info(
-        { venueId: input.venueId, customer: maskPhone(input.phoneNumber), consent: state },
+        {
+          venueId: input.venueId,
+          customer: maskPhone(input.phoneNumber),
+          consent: state,
+          notYetInSql: consent?.pending,
+        },
         'consent checked',
       );
       return state;
     },
 
-    /** The consent entity's only writer: ordering and staleness are decided in one transaction. */
+    /**
+     * The consent entity's only writer: ordering and staleness are decided by one statement. A change
+     * the database can never take fails non-retryably, so the entity skips it instead of stalling.
+     */
     async applyConsentChange(input: ApplyConsentChangeInput): Promise<{ applied: boolean; reason?: string }> {
       const change: ConsentChange = {
         venueId: input.venueId,
@@ -45,7 +72,13 @@ export function createConsentActivities(deps: ActivityDeps) {
         occurredAt: new Date(input.occurredAt),
         providerMessageId: input.providerMessageId,
       };
-      const result = await deps.repos.consent.applyChange(change);
+      if (Number.isNaN(change.occurredAt.getTime()))
+        throw nonRetryableFailure('InvalidConsentChange', 'occurredAt is not a real instant');
+      const result = await deps.repos.consent.applyChange(change).catch((err: unknown) => {
+        if (isDataError(err))
+          throw nonRetryableFailure('InvalidConsentChange', 'the database refused the consent change');
+        throw err;
+      });
       deps.logger.info(
         {
           workflowId: Context.current().info.workflowExecution?.workflowId,

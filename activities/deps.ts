@@ -11,6 +11,8 @@ export interface ActivityDeps {
   providers: Partial<Record<ProviderName, SmsProvider>>;
   config: Pick<Config, 'sms' | 'api'>;
   logger: Logger;
+  /** Acknowledged changes the (venue, phone) consent workflow has not written to SQL yet. */
+  pendingConsentChanges(venueId: number, phoneNumber: string): Promise<ConsentChangeSignal[]>;
   /** Routes a consent change through the consent entity workflow (signalWithStart). */
   signalConsentChange(venueId: number, phoneNumber: string, change: ConsentChangeSignal): Promise<void>;
   /** Runs (or joins) the (venue, provider) provisioning workflow and waits for its number. */

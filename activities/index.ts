@@ -6,7 +6,7 @@ import { createSendActivities } from './send';
 import { createVenueNumberActivities } from './venue-number';
 
 export type { ActivityDeps } from './deps';
-export { createSendActivities };
+export { createConsentActivities, createSendActivities };
 
 /** Activities the order task queue runs; sendSms runs on its provider's rate-limited queue. */
 export function createOrderQueueActivities(deps: ActivityDeps) {

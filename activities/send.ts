@@ -3,6 +3,7 @@ import type { ProviderName } from '../domain/enums';
 import { isSmsProviderError } from '../domain/errors';
 import { maskPhone } from '../domain/phone';
 import type { OrderContext } from '../temporal/contracts';
+import { acknowledgedConsent } from './consent';
 import { activityLogger, providerFor, withHeartbeat } from './context';
 import type { ActivityDeps } from './deps';
 import { toApplicationFailure } from './failures';
@@ -79,7 +80,7 @@ export function createSendActivities(deps: ActivityDeps) {
             }
           }
 
-          const consent = await deps.repos.consent.get(input.venueId, input.to);
+          const consent = await acknowledgedConsent(deps, input.venueId, input.to);
           if (consent?.status !== 'opted_in') {
             const outcome = consent?.status === 'opted_out' ? 'blocked_opted_out' : 'skipped_no_consent';
             log.info({ outcome }, 'consent changed before the send; not sending');

@@ -16,6 +16,7 @@ export function createKnex(databaseUrl: string): Knex {
     return knexFactory({
       client: 'better-sqlite3',
       connection: { filename },
+      compileSqlOnError: false,
       useNullAsDefault: true,
       pool: {
         // The worker and the API are separate processes sharing the file.
@@ -33,11 +34,17 @@ export function createKnex(databaseUrl: string): Knex {
   }
   const url = new URL(databaseUrl);
   if (url.protocol === 'postgres:' || url.protocol === 'postgresql:') {
-    return knexFactory({ client: 'pg', connection: databaseUrl, pool: { min: 0, max: 10 } });
+    return knexFactory({
+      client: 'pg',
+      connection: databaseUrl,
+      pool: { min: 0, max: 10 },
+      compileSqlOnError: false,
+    });
   }
   if (url.protocol === 'mssql:' || url.protocol === 'sqlserver:') {
     return knexFactory({
       client: 'mssql',
+      compileSqlOnError: false,
       connection: {
         server: url.hostname,
         port: url.port ? Number(url.port) : 1433,
@@ -75,6 +82,25 @@ export function isUniqueViolation(err: unknown): boolean {
     e.number === 2601 ||
     e.number === 2627
   );
+}
+
+const SQLITE_DATA_ERRORS = /^SQLITE_(CONSTRAINT|MISMATCH|TOOBIG|RANGE)/;
+/** SQL Server: conversion, overflow, truncation, NOT NULL, foreign key, unique. */
+const MSSQL_DATA_ERRORS = new Set([241, 242, 245, 515, 547, 2601, 2627, 2628, 8115, 8152]);
+
+/**
+ * The database refused the statement's data (a constraint, an overflow, a value too long): the same
+ * statement fails the same way every time, so a retry cannot help, unlike a connection error.
+ */
+export function isDataError(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const e = err as { code?: unknown; number?: unknown };
+  if (typeof e.code === 'string') {
+    if (SQLITE_DATA_ERRORS.test(e.code)) return true;
+    // PostgreSQL SQLSTATE classes 22 (data exception) and 23 (integrity constraint violation).
+    if (/^2[23][0-9A-Z]{3}$/.test(e.code)) return true;
+  }
+  return typeof e.number === 'number' && MSSQL_DATA_ERRORS.has(e.number);
 }
 
 /** For logs: the URL without its password. */

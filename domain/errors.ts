@@ -14,10 +14,11 @@ export const SMS_ERROR_TYPES = [
 export type SmsErrorType = (typeof SMS_ERROR_TYPES)[number];
 
 /**
- * Every failure type an activity raises: the provider taxonomy plus the template's own (a message
- * that cannot fit). Retry policies' `nonRetryableErrorTypes` are written as `FailureType[]`.
+ * Every failure type an activity raises: the provider taxonomy, the template's own (a message that
+ * cannot fit), and a consent change the database refuses. Retry policies' `nonRetryableErrorTypes`
+ * are written as `FailureType[]`.
  */
-export const FAILURE_TYPES = [...SMS_ERROR_TYPES, 'MessageTooLong'] as const;
+export const FAILURE_TYPES = [...SMS_ERROR_TYPES, 'MessageTooLong', 'InvalidConsentChange'] as const;
 export type FailureType = (typeof FAILURE_TYPES)[number];
 
 /** Provider error types a retry can never fix. */

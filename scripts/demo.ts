@@ -63,7 +63,9 @@ async function main(): Promise<void> {
   console.log(`consent recorded for venue ${venueId}`);
   // The consent entities apply changes within a second; give them a moment before the orders arrive.
   await waitUntil(async () => {
-    const res = await fetch(`${api}/api/consent/${venueId}/${encodeURIComponent(customers.optedOut.phone)}`);
+    const res = await fetch(`${api}/api/consent/${venueId}/${encodeURIComponent(customers.optedOut.phone)}`, {
+      headers,
+    });
     return res.ok && ((await res.json()) as { consentStatus?: string }).consentStatus === 'opted_out';
   });
 

@@ -97,7 +97,7 @@ async function main(): Promise<void> {
         : '  Service Bus    not configured: events arrive through POST /api/events/send-order-confirmation-sms',
       // Only the documented local token is printed; a real one from .env stays out of the terminal.
       config.api.token === LOCAL_API_TOKEN
-        ? `  API token      ${config.api.token}  (Authorization: Bearer …, for every /api route but GET /api/consent)`
+        ? `  API token      ${config.api.token}  (Authorization: Bearer …, for every /api route)`
         : '  API token      from API_TOKEN (not printed)',
       '',
       'Try `npm run demo` in another terminal. Ctrl-C stops everything.',

@@ -8,6 +8,8 @@ import type { OrderConfirmationEvent } from '../domain/order-event';
 export const ORDER_WORKFLOW_TYPE = 'orderConfirmationSms';
 export const CONSENT_WORKFLOW_TYPE = 'consentEntity';
 export const CONSENT_CHANGE_SIGNAL = 'consentChange';
+/** The changes a consent entity has acknowledged but not yet written to SQL. */
+export const CONSENT_PENDING_QUERY = 'pendingChanges';
 export const ORDER_STATUS_QUERY = 'status';
 export const VENUE_NUMBER_WORKFLOW_TYPE = 'venueNumberProvisioning';
 export const VENUE_NUMBER_RELEASE_WORKFLOW_TYPE = 'venueNumberRelease';
@@ -76,6 +78,14 @@ export interface ConsentEntityInput {
 export interface OrderContext {
   orderId: string;
   correlationId: string;
+}
+
+/**
+ * Consent entities run on their own queue, so a backlog of orders never delays an opt-out reaching
+ * SQL (or answering the pending-changes query a send consults). Derived from the order queue.
+ */
+export function consentTaskQueue(orderTaskQueue: string): string {
+  return `${orderTaskQueue}.consent`;
 }
 
 /** The send queue is derived from the order queue, so one configuration names both. */

@@ -4,7 +4,7 @@ import type { Config } from '../config';
 import type { Logger } from '../config/logger';
 import type { Repositories } from '../db';
 import type { ProvidersHandle } from '../providers';
-import { signalConsentChange } from '../temporal/consent-signal';
+import { pendingConsentChanges, signalConsentChange } from '../temporal/consent-signal';
 import { provisionVenueNumber } from '../temporal/venue-number';
 
 /**
@@ -25,6 +25,7 @@ export function createActivityDeps(options: {
     providers: options.providers,
     config,
     logger: options.logger,
+    pendingConsentChanges: (venueId, phoneNumber) => pendingConsentChanges(client, venueId, phoneNumber),
     signalConsentChange: async (venueId, phoneNumber, change) => {
       await signalConsentChange(client, taskQueue, venueId, phoneNumber, change);
     },

@@ -1,7 +1,12 @@
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
-import { createOrderQueueActivities, createSendActivities, type ActivityDeps } from '../activities';
+import {
+  createConsentActivities,
+  createOrderQueueActivities,
+  createSendActivities,
+  type ActivityDeps,
+} from '../activities';
 import type { ProviderName } from '../domain/enums';
-import { sendTaskQueue } from '../temporal/contracts';
+import { consentTaskQueue, sendTaskQueue } from '../temporal/contracts';
 
 export interface WorkerSetup {
   connection: NativeConnection;
@@ -17,8 +22,10 @@ export interface WorkerSetup {
 }
 
 /**
- * The order queue runs the workflows and every activity but the send. Each provider's send queue
- * is paced by the server (maxTaskQueueActivitiesPerSecond), so the rate holds across all replicas.
+ * The order queue runs the order and provisioning workflows and every activity but the send. Each
+ * provider's send queue is paced by the server (maxTaskQueueActivitiesPerSecond), so the rate holds
+ * across all replicas. Consent entities have a queue of their own: an order backlog never delays an
+ * opt-out, nor the pending-changes query every send decision asks.
  */
 export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
   const workflows: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath' | 'interceptors'> =
@@ -35,6 +42,13 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
     ...workflows,
     activities: createOrderQueueActivities(setup.deps),
   });
+  const consentWorker = await Worker.create({
+    connection: setup.connection,
+    namespace: setup.namespace,
+    taskQueue: consentTaskQueue(setup.taskQueue),
+    ...workflows,
+    activities: createConsentActivities(setup.deps),
+  });
   const sendWorkers = await Promise.all(
     setup.providers.map((provider) =>
       Worker.create({
@@ -46,7 +60,7 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
       }),
     ),
   );
-  return [orderWorker, ...sendWorkers];
+  return [orderWorker, consentWorker, ...sendWorkers];
 }
 
 /** Runs workers together; when one stops (signal or fatal error) the others are shut down too. */

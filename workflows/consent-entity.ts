@@ -1,8 +1,11 @@
 import {
+  ActivityFailure,
   allHandlersFinished,
   condition,
   continueAsNew,
+  defineQuery,
   defineSignal,
+  log,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -10,12 +13,15 @@ import {
 import type { ConsentActivities } from '../activities';
 import {
   CONSENT_CHANGE_SIGNAL,
+  CONSENT_PENDING_QUERY,
   type ConsentChangeSignal,
   type ConsentEntityInput,
 } from '../temporal/contracts';
 import { DATABASE_ACTIVITY } from './activity-options';
 
 export const consentChangeSignal = defineSignal<[ConsentChangeSignal]>(CONSENT_CHANGE_SIGNAL);
+/** Acknowledged but not yet in SQL: every send decision folds these over the stored row. */
+export const pendingChangesQuery = defineQuery<ConsentChangeSignal[]>(CONSENT_PENDING_QUERY);
 
 // A consent write must land eventually, whatever the database does meanwhile.
 const { applyConsentChange } = proxyActivities<ConsentActivities>(DATABASE_ACTIVITY);
@@ -35,6 +41,8 @@ export async function consentEntity(input: ConsentEntityInput): Promise<void> {
   const { venueId, phoneNumber } = input;
   const pending: ConsentChangeSignal[] = [...(input.pending ?? [])];
   const seen: string[] = [...(input.seenMessageIds ?? [])];
+  /** The change being written right now: still pending until SQL has it. */
+  let applying: ConsentChangeSignal | undefined;
 
   setHandler(consentChangeSignal, (change) => {
     if (change.providerMessageId) {
@@ -44,18 +52,38 @@ export async function consentEntity(input: ConsentEntityInput): Promise<void> {
     }
     pending.push(change);
   });
+  setHandler(pendingChangesQuery, () => (applying ? [applying, ...pending] : [...pending]));
 
   for (;;) {
     const hasWork = await condition(() => pending.length > 0, IDLE_TIMEOUT);
     if (!hasWork) return; // idle: a signal arriving now makes the server retry this task with it
 
-    const change = pending.shift() as ConsentChangeSignal;
-    await applyConsentChange({ ...change, venueId, phoneNumber });
+    applying = pending.shift() as ConsentChangeSignal;
+    await applyOrSkip({ ...applying, venueId, phoneNumber });
+    applying = undefined;
 
     const info = workflowInfo();
     if (info.continueAsNewSuggested || info.historyLength > MAX_HISTORY_EVENTS) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof consentEntity>({ venueId, phoneNumber, seenMessageIds: seen, pending });
     }
+  }
+}
+
+/**
+ * The write retries a database outage forever; it fails only for a change no retry can apply (the
+ * activity said non-retryable). That change is logged and skipped, never blocking the ones behind it.
+ */
+async function applyOrSkip(change: Parameters<typeof applyConsentChange>[0]): Promise<void> {
+  try {
+    await applyConsentChange(change);
+  } catch (err) {
+    if (!(err instanceof ActivityFailure)) throw err;
+    log.error('consent change cannot be applied; skipped', {
+      venueId: change.venueId,
+      status: change.status,
+      source: change.source,
+      reason: err.cause?.message,
+    });
   }
 }

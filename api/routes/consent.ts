@@ -1,9 +1,11 @@
 import type { Client } from '@temporalio/client';
 import type { FastifyPluginAsync, onRequestHookHandler } from 'fastify';
 import type { ConsentRepository } from '../../db/consent-repository';
+import { occurredAtProblem, readAcknowledgedConsent } from '../../domain/consent';
 import type { ConsentSource, ConsentStatus } from '../../domain/enums';
-import { signalConsentChange } from '../../temporal/consent-signal';
-import { notFound } from '../errors';
+import { VENUE_ID_MAX } from '../../domain/limits';
+import { pendingConsentChanges, signalConsentChange } from '../../temporal/consent-signal';
+import { HttpError, badRequest, notFound } from '../errors';
 import { requireE164 } from '../params';
 import { bearerSecurity, consentSource, consentStatus, errorRef } from '../schemas';
 
@@ -30,14 +32,14 @@ const changeBody = {
   required: ['venueId', 'phoneNumber', 'status', 'source'],
   additionalProperties: false,
   properties: {
-    venueId: { type: 'integer', minimum: 1 },
+    venueId: { type: 'integer', minimum: 1, maximum: VENUE_ID_MAX },
     phoneNumber: { type: 'string', minLength: 1, maxLength: 32 },
     status: consentStatus,
     source: consentSource,
     occurredAt: {
       type: 'string',
       format: 'date-time',
-      description: 'When the customer decided; defaults to now.',
+      description: 'When the customer decided; defaults to now. A real instant, at most 5 minutes ahead.',
     },
   },
 } as const;
@@ -51,8 +53,9 @@ interface ChangeBody {
 }
 
 /**
- * Consent is read straight from the table, but written only through the (venue, phone) consent
- * workflow, so a STOP from a webhook and a change from the monolith are applied one at a time, in order.
+ * Consent is written only through the (venue, phone) consent workflow, so a STOP from a webhook and a
+ * change from the monolith are applied one at a time, in order. It is read as acknowledged: the table
+ * plus what that workflow holds and has not written yet (domain/consent.ts).
  */
 export const consentRoutes: FastifyPluginAsync<ConsentRoutesOptions> = async (app, options) => {
   const toE164 = (raw: string, field: string) => requireE164(raw, field, options.defaultPhoneRegion);
@@ -60,24 +63,39 @@ export const consentRoutes: FastifyPluginAsync<ConsentRoutesOptions> = async (ap
   app.get<{ Params: { venueId: number; phone: string } }>(
     '/api/consent/:venueId/:phone',
     {
+      // Whether a phone number is a venue's customer is personal data.
+      onRequest: options.authenticate,
       schema: {
         tags: ['consent'],
-        summary: 'Consent of one phone number at one venue',
+        summary: 'Consent of one phone number at one venue, every acknowledged change included',
+        security: bearerSecurity,
         params: {
           type: 'object',
           required: ['venueId', 'phone'],
           properties: {
-            venueId: { type: 'integer', minimum: 1 },
+            venueId: { type: 'integer', minimum: 1, maximum: VENUE_ID_MAX },
             phone: { type: 'string', description: 'E.164, URL-encoded (%2B for +)' },
           },
         },
-        response: { 200: consentRecord, 400: errorRef, 404: errorRef },
+        response: { 200: consentRecord, 400: errorRef, 401: errorRef, 404: errorRef, 503: errorRef },
       },
     },
     async (request) => {
       const { venueId } = request.params;
       const phoneNumber = toE164(request.params.phone, 'phone');
-      const record = await options.consent.get(venueId, phoneNumber);
+      const { client } = options.temporal;
+      const record = await readAcknowledgedConsent({
+        pending: () =>
+          pendingConsentChanges(client, venueId, phoneNumber).catch((err: unknown) => {
+            request.log.error({ err, venueId }, 'consent workflow did not answer');
+            throw new HttpError(
+              503,
+              'ServiceUnavailable',
+              'consent changes in flight could not be read; retry',
+            );
+          }),
+        stored: () => options.consent.get(venueId, phoneNumber),
+      });
       if (!record) throw notFound('no consent recorded for this phone number at this venue');
       return {
         venueId,
@@ -111,6 +129,9 @@ export const consentRoutes: FastifyPluginAsync<ConsentRoutesOptions> = async (ap
     async (request, reply) => {
       const { venueId, status, source, occurredAt } = request.body;
       const phoneNumber = toE164(request.body.phoneNumber, 'phoneNumber');
+      // Checked before the change is acknowledged: the consent workflow could never apply it.
+      const problem = occurredAt === undefined ? null : occurredAtProblem(occurredAt);
+      if (problem) throw badRequest(`occurredAt ${problem}`, [{ field: 'occurredAt', message: problem }]);
       const { workflowId } = await signalConsentChange(
         options.temporal.client,
         options.temporal.taskQueue,

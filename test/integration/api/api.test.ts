@@ -4,7 +4,8 @@ import { createLogger } from '../../../config/logger';
 import { pingDatabase } from '../../../db';
 import { connectTemporalClient, type TemporalClientHandle } from '../../../temporal/client';
 import { createTestDatabase } from '../../support/db';
-import { testTemporalAddress, uniqueTaskQueue, waitFor } from '../../support/temporal';
+import { consentWorkflowId } from '../../../temporal/ids';
+import { testTemporalAddress, uniqueTaskQueue, waitFor, workflowStarted } from '../../support/temporal';
 import { sampleEvent, startTestWorkers, type TestWorkers } from '../../support/workers';
 
 type Db = Awaited<ReturnType<typeof createTestDatabase>>;
@@ -231,7 +232,7 @@ describe('consent', () => {
 
     const consent = await waitFor(
       async () => {
-        const got = await app.inject({ url: `/api/consent/${venueId}/%2B14155550161` });
+        const got = await app.inject({ url: `/api/consent/${venueId}/%2B14155550161`, headers: auth });
         return got.statusCode === 200 ? got.json() : undefined;
       },
       { description: 'consent readable' },
@@ -245,11 +246,35 @@ describe('consent', () => {
     });
   });
 
-  test('an unknown phone at the venue is a 404, a bad phone a 400', async () => {
-    expect((await app.inject({ url: `/api/consent/${venueId}/%2B14155550199` })).statusCode).toBe(404);
-    const bad = await app.inject({ url: `/api/consent/${venueId}/12345` });
+  test('an unknown phone at the venue is a 404, a bad phone a 400, no token a 401', async () => {
+    const unknown = await app.inject({ url: `/api/consent/${venueId}/%2B14155550199`, headers: auth });
+    expect(unknown.statusCode).toBe(404);
+    expect((await app.inject({ url: `/api/consent/${venueId}/%2B14155550161` })).statusCode).toBe(401);
+    const bad = await app.inject({ url: `/api/consent/${venueId}/12345`, headers: auth });
     expect(bad.statusCode).toBe(400);
     expect(bad.json()).toMatchObject({ error: 'ValidationError', fields: [{ field: 'phone' }] });
+  });
+
+  test.each([
+    ['a leap second', { occurredAt: '2026-12-31T23:59:60Z' }, 'occurredAt'],
+    [
+      'an instant in the future',
+      { occurredAt: new Date(Date.now() + 3_600_000).toISOString() },
+      'occurredAt',
+    ],
+    ['a venue beyond int32', { venueId: 2_147_483_648 }, 'venueId'],
+  ])('%s is refused before it is acknowledged', async (_, override, field) => {
+    const phoneNumber = '+14155550162';
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/internal/consent',
+      headers: auth,
+      payload: { venueId, phoneNumber, status: 'opted_out', source: 'support_request', ...override },
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().fields).toEqual([expect.objectContaining({ field })]);
+    const venue = (override as { venueId?: number }).venueId ?? venueId;
+    expect(await workflowStarted(temporal.client, consentWorkflowId(venue, phoneNumber))).toBe(false);
   });
 
   test('a change body with every field wrong lists every field', async () => {
