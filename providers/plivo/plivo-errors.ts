@@ -1,5 +1,5 @@
 import { SmsProviderError, type SmsErrorType } from '../../domain/errors';
-import { maskPhone } from '../../domain/phone';
+import { redactPhones } from '../../domain/phone';
 
 /**
  * What the plivo SDK (4.x) actually rejects with — none of it is an instance of its exception classes
@@ -37,11 +37,6 @@ const OPTED_OUT_TEXT = /opt(ed)?[\s_-]?out|unsubscribed|blocked by (the )?recipi
 const INVALID_PHONE_TEXT =
   /(\bdst\b|destination)[^.]*\b(invalid|not (a )?valid|not supported|unreachable)|invalid[\s_-](dst|destination)|landline|not a mobile/i;
 const GEO_PERMISSION_TEXT = /geo|permission|country|region|destination/i;
-
-/** Masks every run of digits long enough to be a phone number (Plivo echoes `dst` in its errors). */
-export function redactPhones(text: string): string {
-  return text.replace(/\+?\d[\d\s().-]{4,}\d/g, (match) => maskPhone(match.replace(/[\s().-]/g, '')));
-}
 
 function messageOf(err: unknown): string {
   if (typeof err === 'string') return err.split('\n')[0];

@@ -1,5 +1,5 @@
 import { SmsProviderError, type SmsErrorType } from '../../domain/errors';
-import { maskPhone } from '../../domain/phone';
+import { redactPhones } from '../../domain/phone';
 
 /** Twilio error codes with a meaning of their own; everything else is classified by HTTP status. */
 const CODE_TYPES: Readonly<Record<string, SmsErrorType>> = {
@@ -41,14 +41,6 @@ interface TwilioLikeError {
   message?: unknown;
   isAxiosError?: unknown;
   response?: { status?: unknown };
-}
-
-/**
- * Provider text can echo the recipient ("The 'To' number +14155550140 is not valid"): every run of
- * digits long enough to be a phone number is masked before it reaches an error message.
- */
-export function redactPhones(text: string): string {
-  return text.replace(/\+?\d[\d\s().-]{4,}\d/g, (match) => maskPhone(match.replace(/[\s().-]/g, '')));
 }
 
 /** Twilio's HTTP status and error code, when the failure is an API answer (RestException / RFC 9457). */
