@@ -1,4 +1,3 @@
-import path from 'node:path';
 import type { Client as PlivoClient } from 'plivo';
 import { SmsProviderError } from '../../domain/errors';
 import type {
@@ -9,6 +8,7 @@ import type {
   SmsProvider,
 } from '../sms-provider';
 import { mapPlivoError } from './plivo-errors';
+import { loadPlivo, sdkRequest, type PlivoRequest } from './plivo-sdk';
 
 export interface PlivoProviderOptions {
   authId: string;
@@ -21,75 +21,17 @@ export interface PlivoProviderOptions {
   clockSkewMs?: number;
 }
 
-type PlivoModule = typeof import('plivo');
-
-/** The SDK's own request function (rest/axios.js behind its camel-casing wrapper). */
-type PlivoRequest = (
-  method: 'GET' | 'POST' | 'DELETE',
-  action: string,
-  params?: Record<string, unknown>,
-) => Promise<{ body: Record<string, unknown> }>;
-
-interface AxiosDefaults {
-  defaults: { httpAgent?: unknown; httpsAgent?: unknown };
-}
-
 const DEFAULT_TIMEOUT_MS = 15_000;
 const DEFAULT_CLOCK_SKEW_MS = 30_000;
 /** Plivo caps list pages at 20; reconciliation and adoption read at most this many pages. */
 const PAGE_SIZE = 20;
 const MAX_PAGES = 10;
 
-let plivoModule: PlivoModule | undefined;
-
-/**
- * Loads the plivo SDK without letting it reconfigure the process. On load, plivo/dist/rest/axios.js
- * sets `axios.defaults.httpAgent` / `httpsAgent` on the shared axios singleton to its own keep-alive
- * agents (60 s socket timeout), which every other axios user in the process would then inherit.
- * The previous defaults are put back; if plivo was already loaded by someone else, its agents are
- * recognised by their `freeSocketTimeout` option (not a Node option: only plivo sets it) and removed.
- * Plivo then uses Node's global agents, like any other client.
- */
-export function loadPlivo(): PlivoModule {
-  if (plivoModule) return plivoModule;
-  const axios = sharedAxios();
-  const before = { httpAgent: axios.defaults.httpAgent, httpsAgent: axios.defaults.httpsAgent };
-  const alreadyLoaded = require.resolve('plivo') in require.cache;
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded lazily, to snapshot axios defaults first
-    plivoModule = require('plivo') as PlivoModule;
-  } finally {
-    if (!alreadyLoaded) {
-      axios.defaults.httpAgent = before.httpAgent;
-      axios.defaults.httpsAgent = before.httpsAgent;
-    }
-    if (isPlivoAgent(axios.defaults.httpAgent)) axios.defaults.httpAgent = undefined;
-    if (isPlivoAgent(axios.defaults.httpsAgent)) axios.defaults.httpsAgent = undefined;
-  }
-  return plivoModule;
-}
-
-/** The axios module instance plivo itself resolves (the same singleton other packages get). */
-function sharedAxios(): AxiosDefaults {
-  const plivoDir = path.dirname(require.resolve('plivo'));
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- plivo's own axios, resolved from its location
-  return require(require.resolve('axios', { paths: [plivoDir] })) as AxiosDefaults;
-}
-
-function isPlivoAgent(agent: unknown): boolean {
-  const options = (agent as { options?: { freeSocketTimeout?: unknown } } | undefined)?.options;
-  return options?.freeSocketTimeout === 30000;
-}
-
 /** Plivo SMS and phone numbers through the official SDK. */
 export class PlivoProvider implements SmsProvider {
   readonly name = 'plivo' as const;
   private readonly client: PlivoClient;
-  /**
-   * For Application/: the SDK's ApplicationInterface marks its calls as "voice" requests, which
-   * ignores the `url` option (always https://api.plivo.com) and console.logs every create. The same
-   * SDK request function, built with our options, avoids both.
-   */
+  /** For the Application/ endpoints, which the SDK's own interface mishandles (see sdkRequest). */
   private readonly request: PlivoRequest;
   private readonly clockSkewMs: number;
 
@@ -106,8 +48,6 @@ export class PlivoProvider implements SmsProvider {
       ...clientOptions,
       authId: options.authId,
       authToken: options.authToken,
-      version: 'v1',
-      userAgent: `plivo-node (sms-order-confirmation; Node: ${process.version})`,
     });
   }
 
@@ -338,19 +278,6 @@ interface PlivoApplicationRecord {
   appName: string;
   messageUrl?: string;
   messageMethod?: string;
-}
-
-function sdkRequest(options: Record<string, unknown>): PlivoRequest {
-  loadPlivo();
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- untyped SDK internals, loaded after loadPlivo()
-  const { Axios } = require('plivo/dist/rest/axios.js') as {
-    Axios: (config: Record<string, unknown>) => unknown;
-  };
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- untyped SDK internals, loaded after loadPlivo()
-  const { camelCaseRequestWrapper } = require('plivo/dist/rest/utils.js') as {
-    camelCaseRequestWrapper: (fn: unknown) => PlivoRequest;
-  };
-  return camelCaseRequestWrapper(Axios(options));
 }
 
 function toPurchased(number: string, friendlyName: string): PurchasedNumber {
