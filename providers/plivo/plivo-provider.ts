@@ -8,6 +8,7 @@ import type {
   SmsProvider,
 } from '../sms-provider';
 import { mapPlivoError } from './plivo-errors';
+import { findInPlivoPages, plivoPages } from './plivo-pages';
 import { loadPlivo, sdkRequest, type PlivoRequest } from './plivo-sdk';
 import { parsePlivoTime, plivoFilterTime } from './plivo-time';
 
@@ -24,9 +25,6 @@ export interface PlivoProviderOptions {
 
 const DEFAULT_TIMEOUT_MS = 15_000;
 const DEFAULT_CLOCK_SKEW_MS = 30_000;
-/** Plivo caps list pages at 20; reconciliation and adoption read at most this many pages. */
-const PAGE_SIZE = 20;
-const MAX_PAGES = 10;
 
 /** Plivo SMS and phone numbers through the official SDK. */
 export class PlivoProvider implements SmsProvider {
@@ -87,16 +85,17 @@ export class PlivoProvider implements SmsProvider {
     const windowStart = new Date(query.sentAfter.getTime() - this.clockSkewMs);
     const candidates: { uuid: string; state: string; at: Date }[] = [];
     try {
-      for (let page = 0; page < MAX_PAGES; page++) {
-        const objects = await this.client.messages.list({
-          message_direction: 'outbound',
-          message_time__gte: plivoFilterTime(windowStart),
-          from_number: digits(query.from),
-          to_number: digits(query.to),
-          limit: PAGE_SIZE,
-          offset: page * PAGE_SIZE,
-        });
-        const records = objects as unknown as PlivoMessageRecord[];
+      const pages = plivoPages(
+        async (page) =>
+          (await this.client.messages.list({
+            message_direction: 'outbound',
+            message_time__gte: plivoFilterTime(windowStart),
+            from_number: digits(query.from),
+            to_number: digits(query.to),
+            ...page,
+          })) as unknown as PlivoMessageRecord[],
+      );
+      for await (const records of pages) {
         for (const m of records) {
           const at = parsePlivoTime(m.messageTime);
           if (
@@ -109,7 +108,6 @@ export class PlivoProvider implements SmsProvider {
             candidates.push({ uuid: m.messageUuid, state: m.messageState ?? 'queued', at });
           }
         }
-        if (records.length < PAGE_SIZE) break;
       }
     } catch (err) {
       throw mapPlivoError(err, 'find accepted message');
@@ -194,37 +192,25 @@ export class PlivoProvider implements SmsProvider {
     }
   }
 
-  private async findNumber(
+  private findNumber(
     filter: Record<string, string>,
     predicate: (n: PlivoNumberRecord) => boolean,
   ): Promise<PlivoNumberRecord | null> {
-    for (let page = 0; page < MAX_PAGES; page++) {
-      const objects = await this.client.numbers.list({
-        ...filter,
-        limit: PAGE_SIZE,
-        offset: page * PAGE_SIZE,
-      });
-      const records = objects as unknown as PlivoNumberRecord[];
-      const match = records.find(predicate);
-      if (match) return match;
-      if (records.length < PAGE_SIZE) break;
-    }
-    return null;
+    return findInPlivoPages(
+      async (page) =>
+        (await this.client.numbers.list({ ...filter, ...page })) as unknown as PlivoNumberRecord[],
+      predicate,
+    );
   }
 
-  private async findApplication(appName: string): Promise<PlivoApplicationRecord | null> {
-    for (let page = 0; page < MAX_PAGES; page++) {
-      const { body } = await this.request('GET', 'Application/', {
-        app_name: appName,
-        limit: PAGE_SIZE,
-        offset: page * PAGE_SIZE,
-      });
-      const records = (Array.isArray(body.objects) ? body.objects : []) as PlivoApplicationRecord[];
-      const match = records.find((a) => a.appName === appName);
-      if (match) return match;
-      if (records.length < PAGE_SIZE) break;
-    }
-    return null;
+  private findApplication(appName: string): Promise<PlivoApplicationRecord | null> {
+    return findInPlivoPages(
+      async (page) => {
+        const { body } = await this.request('GET', 'Application/', { app_name: appName, ...page });
+        return (Array.isArray(body.objects) ? body.objects : []) as PlivoApplicationRecord[];
+      },
+      (a) => a.appName === appName,
+    );
   }
 
   /** The venue's application (named like the number), pointing its message_url at the webhook. */
