@@ -1,5 +1,6 @@
 import { SmsProviderError, type SmsErrorType } from '../../domain/errors';
 import { redactPhones } from '../../domain/phone';
+import { errorTypeForStatus } from '../provider-errors';
 
 /** Twilio error codes with a meaning of their own; everything else is classified by HTTP status. */
 const CODE_TYPES: Readonly<Record<string, SmsErrorType>> = {
@@ -59,15 +60,6 @@ function apiAnswer(err: TwilioLikeError): { status: number; code?: string } | nu
   return { status: err.status, code: code && code !== '0' ? code : undefined };
 }
 
-function typeForStatus(status: number): SmsErrorType {
-  if (status === 429) return 'RateLimited';
-  if (status === 401 || status === 403) return 'ProviderAuth';
-  if (status >= 500) return 'ProviderUnavailable';
-  if (status >= 400) return 'Misconfiguration';
-  // 1xx/3xx never end a Twilio call normally; treat as a provider fault that a retry may clear.
-  return 'ProviderUnavailable';
-}
-
 function networkCode(err: TwilioLikeError): string {
   const code = typeof err.code === 'string' ? err.code : undefined;
   const message = typeof err.message === 'string' ? err.message : '';
@@ -99,7 +91,7 @@ export function mapTwilioError(err: unknown, context: string): SmsProviderError 
   const rawMessage = typeof e.message === 'string' && e.message !== '' ? e.message : String(err);
   const answer = apiAnswer(e);
   if (answer) {
-    const type = (answer.code && CODE_TYPES[answer.code]) || typeForStatus(answer.status);
+    const type = (answer.code && CODE_TYPES[answer.code]) || errorTypeForStatus(answer.status);
     const code = answer.code ?? `HTTP_${answer.status}`;
     return new SmsProviderError(
       type,
