@@ -1,4 +1,5 @@
-import type { SmsErrorType } from '../domain/errors';
+import type { ProviderName } from '../domain/enums';
+import { SmsProviderError, type SmsErrorType } from '../domain/errors';
 
 /**
  * Error rules the Twilio and Plivo adapters share because they are rules about *us*, not about an
@@ -18,4 +19,30 @@ export function errorTypeForStatus(status: number): SmsErrorType {
   if (status >= 400) return 'Misconfiguration';
   // 1xx/3xx never end an API call normally; treat as a provider fault that a retry may clear.
   return 'ProviderUnavailable';
+}
+
+/** The provider has no SMS-capable local number in `country`: a retry cannot change that. */
+export function noAvailableNumbersError(provider: ProviderName, country: string): SmsProviderError {
+  return new SmsProviderError(
+    'Misconfiguration',
+    'NO_AVAILABLE_NUMBERS',
+    `${provider}: no SMS-capable local numbers available in ${country}`,
+  );
+}
+
+/**
+ * Runs a number release so that a number the provider no longer has (404) counts as released: a
+ * release retried after an ambiguous failure, or repeated, must not fail (SmsProvider.releaseNumber).
+ */
+export async function releaseIdempotently(
+  release: () => Promise<unknown>,
+  mapError: (err: unknown) => SmsProviderError,
+): Promise<void> {
+  try {
+    await release();
+  } catch (err) {
+    const mapped = mapError(err);
+    if (mapped.httpStatus === 404) return;
+    throw mapped;
+  }
 }

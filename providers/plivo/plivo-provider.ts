@@ -7,6 +7,7 @@ import type {
   SendRequest,
   SmsProvider,
 } from '../sms-provider';
+import { noAvailableNumbersError, releaseIdempotently } from '../provider-errors';
 import { mapPlivoError } from './plivo-errors';
 import { findInPlivoPages, plivoPages } from './plivo-pages';
 import { loadPlivo, sdkRequest, type PlivoRequest } from './plivo-sdk';
@@ -139,11 +140,7 @@ export class PlivoProvider implements SmsProvider {
       throw mapPlivoError(err, `search numbers in ${request.country}`);
     }
     if (!number) {
-      throw new SmsProviderError(
-        'Misconfiguration',
-        'NO_AVAILABLE_NUMBERS',
-        `plivo: no SMS-capable local numbers available in ${request.country}`,
-      );
+      throw noAvailableNumbersError(this.name, request.country);
     }
     try {
       await this.client.numbers.buy(number, appId);
@@ -183,13 +180,10 @@ export class PlivoProvider implements SmsProvider {
 
   /** Idempotent: a number that is no longer on the account (404) counts as released. */
   async releaseNumber(providerId: string): Promise<void> {
-    try {
-      await this.client.numbers.unrent(digits(providerId));
-    } catch (err) {
-      const mapped = mapPlivoError(err, `release number ${providerId}`);
-      if (mapped.httpStatus === 404) return;
-      throw mapped;
-    }
+    await releaseIdempotently(
+      () => this.client.numbers.unrent(digits(providerId)),
+      (err) => mapPlivoError(err, `release number ${providerId}`),
+    );
   }
 
   private findNumber(
