@@ -10,7 +10,7 @@
 const PAGE_SIZE = 20;
 const MAX_PAGES = 10;
 
-export interface PageParams {
+interface PageParams {
   limit: number;
   offset: number;
 }

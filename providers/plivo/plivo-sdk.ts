@@ -7,7 +7,7 @@ import path from 'node:path';
  * internals (dist/ paths, option names), so they live here, next to each other, and nowhere else.
  */
 
-export type PlivoModule = typeof import('plivo');
+type PlivoModule = typeof import('plivo');
 
 /** The SDK's own request function (rest/axios.js behind its camel-casing wrapper). */
 export type PlivoRequest = (
