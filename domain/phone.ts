@@ -26,3 +26,14 @@ export function maskPhone(phone: string): string {
   const hidden = digits.length - country.length - 2;
   return `+${country}${'*'.repeat(Math.max(hidden, 3))}${digits.slice(-2)}`;
 }
+
+/**
+ * Masks, through maskPhone, every run long enough to be a phone number: six or more characters from
+ * a digit to a digit, with only the spaces, dots, dashes and brackets people write inside a number
+ * (an optional leading "+" is kept for the country code). Provider error text echoes
+ * the recipient ("The 'To' number +14155550140 is not valid"; Plivo echoes `dst`), and it must not
+ * reach a log or a workflow history whole. Shorter runs (Twilio's five-digit error codes) are kept.
+ */
+export function redactPhones(text: string): string {
+  return text.replace(/\+?\d[\d\s().-]{4,}\d/g, (match) => maskPhone(match.replace(/[\s().-]/g, '')));
+}

@@ -1,5 +1,6 @@
 import { SmsProviderError, type SmsErrorType } from '../../domain/errors';
-import { maskPhone } from '../../domain/phone';
+import { redactPhones } from '../../domain/phone';
+import { errorTypeForStatus } from '../provider-errors';
 
 /**
  * What the plivo SDK (4.x) actually rejects with — none of it is an instance of its exception classes
@@ -38,11 +39,6 @@ const INVALID_PHONE_TEXT =
   /(\bdst\b|destination)[^.]*\b(invalid|not (a )?valid|not supported|unreachable)|invalid[\s_-](dst|destination)|landline|not a mobile/i;
 const GEO_PERMISSION_TEXT = /geo|permission|country|region|destination/i;
 
-/** Masks every run of digits long enough to be a phone number (Plivo echoes `dst` in its errors). */
-export function redactPhones(text: string): string {
-  return text.replace(/\+?\d[\d\s().-]{4,}\d/g, (match) => maskPhone(match.replace(/[\s().-]/g, '')));
-}
-
 function messageOf(err: unknown): string {
   if (typeof err === 'string') return err.split('\n')[0];
   const e = (err ?? {}) as PlivoLikeError;
@@ -57,21 +53,20 @@ function statusOf(err: unknown): number | null {
   return m ? Number(m[1]) : null;
 }
 
+/** Plivo has no error codes of its own: on a send, its error text tells a bad recipient from a bad request. */
 function typeFor(status: number, text: string, operation: PlivoOperation): SmsErrorType {
-  if (status === 429) return 'RateLimited';
-  if (status === 401) return 'ProviderAuth';
+  const byStatus = errorTypeForStatus(status);
+  if (operation !== 'send') return byStatus;
   if (status === 403) {
     // The SDK itself treats a 403 on POST Message/ as a geo-permission refusal (destination country
     // not enabled): like Twilio 21408, a retry cannot fix it for this recipient.
-    return operation === 'send' && GEO_PERMISSION_TEXT.test(text) ? 'InvalidPhone' : 'ProviderAuth';
+    return GEO_PERMISSION_TEXT.test(text) ? 'InvalidPhone' : byStatus;
   }
-  if (status >= 500) return 'ProviderUnavailable';
-  if (status >= 400) {
-    if (operation === 'send' && OPTED_OUT_TEXT.test(text)) return 'OptedOut';
-    if (operation === 'send' && INVALID_PHONE_TEXT.test(text)) return 'InvalidPhone';
-    return 'Misconfiguration';
+  if (byStatus === 'Misconfiguration') {
+    if (OPTED_OUT_TEXT.test(text)) return 'OptedOut';
+    if (INVALID_PHONE_TEXT.test(text)) return 'InvalidPhone';
   }
-  return 'ProviderUnavailable';
+  return byStatus;
 }
 
 /** A loggable cause: the SDK's error carries the request body (`moreInfo`), so only a redacted message is kept. */

@@ -1,4 +1,3 @@
-import path from 'node:path';
 import type { Client as PlivoClient } from 'plivo';
 import { SmsProviderError } from '../../domain/errors';
 import type {
@@ -8,7 +7,11 @@ import type {
   SendRequest,
   SmsProvider,
 } from '../sms-provider';
+import { noAvailableNumbersError, releaseIdempotently } from '../provider-errors';
 import { mapPlivoError } from './plivo-errors';
+import { findInPlivoPages, plivoPages } from './plivo-pages';
+import { loadPlivo, sdkRequest, type PlivoRequest } from './plivo-sdk';
+import { parsePlivoTime, plivoFilterTime } from './plivo-time';
 
 export interface PlivoProviderOptions {
   authId: string;
@@ -21,75 +24,14 @@ export interface PlivoProviderOptions {
   clockSkewMs?: number;
 }
 
-type PlivoModule = typeof import('plivo');
-
-/** The SDK's own request function (rest/axios.js behind its camel-casing wrapper). */
-type PlivoRequest = (
-  method: 'GET' | 'POST' | 'DELETE',
-  action: string,
-  params?: Record<string, unknown>,
-) => Promise<{ body: Record<string, unknown> }>;
-
-interface AxiosDefaults {
-  defaults: { httpAgent?: unknown; httpsAgent?: unknown };
-}
-
 const DEFAULT_TIMEOUT_MS = 15_000;
 const DEFAULT_CLOCK_SKEW_MS = 30_000;
-/** Plivo caps list pages at 20; reconciliation and adoption read at most this many pages. */
-const PAGE_SIZE = 20;
-const MAX_PAGES = 10;
-
-let plivoModule: PlivoModule | undefined;
-
-/**
- * Loads the plivo SDK without letting it reconfigure the process. On load, plivo/dist/rest/axios.js
- * sets `axios.defaults.httpAgent` / `httpsAgent` on the shared axios singleton to its own keep-alive
- * agents (60 s socket timeout), which every other axios user in the process would then inherit.
- * The previous defaults are put back; if plivo was already loaded by someone else, its agents are
- * recognised by their `freeSocketTimeout` option (not a Node option: only plivo sets it) and removed.
- * Plivo then uses Node's global agents, like any other client.
- */
-export function loadPlivo(): PlivoModule {
-  if (plivoModule) return plivoModule;
-  const axios = sharedAxios();
-  const before = { httpAgent: axios.defaults.httpAgent, httpsAgent: axios.defaults.httpsAgent };
-  const alreadyLoaded = require.resolve('plivo') in require.cache;
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded lazily, to snapshot axios defaults first
-    plivoModule = require('plivo') as PlivoModule;
-  } finally {
-    if (!alreadyLoaded) {
-      axios.defaults.httpAgent = before.httpAgent;
-      axios.defaults.httpsAgent = before.httpsAgent;
-    }
-    if (isPlivoAgent(axios.defaults.httpAgent)) axios.defaults.httpAgent = undefined;
-    if (isPlivoAgent(axios.defaults.httpsAgent)) axios.defaults.httpsAgent = undefined;
-  }
-  return plivoModule;
-}
-
-/** The axios module instance plivo itself resolves (the same singleton other packages get). */
-function sharedAxios(): AxiosDefaults {
-  const plivoDir = path.dirname(require.resolve('plivo'));
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- plivo's own axios, resolved from its location
-  return require(require.resolve('axios', { paths: [plivoDir] })) as AxiosDefaults;
-}
-
-function isPlivoAgent(agent: unknown): boolean {
-  const options = (agent as { options?: { freeSocketTimeout?: unknown } } | undefined)?.options;
-  return options?.freeSocketTimeout === 30000;
-}
 
 /** Plivo SMS and phone numbers through the official SDK. */
 export class PlivoProvider implements SmsProvider {
   readonly name = 'plivo' as const;
   private readonly client: PlivoClient;
-  /**
-   * For Application/: the SDK's ApplicationInterface marks its calls as "voice" requests, which
-   * ignores the `url` option (always https://api.plivo.com) and console.logs every create. The same
-   * SDK request function, built with our options, avoids both.
-   */
+  /** For the Application/ endpoints, which the SDK's own interface mishandles (see sdkRequest). */
   private readonly request: PlivoRequest;
   private readonly clockSkewMs: number;
 
@@ -106,8 +48,6 @@ export class PlivoProvider implements SmsProvider {
       ...clientOptions,
       authId: options.authId,
       authToken: options.authToken,
-      version: 'v1',
-      userAgent: `plivo-node (sms-order-confirmation; Node: ${process.version})`,
     });
   }
 
@@ -146,16 +86,17 @@ export class PlivoProvider implements SmsProvider {
     const windowStart = new Date(query.sentAfter.getTime() - this.clockSkewMs);
     const candidates: { uuid: string; state: string; at: Date }[] = [];
     try {
-      for (let page = 0; page < MAX_PAGES; page++) {
-        const objects = await this.client.messages.list({
-          message_direction: 'outbound',
-          message_time__gte: plivoFilterTime(windowStart),
-          from_number: digits(query.from),
-          to_number: digits(query.to),
-          limit: PAGE_SIZE,
-          offset: page * PAGE_SIZE,
-        });
-        const records = objects as unknown as PlivoMessageRecord[];
+      const pages = plivoPages(
+        async (page) =>
+          (await this.client.messages.list({
+            message_direction: 'outbound',
+            message_time__gte: plivoFilterTime(windowStart),
+            from_number: digits(query.from),
+            to_number: digits(query.to),
+            ...page,
+          })) as unknown as PlivoMessageRecord[],
+      );
+      for await (const records of pages) {
         for (const m of records) {
           const at = parsePlivoTime(m.messageTime);
           if (
@@ -168,7 +109,6 @@ export class PlivoProvider implements SmsProvider {
             candidates.push({ uuid: m.messageUuid, state: m.messageState ?? 'queued', at });
           }
         }
-        if (records.length < PAGE_SIZE) break;
       }
     } catch (err) {
       throw mapPlivoError(err, 'find accepted message');
@@ -200,11 +140,7 @@ export class PlivoProvider implements SmsProvider {
       throw mapPlivoError(err, `search numbers in ${request.country}`);
     }
     if (!number) {
-      throw new SmsProviderError(
-        'Misconfiguration',
-        'NO_AVAILABLE_NUMBERS',
-        `plivo: no SMS-capable local numbers available in ${request.country}`,
-      );
+      throw noAvailableNumbersError(this.name, request.country);
     }
     try {
       await this.client.numbers.buy(number, appId);
@@ -244,46 +180,31 @@ export class PlivoProvider implements SmsProvider {
 
   /** Idempotent: a number that is no longer on the account (404) counts as released. */
   async releaseNumber(providerId: string): Promise<void> {
-    try {
-      await this.client.numbers.unrent(digits(providerId));
-    } catch (err) {
-      const mapped = mapPlivoError(err, `release number ${providerId}`);
-      if (mapped.httpStatus === 404) return;
-      throw mapped;
-    }
+    await releaseIdempotently(
+      () => this.client.numbers.unrent(digits(providerId)),
+      (err) => mapPlivoError(err, `release number ${providerId}`),
+    );
   }
 
-  private async findNumber(
+  private findNumber(
     filter: Record<string, string>,
     predicate: (n: PlivoNumberRecord) => boolean,
   ): Promise<PlivoNumberRecord | null> {
-    for (let page = 0; page < MAX_PAGES; page++) {
-      const objects = await this.client.numbers.list({
-        ...filter,
-        limit: PAGE_SIZE,
-        offset: page * PAGE_SIZE,
-      });
-      const records = objects as unknown as PlivoNumberRecord[];
-      const match = records.find(predicate);
-      if (match) return match;
-      if (records.length < PAGE_SIZE) break;
-    }
-    return null;
+    return findInPlivoPages(
+      async (page) =>
+        (await this.client.numbers.list({ ...filter, ...page })) as unknown as PlivoNumberRecord[],
+      predicate,
+    );
   }
 
-  private async findApplication(appName: string): Promise<PlivoApplicationRecord | null> {
-    for (let page = 0; page < MAX_PAGES; page++) {
-      const { body } = await this.request('GET', 'Application/', {
-        app_name: appName,
-        limit: PAGE_SIZE,
-        offset: page * PAGE_SIZE,
-      });
-      const records = (Array.isArray(body.objects) ? body.objects : []) as PlivoApplicationRecord[];
-      const match = records.find((a) => a.appName === appName);
-      if (match) return match;
-      if (records.length < PAGE_SIZE) break;
-    }
-    return null;
+  private findApplication(appName: string): Promise<PlivoApplicationRecord | null> {
+    return findInPlivoPages(
+      async (page) => {
+        const { body } = await this.request('GET', 'Application/', { app_name: appName, ...page });
+        return (Array.isArray(body.objects) ? body.objects : []) as PlivoApplicationRecord[];
+      },
+      (a) => a.appName === appName,
+    );
   }
 
   /** The venue's application (named like the number), pointing its message_url at the webhook. */
@@ -340,19 +261,6 @@ interface PlivoApplicationRecord {
   messageMethod?: string;
 }
 
-function sdkRequest(options: Record<string, unknown>): PlivoRequest {
-  loadPlivo();
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- untyped SDK internals, loaded after loadPlivo()
-  const { Axios } = require('plivo/dist/rest/axios.js') as {
-    Axios: (config: Record<string, unknown>) => unknown;
-  };
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- untyped SDK internals, loaded after loadPlivo()
-  const { camelCaseRequestWrapper } = require('plivo/dist/rest/utils.js') as {
-    camelCaseRequestWrapper: (fn: unknown) => PlivoRequest;
-  };
-  return camelCaseRequestWrapper(Axios(options));
-}
-
 function toPurchased(number: string, friendlyName: string): PurchasedNumber {
   const plain = digits(number);
   return { phoneNumber: `+${plain}`, providerId: plain, friendlyName };
@@ -360,22 +268,4 @@ function toPurchased(number: string, friendlyName: string): PurchasedNumber {
 
 function digits(phone: string): string {
   return phone.replace(/\D/g, '');
-}
-
-/** Plivo's filter format "YYYY-MM-DD HH:MM:SS", in UTC. */
-function plivoFilterTime(date: Date): string {
-  return date.toISOString().slice(0, 19).replace('T', ' ');
-}
-
-/** "2024-05-01 12:00:00.123456+05:30" (or without fraction / offset, then UTC) → Date. */
-export function parsePlivoTime(value: string | undefined): Date | null {
-  const m = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(\.\d+)?\s*(Z|[+-]\d{2}:?\d{2})?$/.exec(
-    (value ?? '').trim(),
-  );
-  if (!m) return null;
-  const fraction = m[3] ? m[3].slice(0, 4) : '';
-  const offset =
-    !m[4] || m[4] === 'Z' ? 'Z' : m[4].includes(':') ? m[4] : `${m[4].slice(0, 3)}:${m[4].slice(3)}`;
-  const date = new Date(`${m[1]}T${m[2]}${fraction}${offset}`);
-  return Number.isNaN(date.getTime()) ? null : date;
 }

@@ -1,5 +1,6 @@
 import { SmsProviderError, type SmsErrorType } from '../../domain/errors';
-import { maskPhone } from '../../domain/phone';
+import { redactPhones } from '../../domain/phone';
+import { errorTypeForStatus } from '../provider-errors';
 
 /** Twilio error codes with a meaning of their own; everything else is classified by HTTP status. */
 const CODE_TYPES: Readonly<Record<string, SmsErrorType>> = {
@@ -43,14 +44,6 @@ interface TwilioLikeError {
   response?: { status?: unknown };
 }
 
-/**
- * Provider text can echo the recipient ("The 'To' number +14155550140 is not valid"): every run of
- * digits long enough to be a phone number is masked before it reaches an error message.
- */
-export function redactPhones(text: string): string {
-  return text.replace(/\+?\d[\d\s().-]{4,}\d/g, (match) => maskPhone(match.replace(/[\s().-]/g, '')));
-}
-
 /** Twilio's HTTP status and error code, when the failure is an API answer (RestException / RFC 9457). */
 function apiAnswer(err: TwilioLikeError): { status: number; code?: string } | null {
   if (err.isAxiosError === true) {
@@ -65,15 +58,6 @@ function apiAnswer(err: TwilioLikeError): { status: number; code?: string } | nu
       ? String(err.code)
       : undefined;
   return { status: err.status, code: code && code !== '0' ? code : undefined };
-}
-
-function typeForStatus(status: number): SmsErrorType {
-  if (status === 429) return 'RateLimited';
-  if (status === 401 || status === 403) return 'ProviderAuth';
-  if (status >= 500) return 'ProviderUnavailable';
-  if (status >= 400) return 'Misconfiguration';
-  // 1xx/3xx never end a Twilio call normally; treat as a provider fault that a retry may clear.
-  return 'ProviderUnavailable';
 }
 
 function networkCode(err: TwilioLikeError): string {
@@ -107,7 +91,7 @@ export function mapTwilioError(err: unknown, context: string): SmsProviderError 
   const rawMessage = typeof e.message === 'string' && e.message !== '' ? e.message : String(err);
   const answer = apiAnswer(e);
   if (answer) {
-    const type = (answer.code && CODE_TYPES[answer.code]) || typeForStatus(answer.status);
+    const type = (answer.code && CODE_TYPES[answer.code]) || errorTypeForStatus(answer.status);
     const code = answer.code ?? `HTTP_${answer.status}`;
     return new SmsProviderError(
       type,

@@ -10,6 +10,7 @@ import type {
   SendRequest,
   SmsProvider,
 } from '../sms-provider';
+import { noAvailableNumbersError, releaseIdempotently } from '../provider-errors';
 import { mapTwilioError } from './twilio-errors';
 
 export interface TwilioProviderOptions {
@@ -145,11 +146,7 @@ export class TwilioProvider implements SmsProvider {
       throw mapTwilioError(err, `search numbers in ${request.country}`);
     }
     if (!candidate) {
-      throw new SmsProviderError(
-        'Misconfiguration',
-        'NO_AVAILABLE_NUMBERS',
-        `twilio: no SMS-capable local numbers available in ${request.country}`,
-      );
+      throw noAvailableNumbersError(this.name, request.country);
     }
     let bought: IncomingPhoneNumberInstance;
     try {
@@ -178,13 +175,10 @@ export class TwilioProvider implements SmsProvider {
 
   /** Idempotent: a number that is already gone (404 / 20404) counts as released. */
   async releaseNumber(providerId: string): Promise<void> {
-    try {
-      await this.client.incomingPhoneNumbers(providerId).remove();
-    } catch (err) {
-      const mapped = mapTwilioError(err, `release number ${providerId}`);
-      if (mapped.httpStatus === 404) return;
-      throw mapped;
-    }
+    await releaseIdempotently(
+      () => this.client.incomingPhoneNumbers(providerId).remove(),
+      (err) => mapTwilioError(err, `release number ${providerId}`),
+    );
   }
 }
 
