@@ -35,7 +35,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     // Request URLs carry phone numbers (/api/consent/:venueId/:phone); keep them out of the log.
     loggerInstance: deps.logger.child({}, { serializers: { req: serializeRequest } }) as FastifyBaseLogger,
     requestIdHeader: 'x-request-id',
-    trustProxy: deps.config.api.trustProxy,
+    trustProxy: trustedProxies(deps.config.api.trustProxy),
     // Unique across restarts and replicas: the id becomes an order's correlation id when the caller sends none.
     genReqId: () => randomUUID(),
     // The 400 names every field in error, and an unknown property is an error, not silently dropped.
@@ -84,6 +84,13 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(orderRoutes, { history: deps.repos.history, temporal: deps.temporal, authenticate });
   await app.register(historyRoutes, { history: deps.repos.history, defaultPhoneRegion, authenticate });
   return app;
+}
+
+/** Fastify's types take a hop count only as a function (its runtime builds the same one). */
+function trustedProxies(
+  trust: Config['api']['trustProxy'],
+): string | boolean | ((address: string, hop: number) => boolean) {
+  return typeof trust === 'number' ? (_address, hop) => hop < trust : trust;
 }
 
 /** Digits runs long enough to be a phone number (raw or %2B-encoded) are cut to their last two. */

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import { z } from 'zod';
 import { PROVIDER_NAMES } from '../domain/enums';
 import { isLocale, isTimeZone } from '../domain/intl';
@@ -16,6 +17,37 @@ const csv = z.string().transform((v) =>
     .filter(Boolean),
 );
 const port = z.coerce.number().int().min(0).max(65535);
+
+/** An address or a CIDR range, v4 or v6. */
+function isAddressOrCidr(value: string): boolean {
+  const [address, bits, ...rest] = value.split('/');
+  const version = net.isIP(address);
+  if (!version || rest.length > 0) return false;
+  if (bits === undefined) return true;
+  return /^\d+$/.test(bits) && Number(bits) <= (version === 4 ? 32 : 128);
+}
+
+/**
+ * Which proxies' X-Forwarded-For to believe: `false`, a hop count, or the proxies' addresses and
+ * CIDR ranges. `true` (every hop) is refused: any client could then choose the address it is
+ * rate-limited and logged as.
+ */
+const trustProxy = z.string().transform((v, ctx): false | number | string => {
+  const value = v.trim();
+  if (value === 'false' || value === '0') return false;
+  if (/^\d+$/.test(value)) return Number(value);
+  const entries = value.split(',').map((s) => s.trim());
+  if (entries.every(isAddressOrCidr)) return entries.join(',');
+  ctx.addIssue({
+    code: 'custom',
+    message:
+      'must be false, a hop count (e.g. 1 behind one load balancer) or the proxies\' addresses/CIDR ranges, comma-separated; "true" would trust any client\'s X-Forwarded-For',
+  });
+  return z.NEVER;
+});
+
+const WORKER_QUEUE_NAMES = ['orders', 'consent', 'send'] as const;
+export type WorkerQueue = (typeof WORKER_QUEUE_NAMES)[number];
 const positive = z.coerce.number().positive();
 
 const schema = z
@@ -25,7 +57,7 @@ const schema = z
     HOST: z.string().min(1).default('127.0.0.1'),
     PORT: port.default(3000),
     PUBLIC_BASE_URL: z.url().optional(),
-    TRUST_PROXY: bool.default(false),
+    TRUST_PROXY: trustProxy.default(false),
     API_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
     DATABASE_URL: z.string().min(1).default('sqlite:./data/sms.sqlite'),
     TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
@@ -34,6 +66,10 @@ const schema = z
     TEMPORAL_API_KEY: z.string().optional(),
     TEMPORAL_TLS: bool.default(false),
     WORKFLOW_BUNDLE_PATH: z.string().optional(),
+    WORKER_QUEUES: csv.pipe(z.array(z.enum(WORKER_QUEUE_NAMES)).min(1)).default([...WORKER_QUEUE_NAMES]),
+    WORKER_ACTIVITY_SLOTS: z.coerce.number().int().min(1).max(1000).default(100),
+    WORKER_WORKFLOW_SLOTS: z.coerce.number().int().min(2).max(1000).default(100),
+    WORKER_SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
     SMS_PROVIDER: z.enum(PROVIDER_NAMES).default('simulator'),
     SEND_RATE_PER_SECOND: positive.optional(),
     DEFAULT_PHONE_REGION: z
@@ -169,8 +205,8 @@ export interface Config {
     port: number;
     token: string;
     publicBaseUrl: string;
-    /** Behind a load balancer: read the client address from X-Forwarded-For (rate limit, logs). */
-    trustProxy: boolean;
+    /** Behind a load balancer: whose X-Forwarded-For to believe (hop count or proxy addresses). */
+    trustProxy: false | number | string;
   };
   databaseUrl: string;
   temporal: {
@@ -181,6 +217,16 @@ export interface Config {
     tls: boolean;
     /** A bundle prepared ahead (Docker image, tests); the worker bundles at start when absent. */
     workflowBundlePath?: string;
+  };
+  worker: {
+    /** Which task queues this worker process polls: all by default, or a role when scaled apart. */
+    queues: WorkerQueue[];
+    /** Activity slots per queue's worker (maxConcurrentActivityTaskExecutions). */
+    activitySlots: number;
+    /** Workflow task slots per queue's worker (maxConcurrentWorkflowTaskExecutions). */
+    workflowSlots: number;
+    /** On SIGTERM/SIGINT, how long running activities get before they are cancelled. */
+    shutdownGraceMs: number;
   };
   sms: {
     /** The default provider; `providerByVenue` overrides it for some venues. */
@@ -256,6 +302,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       apiKey: env.TEMPORAL_API_KEY,
       tls: env.TEMPORAL_TLS || env.TEMPORAL_API_KEY !== undefined,
       workflowBundlePath: env.WORKFLOW_BUNDLE_PATH,
+    },
+    worker: {
+      queues: env.WORKER_QUEUES,
+      activitySlots: env.WORKER_ACTIVITY_SLOTS,
+      workflowSlots: env.WORKER_WORKFLOW_SLOTS,
+      shutdownGraceMs: env.WORKER_SHUTDOWN_GRACE_SECONDS * 1000,
     },
     sms: {
       provider: env.SMS_PROVIDER,

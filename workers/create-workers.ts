@@ -5,6 +5,7 @@ import {
   createSendActivities,
   type ActivityDeps,
 } from '../activities';
+import type { Config } from '../config';
 import type { ProviderName } from '../domain/enums';
 import { consentTaskQueue, sendTaskQueue } from '../temporal/contracts';
 
@@ -19,6 +20,8 @@ export interface WorkerSetup {
   sendRatePerSecond: Partial<Record<ProviderName, number>>;
   /** A pre-built bundle (tests bundle once per run); otherwise the workflows are bundled at start. */
   workflowBundle?: { codePath: string };
+  /** Which queues to poll, slot counts and the shutdown grace time (WORKER_* settings). */
+  tuning: Config['worker'];
 }
 
 /**
@@ -28,6 +31,7 @@ export interface WorkerSetup {
  * opt-out, nor the pending-changes query every send decision asks.
  */
 export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
+  const { tuning } = setup;
   const workflows: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath' | 'interceptors'> =
     setup.workflowBundle
       ? { workflowBundle: setup.workflowBundle }
@@ -35,32 +39,49 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
           workflowsPath: require.resolve('../workflows'),
           interceptors: { workflowModules: [require.resolve('../workflows/interceptors')] },
         };
-  const orderWorker = await Worker.create({
+  // Explicit, so capacity is a decision; the grace time bounds how long SIGTERM waits on activities
+  // (they see the cancellation through their heartbeats and stop).
+  const common = {
     connection: setup.connection,
     namespace: setup.namespace,
-    taskQueue: setup.taskQueue,
-    ...workflows,
-    activities: createOrderQueueActivities(setup.deps),
-  });
-  const consentWorker = await Worker.create({
-    connection: setup.connection,
-    namespace: setup.namespace,
-    taskQueue: consentTaskQueue(setup.taskQueue),
-    ...workflows,
-    activities: createConsentActivities(setup.deps),
-  });
-  const sendWorkers = await Promise.all(
-    setup.providers.map((provider) =>
+    maxConcurrentActivityTaskExecutions: tuning.activitySlots,
+    maxConcurrentWorkflowTaskExecutions: tuning.workflowSlots,
+    shutdownGraceTime: tuning.shutdownGraceMs,
+  };
+  const workers: Array<Promise<Worker>> = [];
+  if (tuning.queues.includes('orders')) {
+    workers.push(
       Worker.create({
-        connection: setup.connection,
-        namespace: setup.namespace,
-        taskQueue: sendTaskQueue(setup.taskQueue, provider),
-        activities: createSendActivities(setup.deps),
-        maxTaskQueueActivitiesPerSecond: setup.sendRatePerSecond[provider],
+        ...common,
+        ...workflows,
+        taskQueue: setup.taskQueue,
+        activities: createOrderQueueActivities(setup.deps),
       }),
-    ),
-  );
-  return [orderWorker, consentWorker, ...sendWorkers];
+    );
+  }
+  if (tuning.queues.includes('consent')) {
+    workers.push(
+      Worker.create({
+        ...common,
+        ...workflows,
+        taskQueue: consentTaskQueue(setup.taskQueue),
+        activities: createConsentActivities(setup.deps),
+      }),
+    );
+  }
+  if (tuning.queues.includes('send')) {
+    for (const provider of setup.providers) {
+      workers.push(
+        Worker.create({
+          ...common,
+          taskQueue: sendTaskQueue(setup.taskQueue, provider),
+          activities: createSendActivities(setup.deps),
+          maxTaskQueueActivitiesPerSecond: setup.sendRatePerSecond[provider],
+        }),
+      );
+    }
+  }
+  return Promise.all(workers);
 }
 
 /** Runs workers together; when one stops (signal or fatal error) the others are shut down too. */

@@ -41,6 +41,7 @@ async function main(): Promise<void> {
       taskQueue: config.temporal.taskQueue,
       providers: config.sms.providers,
       sendRatePerSecond: config.sms.sendRatePerSecond,
+      tuning: config.worker,
       workflowBundle: config.temporal.workflowBundlePath
         ? { codePath: config.temporal.workflowBundlePath }
         : undefined,
@@ -55,6 +56,7 @@ async function main(): Promise<void> {
         providers: config.sms.providers,
         failover: config.sms.failover,
         sendRatePerSecond: config.sms.sendRatePerSecond,
+        worker: config.worker,
         database: redactDatabaseUrl(config.databaseUrl),
       },
       'worker started',

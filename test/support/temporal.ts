@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import { Client, Connection, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 
 export function testTemporalAddress(): string {
   const address = process.env.TEMPORAL_TEST_ADDRESS;
@@ -64,4 +64,13 @@ export async function workflowStarted(client: Client, workflowId: string): Promi
     if (err instanceof WorkflowNotFoundError) return false;
     throw err;
   }
+}
+
+/** The attempt number of a pending (scheduled or retrying) activity, if one of that type is pending. */
+export async function pendingAttempt(
+  handle: WorkflowHandle,
+  activityType: string,
+): Promise<number | undefined> {
+  const { raw } = await handle.describe();
+  return raw.pendingActivities?.find((a) => a.activityType?.name === activityType)?.attempt ?? undefined;
 }

@@ -65,6 +65,7 @@ export async function startTestWorkers(options: {
     taskQueue: options.taskQueue,
     providers: config.sms.providers,
     sendRatePerSecond: config.sms.sendRatePerSecond,
+    tuning: config.worker,
     workflowBundle: workflowBundle(),
     deps: createActivityDeps({ config, logger, repos, providers, client }),
   });

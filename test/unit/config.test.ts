@@ -25,6 +25,29 @@ describe('loadConfig', () => {
     });
   });
 
+  test.each([
+    ['false', false],
+    ['0', false],
+    ['1', 1],
+    ['10.0.0.0/8, 192.168.1.7,fd00::/8', '10.0.0.0/8,192.168.1.7,fd00::/8'],
+  ])('TRUST_PROXY=%s trusts %p', (value, expected) => {
+    expect(loadConfig({ TRUST_PROXY: value }).api.trustProxy).toEqual(expected);
+  });
+
+  test.each(['true', '10.0.0.0/33', 'proxy.internal'])('TRUST_PROXY=%s is refused', (value) => {
+    expect(() => loadConfig({ TRUST_PROXY: value })).toThrow(/TRUST_PROXY/);
+  });
+
+  test('a worker polls every queue unless WORKER_QUEUES names its roles', () => {
+    expect(loadConfig({}).worker).toMatchObject({
+      queues: ['orders', 'consent', 'send'],
+      activitySlots: 100,
+      shutdownGraceMs: 30_000,
+    });
+    expect(loadConfig({ WORKER_QUEUES: 'consent' }).worker.queues).toEqual(['consent']);
+    expect(() => loadConfig({ WORKER_QUEUES: 'orders,mail' })).toThrow(/WORKER_QUEUES/);
+  });
+
   test('every problem is reported at once', () => {
     let error: unknown;
     try {

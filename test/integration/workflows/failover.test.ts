@@ -2,7 +2,7 @@ import { orderWorkflowId } from '../../../temporal/ids';
 import { createTestDatabase, type TestDatabase } from '../../support/db';
 import { startPlivoFake, type PlivoFake } from '../../support/provider-fakes/plivo-fake';
 import { startTwilioFake, type TwilioFake } from '../../support/provider-fakes/twilio-fake';
-import { uniqueTaskQueue, waitFor } from '../../support/temporal';
+import { pendingAttempt, uniqueTaskQueue, waitFor } from '../../support/temporal';
 import { startOptedInOrder, startTestWorkers, type TestWorkers } from '../../support/workers';
 
 const UNAVAILABLE = { status: 503, message: 'Service Unavailable' };
@@ -82,14 +82,9 @@ test('failover off: the send keeps retrying the primary and goes out once it rec
     twilio.fail({ to: '+14155550502', times: 1000 }, UNAVAILABLE);
     const e = await order(w, taskQueue, '+14155550502');
     const handle = w.client.workflow.getHandle(orderWorkflowId(e.orderId));
-    await waitFor(
-      async () => {
-        const { raw } = await handle.describe();
-        const pending = raw.pendingActivities?.find((a) => a.activityType?.name === 'sendSms');
-        return (pending?.attempt ?? 0) >= 3;
-      },
-      { description: 'the send retried against the primary' },
-    );
+    await waitFor(async () => ((await pendingAttempt(handle, 'sendSms')) ?? 0) >= 3, {
+      description: 'the send retried against the primary',
+    });
     twilio.resetFaults(); // the primary recovers
     expect(await handle.result()).toMatchObject({ outcome: 'sent' });
     expect(twilio.messages().filter((m) => m.to === e.phoneNumber)).toHaveLength(1);

@@ -7,7 +7,7 @@ import type { OrderStatus } from '../../../temporal/contracts';
 import { orderWorkflowId } from '../../../temporal/ids';
 import { SmsErrorCodeKey, SmsOutcomeKey, SmsProviderKey } from '../../../temporal/search-attributes';
 import { createTestDatabase } from '../../support/db';
-import { uniqueTaskQueue, waitFor } from '../../support/temporal';
+import { pendingAttempt, uniqueTaskQueue, waitFor } from '../../support/temporal';
 import { optIn, parsedEvent, startTestWorkers, type TestWorkers } from '../../support/workers';
 
 type Db = Awaited<ReturnType<typeof createTestDatabase>>;
@@ -53,12 +53,6 @@ async function activityAttempts(handle: WorkflowHandle, activityType: string): P
     }
   }
   return attempts;
-}
-
-/** The attempt number of a pending (scheduled or retrying) activity, if one of that type is pending. */
-async function pendingAttempt(handle: WorkflowHandle, activityType: string): Promise<number | undefined> {
-  const { raw } = await handle.describe();
-  return raw.pendingActivities?.find((a) => a.activityType?.name === activityType)?.attempt ?? undefined;
 }
 
 describe('orderConfirmationSms on the dev server', () => {
