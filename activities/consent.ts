@@ -35,8 +35,13 @@ export function createConsentActivities(deps: ActivityDeps) {
       return state;
     },
 
-    /** The consent entity's only writer: ordering and staleness are decided in one transaction. */
+    /**
+     * The consent entity's only writer: ordering and staleness are decided by single conditional
+     * statements, and the outcome is recorded in the audit trail (SmsConsentChanges).
+     */
     async applyConsentChange(input: ApplyConsentChangeInput): Promise<{ applied: boolean; reason?: string }> {
+      const { info } = Context.current();
+      const execution = info.workflowExecution;
       const change: ConsentChange = {
         venueId: input.venueId,
         phoneNumber: input.phoneNumber,
@@ -44,11 +49,17 @@ export function createConsentActivities(deps: ActivityDeps) {
         source: input.source,
         occurredAt: new Date(input.occurredAt),
         providerMessageId: input.providerMessageId,
+        provider: input.provider,
+        receivedAt: input.receivedAt ? new Date(input.receivedAt) : undefined,
+        correlationId: input.correlationId,
+        // The same for every attempt of this activity and unique per change the entity handles: a
+        // retry after a crash finds the audit row its first attempt wrote.
+        changeId: execution ? `${execution.workflowId}/${execution.runId}/${info.activityId}` : undefined,
       };
       const result = await deps.repos.consent.applyChange(change);
       deps.logger.info(
         {
-          workflowId: Context.current().info.workflowExecution?.workflowId,
+          workflowId: execution?.workflowId,
           correlationId: input.correlationId,
           venueId: input.venueId,
           customer: maskPhone(input.phoneNumber),
