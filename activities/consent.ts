@@ -60,10 +60,13 @@ export function createConsentActivities(deps: ActivityDeps) {
     },
 
     /**
-     * The consent entity's only writer: ordering and staleness are decided by one statement. A change
-     * the database can never take fails non-retryably, so the entity skips it instead of stalling.
+     * The consent entity's only writer: ordering and staleness are decided by single conditional
+     * statements, and the outcome is recorded in the audit trail (SmsConsentChanges). A change the
+     * database can never take fails non-retryably, so the entity skips it instead of stalling.
      */
     async applyConsentChange(input: ApplyConsentChangeInput): Promise<{ applied: boolean; reason?: string }> {
+      const { info } = Context.current();
+      const execution = info.workflowExecution;
       const change: ConsentChange = {
         venueId: input.venueId,
         phoneNumber: input.phoneNumber,
@@ -71,6 +74,12 @@ export function createConsentActivities(deps: ActivityDeps) {
         source: input.source,
         occurredAt: new Date(input.occurredAt),
         providerMessageId: input.providerMessageId,
+        provider: input.provider,
+        receivedAt: input.receivedAt ? new Date(input.receivedAt) : undefined,
+        correlationId: input.correlationId,
+        // The same for every attempt of this activity and unique per change the entity handles: a
+        // retry after a crash finds the audit row its first attempt wrote.
+        changeId: execution ? `${execution.workflowId}/${execution.runId}/${info.activityId}` : undefined,
       };
       if (Number.isNaN(change.occurredAt.getTime()))
         throw nonRetryableFailure('InvalidConsentChange', 'occurredAt is not a real instant');
@@ -81,7 +90,7 @@ export function createConsentActivities(deps: ActivityDeps) {
       });
       deps.logger.info(
         {
-          workflowId: Context.current().info.workflowExecution?.workflowId,
+          workflowId: execution?.workflowId,
           correlationId: input.correlationId,
           venueId: input.venueId,
           customer: maskPhone(input.phoneNumber),

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
-import type { ConsentSource, ConsentStatus } from '../domain/enums';
-import { ConsentSourceIds, ConsentStatusIds } from './enum-ids';
+import type { ConsentChangeOutcome, ConsentSource, ConsentStatus, ProviderName } from '../domain/enums';
+import { ConsentChangeOutcomeIds, ConsentSourceIds, ConsentStatusIds, ProviderNameIds } from './enum-ids';
 import { isUniqueViolation, toDate, toDateOrNull } from './knex';
 
 export interface ConsentRecord {
@@ -25,9 +25,45 @@ export interface ConsentChange {
   /** When the change happened at its source (the STOP text, the checkout), not when it reached us. */
   occurredAt: Date;
   providerMessageId?: string;
+  /** The provider whose webhook or error carried the change; absent for checkout, the internal API… */
+  provider?: ProviderName;
+  /** When the service acknowledged the change (the API's 202, the webhook's 200); defaults to now. */
+  receivedAt?: Date;
+  correlationId?: string;
+  /**
+   * Stable per change across retries of the caller (the consent activity passes
+   * `<workflowId>/<runId>/<activityId>`): the audit row is written once per id, and a retry returns
+   * the outcome the first attempt recorded. Without it a retry after a crash may write a second
+   * audit row for the same change.
+   */
+  changeId?: string;
 }
 
-export type ApplyResult = { applied: true } | { applied: false; reason: 'stale' | 'duplicate' };
+export type ApplyResult =
+  { applied: true } | { applied: false; reason: Exclude<ConsentChangeOutcome, 'applied'> };
+
+/** One row of the audit trail (SmsConsentChanges): a change the service handled, applied or not. */
+export interface ConsentChangeRecord {
+  id: number;
+  venueId: number;
+  phoneNumber: string;
+  status: ConsentStatus;
+  source: ConsentSource;
+  provider: ProviderName | null;
+  providerMessageId: string | null;
+  occurredAt: Date;
+  receivedAt: Date;
+  outcome: ConsentChangeOutcome;
+  correlationId: string | null;
+  changeId: string | null;
+  createdAt: Date;
+}
+
+/** Where a page of the audit trail ends: the next page holds the rows strictly older than this. */
+export interface ConsentChangeCursor {
+  occurredAt: Date;
+  id: number;
+}
 
 type Row = Record<string, unknown>;
 
@@ -37,9 +73,15 @@ export function createConsentRepository(knex: Knex) {
 
   /**
    * Single statements, no read-then-write transaction: SQLite would refuse the lock upgrade of a
-   * concurrent writer ("database is locked"), and every dialect keeps each statement atomic.
+   * concurrent writer ("database is locked"), and every dialect keeps each statement atomic. The
+   * audit row is one more statement after the decision (applied, stale or duplicate).
    */
   const applyChange = async (change: ConsentChange): Promise<ApplyResult> => {
+    const result = await applyToConsentRow(change);
+    return recordChange(change, result);
+  };
+
+  const applyToConsentRow = async (change: ConsentChange): Promise<ApplyResult> => {
     const now = new Date();
     const stamp =
       change.status === 'opted_in' ? { OptedInAt: change.occurredAt } : { OptedOutAt: change.occurredAt };
@@ -80,14 +122,101 @@ export function createConsentRepository(knex: Knex) {
     return { applied: false, reason: duplicate ? 'duplicate' : 'stale' };
   };
 
+  /**
+   * The audit row, written after the consent row (its own statement, see above). Idempotent on
+   * changeId: a retry that finds the row returns the outcome recorded by the first attempt, which
+   * saw the consent row before this change touched it. A crash between the consent write and this
+   * insert leaves the retry to record what it sees itself (for a webhook change: `duplicate`, its
+   * own provider message id being on the row already).
+   */
+  const recordChange = async (change: ConsentChange, result: ApplyResult): Promise<ApplyResult> => {
+    const outcome: ConsentChangeOutcome = result.applied ? 'applied' : result.reason;
+    try {
+      await knex('SmsConsentChanges').insert({
+        VenueID: change.venueId,
+        PhoneNumber: change.phoneNumber,
+        StatusID: ConsentStatusIds.id(change.status),
+        ConsentSourceID: ConsentSourceIds.id(change.source),
+        ProviderNameID: change.provider ? ProviderNameIds.id(change.provider) : null,
+        ProviderMessageID: change.providerMessageId ?? null,
+        OccurredAt: change.occurredAt,
+        ReceivedAt: change.receivedAt ?? new Date(),
+        OutcomeID: ConsentChangeOutcomeIds.id(outcome),
+        CorrelationID: change.correlationId ?? null,
+        ChangeID: change.changeId ?? null,
+        CreatedAt: new Date(),
+      });
+      return result;
+    } catch (err) {
+      if (!change.changeId || !isUniqueViolation(err)) throw err;
+    }
+    const first = (await knex('SmsConsentChanges').where({ ChangeID: change.changeId }).first()) as
+      Row | undefined;
+    if (!first) throw new Error('consent change audit row vanished after a unique violation');
+    const recorded = ConsentChangeOutcomeIds.name(Number(first.OutcomeID));
+    return recorded === 'applied' ? { applied: true } : { applied: false, reason: recorded };
+  };
+
   return {
     async get(venueId: number, phoneNumber: string): Promise<ConsentRecord | null> {
       const row = await get(knex, venueId, phoneNumber);
       return row ? toRecord(row) : null;
     },
 
-    /** Applies a change unless it is a redelivery or older than what the row already reflects. */
+    /**
+     * Applies a change unless it is a redelivery or older than what the row already reflects, and
+     * records what it did in the audit trail either way.
+     */
     applyChange,
+
+    /** The audit trail of one (venue, phone), newest first (by when each change happened, then id). */
+    async changes(
+      venueId: number,
+      phoneNumber: string,
+      page: { limit: number; before?: ConsentChangeCursor },
+    ): Promise<{ items: ConsentChangeRecord[]; next: ConsentChangeCursor | null }> {
+      const { before } = page;
+      const rows: Row[] = await knex('SmsConsentChanges')
+        .where({ VenueID: venueId, PhoneNumber: phoneNumber })
+        .where((q) => {
+          if (before) {
+            q.where('OccurredAt', '<', before.occurredAt).orWhere((same) =>
+              same.where('OccurredAt', '=', before.occurredAt).where('ID', '<', before.id),
+            );
+          }
+        })
+        .orderBy([
+          { column: 'OccurredAt', order: 'desc' },
+          { column: 'ID', order: 'desc' },
+        ])
+        // One more than asked: whether it exists says whether there is a next page.
+        .limit(page.limit + 1);
+      const items = rows.slice(0, page.limit).map(toChangeRecord);
+      const last = items[items.length - 1];
+      return {
+        items,
+        next: rows.length > page.limit && last ? { occurredAt: last.occurredAt, id: last.id } : null,
+      };
+    },
+  };
+}
+
+function toChangeRecord(row: Row): ConsentChangeRecord {
+  const nullable = (v: unknown) => (v == null ? null : String(v));
+  return {
+    id: Number(row.ID),
+    venueId: Number(row.VenueID),
+    phoneNumber: String(row.PhoneNumber),
+    status: ConsentStatusIds.name(Number(row.StatusID)),
+    source: ConsentSourceIds.name(Number(row.ConsentSourceID)),
+    provider: row.ProviderNameID == null ? null : ProviderNameIds.name(Number(row.ProviderNameID)),
+    providerMessageId: nullable(row.ProviderMessageID),
+    occurredAt: toDate(row.OccurredAt),
+    receivedAt: toDate(row.ReceivedAt),
+    outcome: ConsentChangeOutcomeIds.name(Number(row.OutcomeID)),
+    correlationId: nullable(row.CorrelationID),
+    changeId: nullable(row.ChangeID),
+    createdAt: toDate(row.CreatedAt),
   };
 }
 

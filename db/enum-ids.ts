@@ -1,4 +1,5 @@
 import {
+  CONSENT_CHANGE_OUTCOMES,
   CONSENT_SOURCES,
   CONSENT_STATUSES,
   HISTORY_STATUSES,
@@ -27,6 +28,7 @@ export const VenueNumberStatusIds = enumIds(VENUE_NUMBER_STATUSES);
 export const ConsentStatusIds = enumIds(CONSENT_STATUSES);
 export const ConsentSourceIds = enumIds(CONSENT_SOURCES);
 export const HistoryStatusIds = enumIds(HISTORY_STATUSES);
+export const ConsentChangeOutcomeIds = enumIds(CONSENT_CHANGE_OUTCOMES);
 
 export const ENUM_TABLE_IDS = {
   ProviderNames: ProviderNameIds,
@@ -34,4 +36,5 @@ export const ENUM_TABLE_IDS = {
   SmsConsentStatuses: ConsentStatusIds,
   ConsentSources: ConsentSourceIds,
   SmsSendHistoryStatuses: HistoryStatusIds,
+  SmsConsentChangeOutcomes: ConsentChangeOutcomeIds,
 } as const;

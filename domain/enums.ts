@@ -21,6 +21,14 @@ export const CONSENT_SOURCES = [
 ] as const;
 export type ConsentSource = (typeof CONSENT_SOURCES)[number];
 
+/**
+ * What the consent entity did with one change (SmsConsentChanges.OutcomeID). `rejected` is for a
+ * change refused before it could be applied (nothing writes it yet; the value exists so that an
+ * audit of refused webhooks needs no migration).
+ */
+export const CONSENT_CHANGE_OUTCOMES = ['applied', 'duplicate', 'stale', 'rejected'] as const;
+export type ConsentChangeOutcome = (typeof CONSENT_CHANGE_OUTCOMES)[number];
+
 export const HISTORY_STATUSES = ['sent', 'failed', 'skipped_no_consent', 'blocked_opted_out'] as const;
 export type HistoryStatus = (typeof HISTORY_STATUSES)[number];
 

@@ -28,7 +28,8 @@ export async function signalConsentChange(
     taskQueue: consentTaskQueue(orderTaskQueue),
     args: [input],
     signal: CONSENT_CHANGE_SIGNAL,
-    signalArgs: [change],
+    // Stamped here, the one path every writer takes: the audit trail's ReceivedAt.
+    signalArgs: [{ ...change, receivedAt: change.receivedAt ?? new Date().toISOString() }],
   });
   return { workflowId };
 }

@@ -63,6 +63,10 @@ export interface ConsentChangeSignal {
   occurredAt: string;
   /** The provider's inbound message id: the same webhook delivered twice carries the same one. */
   providerMessageId?: string;
+  /** The provider whose webhook or error reported the change (recorded in the audit trail). */
+  provider?: ProviderName;
+  /** When the service acknowledged the change; signalConsentChange sets it when absent. */
+  receivedAt?: string;
   correlationId?: string;
 }
 

@@ -1,8 +1,17 @@
 import type { Client } from '@temporalio/client';
 import type { FastifyPluginAsync, onRequestHookHandler } from 'fastify';
-import type { ConsentRepository } from '../../db/consent-repository';
+import type {
+  ConsentChangeCursor,
+  ConsentChangeRecord,
+  ConsentRepository,
+} from '../../db/consent-repository';
 import { occurredAtProblem, readAcknowledgedConsent } from '../../domain/consent';
-import type { ConsentSource, ConsentStatus } from '../../domain/enums';
+import {
+  CONSENT_CHANGE_OUTCOMES,
+  PROVIDER_NAMES,
+  type ConsentSource,
+  type ConsentStatus,
+} from '../../domain/enums';
 import { VENUE_ID_MAX } from '../../domain/limits';
 import { pendingConsentChanges, signalConsentChange } from '../../temporal/consent-signal';
 import { HttpError, badRequest, notFound } from '../errors';
@@ -26,6 +35,99 @@ const consentRecord = {
     updatedAt: { type: 'string', format: 'date-time' },
   },
 } as const;
+
+const consentParams = {
+  type: 'object',
+  required: ['venueId', 'phone'],
+  properties: {
+    venueId: { type: 'integer', minimum: 1, maximum: VENUE_ID_MAX },
+    phone: { type: 'string', description: 'E.164, URL-encoded (%2B for +)' },
+  },
+} as const;
+
+/** One row of the consent audit trail (SmsConsentChanges). */
+const consentChange = {
+  type: 'object',
+  required: ['id', 'status', 'source', 'outcome', 'occurredAt', 'receivedAt'],
+  properties: {
+    id: { type: 'integer' },
+    status: consentStatus,
+    source: consentSource,
+    provider: { anyOf: [{ type: 'string', enum: [...PROVIDER_NAMES] }, { type: 'null' }] },
+    providerMessageId: { type: ['string', 'null'] },
+    outcome: {
+      type: 'string',
+      enum: [...CONSENT_CHANGE_OUTCOMES],
+      description: 'applied, or why not: duplicate (redelivered webhook), stale (older than the row)',
+    },
+    occurredAt: { type: 'string', format: 'date-time', description: 'when the customer decided' },
+    receivedAt: { type: 'string', format: 'date-time', description: 'when the service acknowledged it' },
+    correlationId: { type: ['string', 'null'] },
+    changeId: {
+      type: ['string', 'null'],
+      description: 'the consent workflow run and activity that handled it',
+    },
+  },
+} as const;
+
+const consentHistory = {
+  type: 'object',
+  required: ['venueId', 'phoneNumber', 'items', 'nextBefore'],
+  properties: {
+    venueId: { type: 'integer' },
+    phoneNumber: { type: 'string', description: 'E.164' },
+    items: { type: 'array', items: consentChange },
+    nextBefore: {
+      type: ['string', 'null'],
+      description: 'pass as `before` for the next (older) page; null on the last page',
+    },
+  },
+} as const;
+
+const historyQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
+    before: {
+      type: 'string',
+      maxLength: 64,
+      description: "the previous page's nextBefore (opaque)",
+    },
+  },
+} as const;
+
+/**
+ * A keyset cursor (the trail is append-only: an offset would shift while changes arrive), opaque to
+ * clients: base64url of `<occurredAt epoch ms>.<id>`.
+ */
+export function encodeChangeCursor(cursor: ConsentChangeCursor): string {
+  return Buffer.from(`${cursor.occurredAt.getTime()}.${cursor.id}`).toString('base64url');
+}
+
+export function decodeChangeCursor(raw: string): ConsentChangeCursor {
+  const match = /^(\d{1,15})\.(\d{1,15})$/.exec(Buffer.from(raw, 'base64url').toString('utf8'));
+  if (!match)
+    throw badRequest('before is not a cursor this API returned', [
+      { field: 'before', message: 'is invalid' },
+    ]);
+  return { occurredAt: new Date(Number(match[1])), id: Number(match[2]) };
+}
+
+function toChangeJson(change: ConsentChangeRecord) {
+  return {
+    id: change.id,
+    status: change.status,
+    source: change.source,
+    provider: change.provider,
+    providerMessageId: change.providerMessageId,
+    outcome: change.outcome,
+    occurredAt: change.occurredAt.toISOString(),
+    receivedAt: change.receivedAt.toISOString(),
+    correlationId: change.correlationId,
+    changeId: change.changeId,
+  };
+}
 
 const changeBody = {
   type: 'object',
@@ -69,14 +171,7 @@ export const consentRoutes: FastifyPluginAsync<ConsentRoutesOptions> = async (ap
         tags: ['consent'],
         summary: 'Consent of one phone number at one venue, every acknowledged change included',
         security: bearerSecurity,
-        params: {
-          type: 'object',
-          required: ['venueId', 'phone'],
-          properties: {
-            venueId: { type: 'integer', minimum: 1, maximum: VENUE_ID_MAX },
-            phone: { type: 'string', description: 'E.164, URL-encoded (%2B for +)' },
-          },
-        },
+        params: consentParams,
         response: { 200: consentRecord, 400: errorRef, 401: errorRef, 404: errorRef, 503: errorRef },
       },
     },
@@ -103,6 +198,44 @@ export const consentRoutes: FastifyPluginAsync<ConsentRoutesOptions> = async (ap
         consentStatus: record.status,
         source: record.source,
         updatedAt: record.updatedAt.toISOString(),
+      };
+    },
+  );
+
+  app.get<{ Params: { venueId: number; phone: string }; Querystring: { limit: number; before?: string } }>(
+    '/api/consent/:venueId/:phone/history',
+    {
+      onRequest: options.authenticate,
+      schema: {
+        tags: ['consent'],
+        summary: 'Every consent change for one phone at one venue, applied or ignored, newest first',
+        security: bearerSecurity,
+        params: consentParams,
+        querystring: historyQuery,
+        response: { 200: consentHistory, 400: errorRef, 401: errorRef, 404: errorRef },
+      },
+    },
+    async (request) => {
+      const { venueId } = request.params;
+      const phoneNumber = toE164(request.params.phone, 'phone');
+      const { limit, before } = request.query;
+      const page = await options.consent.changes(venueId, phoneNumber, {
+        limit,
+        before: before === undefined ? undefined : decodeChangeCursor(before),
+      });
+      // An empty first page: 404 unless a consent row predates the audit trail.
+      if (
+        before === undefined &&
+        page.items.length === 0 &&
+        !(await options.consent.get(venueId, phoneNumber))
+      ) {
+        throw notFound('no consent recorded for this phone number at this venue');
+      }
+      return {
+        venueId,
+        phoneNumber,
+        items: page.items.map(toChangeJson),
+        nextBefore: page.next ? encodeChangeCursor(page.next) : null,
       };
     },
   );

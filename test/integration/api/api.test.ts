@@ -87,6 +87,7 @@ describe('authentication', () => {
     ['POST', '/api/events/send-order-confirmation-sms'],
     ['POST', '/api/internal/consent'],
     ['GET', '/api/history'],
+    ['GET', '/api/consent/777001/%2B14155550161/history'],
     ['GET', '/api/orders/6f1c2b8e-9d7a-4c55-8a43-3f0e2d1c9b7a'],
   ] as const)('%s %s refuses a missing or wrong bearer token', async (method, url) => {
     const missing = await app.inject({ method, url, payload: method === 'POST' ? {} : undefined });
@@ -290,6 +291,127 @@ describe('consent', () => {
   });
 });
 
+describe('consent history', () => {
+  const venueId = 777_002;
+  type Page = {
+    venueId: number;
+    phoneNumber: string;
+    items: Array<{ outcome: string; status: string; correlationId: string | null; occurredAt: string }>;
+    nextBefore: string | null;
+  };
+  const history = (phone: string, query = '') =>
+    app.inject({ url: `/api/consent/${venueId}/${phone}/history${query}`, headers: auth });
+
+  test('changes posted to the API are listed once the consent workflow handled them', async () => {
+    const post = (status: 'opted_in' | 'opted_out', occurredAt: string, correlationId: string) =>
+      app.inject({
+        method: 'POST',
+        url: '/api/internal/consent',
+        headers: { ...auth, 'x-request-id': correlationId },
+        payload: { venueId, phoneNumber: '+14155550181', status, source: 'support_request', occurredAt },
+      });
+    expect((await post('opted_in', '2026-11-01T10:00:00.000Z', 'corr-h-1')).statusCode).toBe(202);
+    expect((await post('opted_out', '2026-11-02T10:00:00.000Z', 'corr-h-2')).statusCode).toBe(202);
+    const page = await waitFor(
+      async () => {
+        const res = await history('%2B14155550181');
+        return res.statusCode === 200 && res.json<Page>().items.length === 2 ? res.json<Page>() : undefined;
+      },
+      { description: 'two audit rows' },
+    );
+    expect(page).toMatchObject({
+      venueId,
+      phoneNumber: '+14155550181',
+      nextBefore: null,
+      items: [
+        {
+          status: 'opted_out',
+          source: 'support_request',
+          outcome: 'applied',
+          occurredAt: '2026-11-02T10:00:00.000Z',
+          receivedAt: expect.any(String),
+          correlationId: 'corr-h-2',
+          changeId: expect.stringMatching(/^consent-777002-.+\/.+\/\d+$/),
+          provider: null,
+          providerMessageId: null,
+        },
+        { status: 'opted_in', outcome: 'applied', correlationId: 'corr-h-1' },
+      ],
+    });
+  });
+
+  test('applied, duplicate and stale are listed newest first, paged with the before cursor', async () => {
+    const phone = '+14155550182';
+    const change = (status: 'opted_in' | 'opted_out', occurredAt: string, correlationId: string) => ({
+      venueId,
+      phoneNumber: phone,
+      status,
+      source: 'provider_webhook' as const,
+      provider: 'plivo' as const,
+      occurredAt: new Date(occurredAt),
+      correlationId,
+    });
+    await w.repos.consent.applyChange(change('opted_in', '2026-11-01T00:00:00Z', 'a'));
+    await w.repos.consent.applyChange({
+      ...change('opted_out', '2026-11-03T00:00:00Z', 'b'),
+      providerMessageId: 'MSG-1',
+    });
+    await w.repos.consent.applyChange({
+      ...change('opted_out', '2026-11-03T00:00:00Z', 'c'),
+      providerMessageId: 'MSG-1',
+    });
+    await w.repos.consent.applyChange(change('opted_in', '2026-11-02T00:00:00Z', 'd'));
+
+    const pages: Page[] = [];
+    let query = '?limit=3';
+    for (;;) {
+      const res = await history('%2B14155550182', query);
+      expect(res.statusCode).toBe(200);
+      const page = res.json<Page>();
+      pages.push(page);
+      if (!page.nextBefore) break;
+      query = `?limit=3&before=${page.nextBefore}`;
+    }
+    expect(pages.map((p) => p.items.map((i) => [i.correlationId, i.outcome]))).toEqual([
+      [
+        ['c', 'duplicate'],
+        ['b', 'applied'],
+        ['d', 'stale'],
+      ],
+      [['a', 'applied']],
+    ]);
+    expect(pages[0].items[0]).toMatchObject({ provider: 'plivo', providerMessageId: 'MSG-1' });
+  });
+
+  test('a bad phone, limit or cursor is a 400; a phone with nothing recorded a 404', async () => {
+    const badPhone = await history('12345');
+    expect(badPhone.statusCode).toBe(400);
+    expect(badPhone.json()).toMatchObject({ error: 'ValidationError', fields: [{ field: 'phone' }] });
+    const badLimit = await history('%2B14155550182', '?limit=201');
+    expect(badLimit.statusCode).toBe(400);
+    const badCursor = await history('%2B14155550182', '?before=not-a-cursor');
+    expect(badCursor.statusCode).toBe(400);
+    expect(badCursor.json()).toMatchObject({ fields: [{ field: 'before' }] });
+    expect((await history('%2B14155550199')).statusCode).toBe(404);
+  });
+
+  test('a consent row older than the audit trail answers 200 with no items, not 404', async () => {
+    const now = new Date();
+    await db.knex('SmsConsent').insert({
+      VenueID: venueId,
+      PhoneNumber: '+14155550183',
+      StatusID: 1,
+      ConsentSourceID: 1,
+      LastChangeAt: now,
+      CreatedAt: now,
+      UpdatedAt: now,
+    });
+    const res = await history('%2B14155550183');
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ venueId, phoneNumber: '+14155550183', items: [], nextBefore: null });
+  });
+});
+
 describe('history', () => {
   test('filters by venue, phone and status, newest first, with pagination', async () => {
     const venueId = 888_001;
@@ -344,6 +466,7 @@ test('the OpenAPI document at /docs/json describes every route and the bearer sc
       '/health/live',
       '/health/ready',
       '/api/consent/{venueId}/{phone}',
+      '/api/consent/{venueId}/{phone}/history',
       '/api/internal/consent',
       '/api/events/send-order-confirmation-sms',
       '/api/orders/{orderId}',

@@ -1,10 +1,12 @@
 import { ENUM_TABLE_IDS } from '../../../db/enum-ids';
-import { dialectOf } from '../../../db/knex';
+import { dialectOf, isUniqueViolation } from '../../../db/knex';
 import { migrateDownAll, migrateLatest } from '../../../db/migrate';
-import { MIGRATIONS } from '../../../migrations';
+import { MIGRATIONS, migrationSource } from '../../../migrations';
 import { createTestDatabase, type TestDatabase } from '../../support/db';
 
-const BUSINESS_TABLES = ['VenuePhoneNumbers', 'SmsConsent', 'SmsSendHistory'];
+const BUSINESS_TABLES = ['VenuePhoneNumbers', 'SmsConsent', 'SmsSendHistory', 'SmsConsentChanges'];
+const AUDIT_TABLES = ['SmsConsentChangeOutcomes', 'SmsConsentChanges'];
+const migrationConfig = { migrationSource, tableName: 'knex_migrations' };
 const ALL_TABLES = [...Object.keys(ENUM_TABLE_IDS), ...BUSINESS_TABLES];
 
 let db: TestDatabase;
@@ -65,4 +67,44 @@ test('foreign keys refuse a status id that does not exist', async () => {
 
 test('the dialect under test is the one asked for', () => {
   expect(dialectOf(db.knex)).toBe(process.env.TEST_DATABASE_URL ? 'postgres' : 'sqlite');
+});
+
+test('the consent audit migration goes down alone and comes back', async () => {
+  await migrateLatest(db.knex);
+  const [, down] = (await db.knex.migrate.down(migrationConfig)) as [number, string[]];
+  expect(down).toEqual(['20261128000001_consent_audit']);
+  expect(await existingTables()).toEqual(ALL_TABLES.filter((t) => !AUDIT_TABLES.includes(t)));
+  expect(await migrateLatest(db.knex)).toEqual(['20261128000001_consent_audit']);
+  expect(await existingTables()).toEqual(ALL_TABLES);
+});
+
+test('SmsConsentChanges.ChangeID is unique when set, and any number of rows may have none', async () => {
+  const row = (changeId: string | null) => ({
+    VenueID: 1,
+    PhoneNumber: '+15555550101',
+    StatusID: 1,
+    ConsentSourceID: 1,
+    OccurredAt: new Date(),
+    ReceivedAt: new Date(),
+    OutcomeID: 1,
+    ChangeID: changeId,
+    CreatedAt: new Date(),
+  });
+  await db.knex('SmsConsentChanges').insert([row(null), row(null), row('wf/run/1')]);
+  const outcome = await db
+    .knex('SmsConsentChanges')
+    .insert(row('wf/run/1'))
+    .then(
+      () => 'inserted',
+      (err: unknown) => (isUniqueViolation(err) ? 'unique violation' : String(err)),
+    );
+  expect(outcome).toBe('unique violation');
+  const unknownOutcome = await db
+    .knex('SmsConsentChanges')
+    .insert({ ...row(null), OutcomeID: 99 })
+    .then(
+      () => 'inserted',
+      (err: unknown) => String(err),
+    );
+  expect(unknownOutcome).toMatch(/foreign key/i);
 });

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { createRepositories } from '../../../db';
+import type { ConsentChangeCursor } from '../../../db/consent-repository';
 import { createKnex } from '../../../db/knex';
 import { createTestDatabase, type TestDatabase } from '../../support/db';
 
@@ -181,5 +182,154 @@ describe('history', () => {
       customerId: entry.customerId.toLowerCase(),
       status: 'sent',
     });
+  });
+});
+
+describe('consent audit trail', () => {
+  const at = (iso: string) => new Date(iso);
+  const trail = async (venueId: number, phone: string) =>
+    (await repos().consent.changes(venueId, phone, { limit: 200 })).items;
+
+  test('applied, duplicate and stale changes are each recorded with what was done', async () => {
+    const consent = repos().consent;
+    const venueId = 11;
+    const phone = '+15550005001';
+    const receivedAt = at('2026-11-02T10:00:05Z');
+    const stop = {
+      venueId,
+      phoneNumber: phone,
+      status: 'opted_out' as const,
+      source: 'provider_webhook' as const,
+      occurredAt: at('2026-11-02T10:00:00Z'),
+      providerMessageId: 'SM-audit-1',
+      provider: 'twilio' as const,
+      receivedAt,
+      correlationId: 'corr-stop',
+    };
+    expect(await consent.applyChange({ ...stop, changeId: 'wf/run/1' })).toEqual({ applied: true });
+    expect(await consent.applyChange({ ...stop, changeId: 'wf/run/2' })).toEqual({
+      applied: false,
+      reason: 'duplicate',
+    });
+    const before = Date.now();
+    expect(
+      await consent.applyChange({
+        venueId,
+        phoneNumber: phone,
+        status: 'opted_in',
+        source: 'checkout',
+        occurredAt: at('2026-11-01T09:00:00Z'),
+      }),
+    ).toEqual({ applied: false, reason: 'stale' });
+    const after = Date.now();
+
+    const items = await trail(venueId, phone);
+    // Newest first by when the change happened: the late opt-in is the oldest entry.
+    expect(items.map((c) => c.outcome)).toEqual(['duplicate', 'applied', 'stale']);
+    expect(items[1]).toEqual({
+      id: expect.any(Number),
+      venueId,
+      phoneNumber: phone,
+      status: 'opted_out',
+      source: 'provider_webhook',
+      provider: 'twilio',
+      providerMessageId: 'SM-audit-1',
+      occurredAt: stop.occurredAt,
+      receivedAt,
+      outcome: 'applied',
+      correlationId: 'corr-stop',
+      changeId: 'wf/run/1',
+      createdAt: expect.any(Date),
+    });
+    expect(items[0]).toMatchObject({ outcome: 'duplicate', changeId: 'wf/run/2', provider: 'twilio' });
+    expect(items[2]).toMatchObject({
+      status: 'opted_in',
+      source: 'checkout',
+      provider: null,
+      providerMessageId: null,
+      correlationId: null,
+      changeId: null,
+      outcome: 'stale',
+    });
+    // receivedAt defaults to when the repository saw the change.
+    expect(items[2].receivedAt.getTime()).toBeGreaterThanOrEqual(before);
+    expect(items[2].receivedAt.getTime()).toBeLessThanOrEqual(after);
+    // The trail is per venue and phone.
+    expect(await trail(venueId + 1, phone)).toEqual([]);
+    expect(await trail(venueId, '+15550005002')).toEqual([]);
+  });
+
+  test('a retry with the same changeId finds the first row and returns its outcome, even when racing', async () => {
+    const change = {
+      venueId: 12,
+      phoneNumber: '+15550005003',
+      status: 'opted_out' as const,
+      source: 'provider_webhook' as const,
+      occurredAt: at('2026-11-03T10:00:00Z'),
+      providerMessageId: 'SM-audit-retry',
+      changeId: 'consent-12-x/run-1/1',
+    };
+    expect(await repos().consent.applyChange(change)).toEqual({ applied: true });
+    // The retry itself sees its own message id on the row (a "duplicate"), but the change was applied.
+    const retries = await Promise.all(pools.map((k) => createRepositories(k).consent.applyChange(change)));
+    expect(retries).toEqual(pools.map(() => ({ applied: true })));
+    expect((await trail(12, change.phoneNumber)).map((c) => [c.changeId, c.outcome])).toEqual([
+      [change.changeId, 'applied'],
+    ]);
+  });
+
+  test('concurrent first attempts with one changeId leave one audit row', async () => {
+    const change = {
+      venueId: 13,
+      phoneNumber: '+15550005004',
+      status: 'opted_in' as const,
+      source: 'internal_api' as const,
+      occurredAt: at('2026-11-03T11:00:00Z'),
+      changeId: 'consent-13-x/run-1/1',
+    };
+    const results = await Promise.all(pools.map((k) => createRepositories(k).consent.applyChange(change)));
+    expect(results.every((r) => r.applied)).toBe(true);
+    expect(await trail(13, change.phoneNumber)).toHaveLength(1);
+  });
+
+  test('without a changeId a retry writes a second row (the documented cost of having no id)', async () => {
+    const change = {
+      venueId: 14,
+      phoneNumber: '+15550005005',
+      status: 'opted_in' as const,
+      source: 'account_settings' as const,
+      occurredAt: at('2026-11-03T12:00:00Z'),
+    };
+    await repos().consent.applyChange(change);
+    await repos().consent.applyChange(change);
+    expect((await trail(14, change.phoneNumber)).map((c) => c.outcome)).toEqual(['applied', 'applied']);
+  });
+
+  test('pages newest first with a keyset cursor; ties on occurredAt are broken by id', async () => {
+    const venueId = 15;
+    const phone = '+15550005006';
+    const times = [1, 2, 3, 3, 4].map((d) => at(`2026-11-0${d}T00:00:00Z`));
+    for (const [i, occurredAt] of times.entries()) {
+      await repos().consent.applyChange({
+        venueId,
+        phoneNumber: phone,
+        status: i % 2 === 0 ? 'opted_in' : 'opted_out',
+        source: 'internal_api',
+        occurredAt,
+        correlationId: `c${i}`,
+      });
+    }
+    const seen: string[] = [];
+    let before: ConsentChangeCursor | null = null;
+    for (let pages = 0; pages < 10; pages++) {
+      const page = await repos().consent.changes(venueId, phone, { limit: 2, before: before ?? undefined });
+      seen.push(...page.items.map((c) => String(c.correlationId)));
+      before = page.next;
+      if (!before) break;
+    }
+    expect(seen).toEqual(['c4', 'c3', 'c2', 'c1', 'c0']);
+    const exact = await repos().consent.changes(venueId, phone, { limit: 5 });
+    expect(exact.items).toHaveLength(5);
+    expect(exact.next).toBeNull();
   });
 });

@@ -65,6 +65,62 @@ test('changes apply in arrival order through one entity per venue and phone', as
   expect(await w.repos.consent.get(venueId + 1, phone)).toBeNull();
 });
 
+test('every change the entity handles leaves an audit row, with the run and activity that wrote it', async () => {
+  const venueId = venue();
+  const phone = '+14155550133';
+  const signalledAt = Date.now();
+  await signalConsentChange(client, taskQueue, venueId, phone, {
+    status: 'opted_in',
+    source: 'checkout',
+    occurredAt: at(30),
+    correlationId: 'corr-audit-1',
+  });
+  await signalConsentChange(client, taskQueue, venueId, phone, {
+    status: 'opted_out',
+    source: 'provider_webhook',
+    provider: 'twilio',
+    providerMessageId: 'SM-audit-wf-1',
+    occurredAt: at(20),
+    correlationId: 'corr-audit-2',
+  });
+  const { items } = await waitFor(
+    async () => {
+      const page = await w.repos.consent.changes(venueId, phone, { limit: 10 });
+      return page.items.length === 2 ? page : undefined;
+    },
+    { description: 'two audit rows' },
+  );
+  const workflowId = consentWorkflowId(venueId, phone);
+  expect(items).toMatchObject([
+    {
+      status: 'opted_out',
+      source: 'provider_webhook',
+      provider: 'twilio',
+      providerMessageId: 'SM-audit-wf-1',
+      outcome: 'applied',
+      correlationId: 'corr-audit-2',
+    },
+    {
+      status: 'opted_in',
+      source: 'checkout',
+      provider: null,
+      outcome: 'applied',
+      correlationId: 'corr-audit-1',
+    },
+  ]);
+  // One id per change, from the entity's run and the activity's sequence.
+  const { runId } = await client.workflow.getHandle(workflowId).describe();
+  expect(items.map((c) => c.changeId).sort()).toEqual([
+    `${workflowId}/${runId}/1`,
+    `${workflowId}/${runId}/2`,
+  ]);
+  // receivedAt is when signalConsentChange acknowledged the change, not when it happened.
+  for (const c of items) {
+    expect(c.receivedAt.getTime()).toBeGreaterThanOrEqual(signalledAt);
+    expect(c.receivedAt.getTime()).toBeGreaterThan(c.occurredAt.getTime());
+  }
+});
+
 test('a duplicate webhook (same provider message id) is applied once; a stale change is ignored', async () => {
   const venueId = venue();
   const phone = '+14155550131';
@@ -93,6 +149,9 @@ test('a duplicate webhook (same provider message id) is applied once; a stale ch
 
   const record = await w.repos.consent.get(venueId, phone);
   expect(record).toMatchObject({ status: 'opted_out', source: 'provider_webhook' });
+  // The applied STOP and the stale opt-in are in the audit trail.
+  const trail = await w.repos.consent.changes(venueId, phone, { limit: 10 });
+  expect(trail.items.map((c) => c.outcome)).toEqual(expect.arrayContaining(['applied', 'stale']));
 
   const history = await client.workflow.getHandle(consentWorkflowId(venueId, phone)).fetchHistory();
   const signals = (history.events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes);
