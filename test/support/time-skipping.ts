@@ -20,7 +20,7 @@ export const TIME_SKIPPING_SETUP_TIMEOUT_MS = 5 * 60_000;
  */
 export async function startTimeSkippingEnvironment(): Promise<TestWorkflowEnvironment> {
   quietRuntime();
-  const path = await ensureTestServer((msg) => console.error(msg));
+  const path = await ensureTestServer((msg) => process.stderr.write(`${msg}\n`));
   const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path } },
   });
