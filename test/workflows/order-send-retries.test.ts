@@ -255,4 +255,4 @@ test('failover off: a day of failed send retries records failed history and fail
       });
     },
   );
-}, 60_000);
+});
