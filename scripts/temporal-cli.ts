@@ -90,7 +90,7 @@ async function onPath(name: string): Promise<string | undefined> {
 }
 
 /** mkdir is atomic: the process that creates the lock directory installs, the others wait. */
-async function withLock<T>(lockDir: string, fn: () => Promise<T>): Promise<T> {
+export async function withLock<T>(lockDir: string, fn: () => Promise<T>): Promise<T> {
   fs.mkdirSync(path.dirname(lockDir), { recursive: true });
   const deadline = Date.now() + 10 * 60_000;
   for (;;) {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import fs from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { Client } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { Knex } from 'knex';
 import { loadConfig, type Config } from '../../config';
 import { createLogger } from '../../config/logger';
@@ -14,6 +14,7 @@ import { createProviders } from '../../providers';
 import { SimulatorStore } from '../../providers/simulator/simulator-store';
 import { createActivityDeps } from '../../workers/activity-deps';
 import { createWorkers, runWorkers } from '../../workers/create-workers';
+import { quietRuntime } from './runtime';
 import { testTemporalAddress, workflowBundle } from './temporal';
 
 export interface TestWorkers {
@@ -84,21 +85,6 @@ export async function startTestWorkers(options: {
       await store.close();
     },
   };
-}
-
-/**
- * The SDK's default logger prints every worker state change. The Runtime is a per-process singleton
- * that shuts itself down when its last worker and connection close, so install ours whenever none
- * is live; if one is, it is already ours.
- */
-function quietRuntime(): void {
-  try {
-    Runtime.install({
-      logger: new DefaultLogger((process.env.TEST_SDK_LOG_LEVEL as 'ERROR' | undefined) ?? 'ERROR'),
-    });
-  } catch {
-    // already installed for this process
-  }
 }
 
 /** A valid event with fresh ids; override any field. */

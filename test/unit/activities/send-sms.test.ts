@@ -1,0 +1,186 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import type { Info } from '@temporalio/activity';
+import { DefaultLogger } from '@temporalio/worker';
+import { createSendActivities, type SendSmsInput } from '../../../activities/send';
+import type { ActivityDeps } from '../../../activities/deps';
+import { loadConfig } from '../../../config';
+import { createLogger } from '../../../config/logger';
+import type { Repositories } from '../../../db';
+import type { ConsentRecord } from '../../../db/consent-repository';
+import type { ConsentStatus } from '../../../domain/enums';
+import { SmsProviderError } from '../../../domain/errors';
+import type {
+  AcceptedMessage,
+  AcceptedMessageQuery,
+  SendRequest,
+  SmsProvider,
+} from '../../../providers/sms-provider';
+
+// The real sendSms activity in a mocked activity context: only the provider and the consent table
+// are stand-ins, so reconciliation, the consent re-read and the error mapping are what is tested.
+
+const INPUT: SendSmsInput = {
+  orderId: '7f1c1d3e-0a4b-4c55-9a1e-1b2c3d4e5f60',
+  correlationId: 'corr-1',
+  venueId: 42,
+  provider: 'twilio',
+  to: '+14155552671',
+  from: '+14155550111',
+  body: 'Thanks Ada! Order A-1001 is confirmed.',
+};
+/** When the send was first scheduled: the reconciliation look-up reaches back to here. */
+const SCHEDULED_AT = Date.parse('2026-11-28T10:00:00Z');
+
+const accepted = (providerMessageId: string): AcceptedMessage => ({
+  providerMessageId,
+  status: 'queued',
+  acceptedAt: new Date(SCHEDULED_AT + 1_000),
+});
+
+function fakeProvider() {
+  const unused = () => Promise.reject(new Error('not used by sendSms'));
+  return {
+    name: 'twilio',
+    send: jest.fn<Promise<AcceptedMessage>, [SendRequest]>().mockResolvedValue(accepted('SM-new')),
+    findAcceptedMessage: jest
+      .fn<Promise<AcceptedMessage | null>, [AcceptedMessageQuery]>()
+      .mockResolvedValue(null),
+    buyNumber: unused,
+    findOwnedNumber: unused,
+    releaseNumber: unused,
+  } satisfies SmsProvider;
+}
+
+let provider: ReturnType<typeof fakeProvider>;
+let consent: Map<string, ConsentStatus>;
+
+beforeEach(() => {
+  provider = fakeProvider();
+  consent = new Map([[`${INPUT.venueId}:${INPUT.to}`, 'opted_in']]);
+});
+
+function sendSms(info: Partial<Info>) {
+  const deps: ActivityDeps = {
+    // sendSms reads only consent.get; the rest of the repositories stay out of a unit test.
+    repos: {
+      consent: {
+        get: async (venueId: number, phoneNumber: string) => {
+          const status = consent.get(`${venueId}:${phoneNumber}`);
+          return status ? ({ venueId, phoneNumber, status } as ConsentRecord) : null;
+        },
+      },
+    } as unknown as Repositories,
+    providers: { twilio: provider },
+    config: loadConfig({}),
+    logger: createLogger({ level: 'silent', name: 'send-sms-test' }),
+    signalConsentChange: () => Promise.reject(new Error('not used by sendSms')),
+    provisionVenueNumber: () => Promise.reject(new Error('not used by sendSms')),
+  };
+  // The SDK's logger would print every failure these tests provoke on purpose.
+  const env = new MockActivityEnvironment(
+    { scheduledTimestampMs: SCHEDULED_AT, ...info },
+    { logger: new DefaultLogger('ERROR') },
+  );
+  return env.run(createSendActivities(deps).sendSms, INPUT);
+}
+
+async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(ApplicationFailure);
+  return err as ApplicationFailure;
+}
+
+test('first attempt: sends without asking the provider first', async () => {
+  expect(await sendSms({ attempt: 1 })).toEqual({
+    kind: 'sent',
+    providerMessageId: 'SM-new',
+    reconciled: false,
+  });
+  expect(provider.findAcceptedMessage).not.toHaveBeenCalled();
+  expect(provider.send).toHaveBeenCalledTimes(1);
+  expect(provider.send).toHaveBeenCalledWith(
+    expect.objectContaining({ to: INPUT.to, from: INPUT.from, body: INPUT.body }),
+  );
+});
+
+test('a retry whose earlier attempt was accepted adopts that message and does not send again', async () => {
+  provider.findAcceptedMessage.mockResolvedValue(accepted('SM-earlier'));
+
+  expect(await sendSms({ attempt: 2 })).toEqual({
+    kind: 'sent',
+    providerMessageId: 'SM-earlier',
+    reconciled: true,
+  });
+  expect(provider.send).not.toHaveBeenCalled();
+  expect(provider.findAcceptedMessage).toHaveBeenCalledWith({
+    to: INPUT.to,
+    from: INPUT.from,
+    body: INPUT.body,
+    sentAfter: new Date(SCHEDULED_AT),
+  });
+});
+
+test('a retry with nothing accepted earlier asks first, then sends', async () => {
+  expect(await sendSms({ attempt: 2 })).toEqual({
+    kind: 'sent',
+    providerMessageId: 'SM-new',
+    reconciled: false,
+  });
+  expect(provider.findAcceptedMessage).toHaveBeenCalledTimes(1);
+  expect(provider.send).toHaveBeenCalledTimes(1);
+  expect(provider.findAcceptedMessage.mock.invocationCallOrder[0]).toBeLessThan(
+    provider.send.mock.invocationCallOrder[0],
+  );
+});
+
+test('a retry that cannot ask the provider fails retryably instead of risking a second SMS', async () => {
+  provider.findAcceptedMessage.mockRejectedValue(new SmsProviderError('ProviderUnavailable', '503', 'down'));
+
+  const failure = await failureOf(sendSms({ attempt: 3 }));
+  expect(failure).toMatchObject({ type: 'ProviderUnavailable', nonRetryable: false });
+  expect(provider.send).not.toHaveBeenCalled();
+});
+
+test.each([
+  ['opted_out', 'blocked_opted_out'],
+  ['none', 'skipped_no_consent'],
+] as const)('consent %s at send time: not sent (%s), the provider is not called', async (status, outcome) => {
+  if (status === 'none') consent.clear();
+  else consent.set(`${INPUT.venueId}:${INPUT.to}`, status);
+
+  expect(await sendSms({ attempt: 1 })).toEqual({ kind: 'not_sent', outcome });
+  expect(provider.send).not.toHaveBeenCalled();
+});
+
+test('the provider unavailable: a retryable failure that carries the provider code', async () => {
+  provider.send.mockRejectedValue(
+    new SmsProviderError('ProviderUnavailable', '503', 'Service Unavailable', { httpStatus: 503 }),
+  );
+
+  const failure = await failureOf(sendSms({ attempt: 1 }));
+  expect(failure).toMatchObject({
+    type: 'ProviderUnavailable',
+    nonRetryable: false,
+    details: [{ code: '503', httpStatus: 503 }],
+  });
+});
+
+test('the provider says opted out: a non-retryable failure', async () => {
+  provider.send.mockRejectedValue(
+    new SmsProviderError('OptedOut', '21610', 'Attempt to send to unsubscribed recipient'),
+  );
+
+  const failure = await failureOf(sendSms({ attempt: 1 }));
+  expect(failure).toMatchObject({ type: 'OptedOut', nonRetryable: true, details: [{ code: '21610' }] });
+});
+
+test('an error that is not the provider taxonomy is passed on unchanged', async () => {
+  const bug = new TypeError('cannot read properties of undefined');
+  provider.send.mockRejectedValue(bug);
+
+  await expect(sendSms({ attempt: 1 })).rejects.toBe(bug);
+});

@@ -1,0 +1,188 @@
+import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import {
+  acceptedId,
+  MESSAGE,
+  orderStatus,
+  orderStubs,
+  PRIMARY,
+  providerFailure,
+  startOrder,
+} from '../support/order-stubs';
+import {
+  startTimeSkippingEnvironment,
+  TIME_SKIPPING_SETUP_TIMEOUT_MS,
+  withStubWorkers,
+} from '../support/time-skipping';
+
+// Each outcome of one order through the real workflow code, with the activities stubbed: which
+// history row is written, what the workflow returns, and whether it completes or fails.
+
+let env: TestWorkflowEnvironment;
+beforeAll(async () => {
+  env = await startTimeSkippingEnvironment();
+}, TIME_SKIPPING_SETUP_TIMEOUT_MS);
+afterAll(() => env?.teardown());
+
+test('opted in: sent through the venue number, one sent history row', async () => {
+  await withStubWorkers(env, orderStubs(), async ({ client, taskQueue, calls }) => {
+    const { event, handle } = await startOrder(client, taskQueue);
+
+    expect(await handle.result()).toEqual({ outcome: 'sent', providerMessageId: acceptedId('twilio') });
+    expect(calls.inputs('sendSms')).toEqual([
+      expect.objectContaining({
+        provider: PRIMARY.provider,
+        from: PRIMARY.phoneNumber,
+        to: event.phoneNumber,
+        body: MESSAGE,
+      }),
+    ]);
+    expect(calls.inputs('recordHistory')).toEqual([
+      expect.objectContaining({
+        orderId: event.orderId,
+        venueId: event.venueId,
+        status: 'sent',
+        provider: PRIMARY.provider,
+        venuePhoneNumberId: PRIMARY.venuePhoneNumberId,
+        message: MESSAGE,
+        providerMessageId: acceptedId('twilio'),
+      }),
+    ]);
+    expect(await orderStatus(handle)).toMatchObject({
+      step: 'completed',
+      outcome: 'sent',
+      provider: PRIMARY.provider,
+      providerMessageId: acceptedId('twilio'),
+    });
+  });
+});
+
+test.each([
+  ['none', 'skipped_no_consent'],
+  ['opted_out', 'blocked_opted_out'],
+] as const)('consent %s: %s recorded, nothing sent', async (consent, outcome) => {
+  await withStubWorkers(
+    env,
+    { ...orderStubs(), checkConsent: async () => consent },
+    async ({ client, taskQueue, calls }) => {
+      const { event, handle } = await startOrder(client, taskQueue);
+
+      expect(await handle.result()).toEqual({ outcome });
+      expect(calls.count('sendSms')).toBe(0);
+      expect(calls.count('ensureVenueSender')).toBe(0);
+      expect(calls.inputs('recordHistory')).toEqual([
+        expect.objectContaining({ orderId: event.orderId, status: outcome, providerMessageId: null }),
+      ]);
+      expect(await orderStatus(handle)).toMatchObject({ step: 'completed', outcome });
+    },
+  );
+});
+
+test('consent withdrawn before the send: the send reports it and the order is blocked', async () => {
+  await withStubWorkers(
+    env,
+    { ...orderStubs(), sendSms: async () => ({ kind: 'not_sent', outcome: 'blocked_opted_out' }) },
+    async ({ client, taskQueue, calls }) => {
+      const { handle } = await startOrder(client, taskQueue);
+
+      expect(await handle.result()).toEqual({ outcome: 'blocked_opted_out' });
+      expect(calls.inputs('recordHistory')).toEqual([
+        expect.objectContaining({ status: 'blocked_opted_out', providerMessageId: null }),
+      ]);
+    },
+  );
+});
+
+test('the provider says opted out: recorded as an opt-out, the order is blocked, no retry', async () => {
+  await withStubWorkers(
+    env,
+    {
+      ...orderStubs(),
+      sendSms: async () => {
+        throw providerFailure('OptedOut', '21610');
+      },
+    },
+    async ({ client, taskQueue, calls }) => {
+      const { event, handle } = await startOrder(client, taskQueue);
+
+      expect(await handle.result()).toEqual({ outcome: 'blocked_opted_out', errorCode: '21610' });
+      expect(calls.count('sendSms')).toBe(1);
+      expect(calls.inputs('recordProviderOptOut')).toEqual([
+        expect.objectContaining({
+          venueId: event.venueId,
+          phoneNumber: event.phoneNumber,
+          providerCode: '21610',
+        }),
+      ]);
+      expect(calls.inputs('recordHistory')).toEqual([
+        expect.objectContaining({
+          status: 'blocked_opted_out',
+          errorCode: '21610',
+          provider: PRIMARY.provider,
+        }),
+      ]);
+    },
+  );
+});
+
+test('an invalid phone: failed history, and the workflow completes (rerunning cannot help)', async () => {
+  await withStubWorkers(
+    env,
+    {
+      ...orderStubs(),
+      sendSms: async () => {
+        throw providerFailure('InvalidPhone', '21211');
+      },
+    },
+    async ({ client, taskQueue, calls }) => {
+      const { handle } = await startOrder(client, taskQueue);
+
+      expect(await handle.result()).toEqual({ outcome: 'failed', errorCode: '21211' });
+      expect(calls.count('sendSms')).toBe(1);
+      expect(calls.count('recordProviderOptOut')).toBe(0);
+      expect(calls.inputs('recordHistory')).toEqual([
+        expect.objectContaining({ status: 'failed', errorCode: '21211', provider: PRIMARY.provider }),
+      ]);
+      expect(await orderStatus(handle)).toMatchObject({ step: 'completed', outcome: 'failed' });
+    },
+  );
+});
+
+test('no sender number (misconfigured provider): failed history, then the workflow fails so ops can rerun it', async () => {
+  await withStubWorkers(
+    env,
+    {
+      ...orderStubs(),
+      ensureVenueSender: async () => {
+        throw ApplicationFailure.create({
+          type: 'Misconfiguration',
+          message: 'no sender number: twilio is not configured on this worker',
+          nonRetryable: true,
+        });
+      },
+    },
+    async ({ client, taskQueue, calls }) => {
+      const { event, handle } = await startOrder(client, taskQueue);
+
+      const failure = await handle.result().then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(failure).toBeInstanceOf(WorkflowFailedError);
+      expect((failure as WorkflowFailedError).cause).toMatchObject({ type: 'Misconfiguration' });
+      expect(calls.count('ensureVenueSender')).toBe(1);
+      expect(calls.count('renderMessage')).toBe(0);
+      expect(calls.count('sendSms')).toBe(0);
+      expect(calls.inputs('recordHistory')).toEqual([
+        expect.objectContaining({
+          orderId: event.orderId,
+          status: 'failed',
+          errorCode: 'Misconfiguration',
+          venuePhoneNumberId: null,
+          errorMessage: expect.stringContaining('no sender number'),
+        }),
+      ]);
+      expect(await orderStatus(handle)).toMatchObject({ step: 'failed', outcome: 'failed' });
+    },
+  );
+});
