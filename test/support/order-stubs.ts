@@ -2,10 +2,14 @@ import { Context } from '@temporalio/activity';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { toApplicationFailure } from '../../activities/failures';
-import type { VenueSender } from '../../activities/venue-sender';
 import { SmsProviderError, type SmsErrorType } from '../../domain/errors';
 import type { OrderConfirmationEvent } from '../../domain/order-event';
-import { ORDER_STATUS_QUERY, ORDER_WORKFLOW_TYPE, type OrderStatus } from '../../temporal/contracts';
+import {
+  ORDER_STATUS_QUERY,
+  ORDER_WORKFLOW_TYPE,
+  type OrderStatus,
+  type VenueSender,
+} from '../../temporal/contracts';
 import { orderWorkflowId } from '../../temporal/ids';
 import type { orderConfirmationSms } from '../../workflows/order-confirmation';
 import type { StubActivities } from './time-skipping';

@@ -2,7 +2,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import type { OrderActivities, SendActivities } from '../../activities';
+import type { createOrderQueueActivities, SendActivities } from '../../activities';
 import { PROVIDER_NAMES, type ProviderName } from '../../domain/enums';
 import { ensureTestServer } from '../../scripts/test-server';
 import { sendTaskQueue } from '../../temporal/contracts';
@@ -39,7 +39,7 @@ export async function startTimeSkippingEnvironment(): Promise<TestWorkflowEnviro
   return env;
 }
 
-export type StubbableActivities = OrderActivities & SendActivities;
+export type StubbableActivities = ReturnType<typeof createOrderQueueActivities> & SendActivities;
 export type ActivityName = keyof StubbableActivities;
 /** Stubs take the real activities' inputs and return their results; any left out fails loudly. */
 export type StubActivities = { [K in ActivityName]?: StubbableActivities[K] };

@@ -8,6 +8,7 @@ import { loadConfig } from '../../../config';
 import { createLogger } from '../../../config/logger';
 import type { Repositories } from '../../../db';
 import type { ConsentRecord } from '../../../db/consent-repository';
+import type { PendingConsentChange } from '../../../domain/consent';
 import type { ConsentStatus } from '../../../domain/enums';
 import { SmsProviderError } from '../../../domain/errors';
 import type {
@@ -54,28 +55,34 @@ function fakeProvider() {
 
 let provider: ReturnType<typeof fakeProvider>;
 let consent: Map<string, ConsentStatus>;
+/** Changes the consent workflow has acknowledged and not yet written. */
+let pending: PendingConsentChange[];
 
 beforeEach(() => {
   provider = fakeProvider();
   consent = new Map([[`${INPUT.venueId}:${INPUT.to}`, 'opted_in']]);
+  pending = [];
 });
 
-function sendSms(info: Partial<Info>) {
+function sendSms(info: Partial<Info>, overrides: Partial<ActivityDeps> = {}) {
   const deps: ActivityDeps = {
     // sendSms reads only consent.get; the rest of the repositories stay out of a unit test.
     repos: {
       consent: {
         get: async (venueId: number, phoneNumber: string) => {
           const status = consent.get(`${venueId}:${phoneNumber}`);
-          return status ? ({ venueId, phoneNumber, status } as ConsentRecord) : null;
+          const lastChangeAt = new Date(SCHEDULED_AT - 60_000);
+          return status ? ({ venueId, phoneNumber, status, lastChangeAt } as ConsentRecord) : null;
         },
       },
     } as unknown as Repositories,
     providers: { twilio: provider },
     config: loadConfig({}),
     logger: createLogger({ level: 'silent', name: 'send-sms-test' }),
+    pendingConsentChanges: async () => pending,
     signalConsentChange: () => Promise.reject(new Error('not used by sendSms')),
     provisionVenueNumber: () => Promise.reject(new Error('not used by sendSms')),
+    ...overrides,
   };
   // The SDK's logger would print every failure these tests provoke on purpose.
   const env = new MockActivityEnvironment(
@@ -153,6 +160,31 @@ test.each([
   else consent.set(`${INPUT.venueId}:${INPUT.to}`, status);
 
   expect(await sendSms({ attempt: 1 })).toEqual({ kind: 'not_sent', outcome });
+  expect(provider.send).not.toHaveBeenCalled();
+});
+
+test('an opt-out acknowledged but not yet in SQL wins: not sent, the provider is not called', async () => {
+  pending = [
+    { status: 'opted_out', source: 'provider_webhook', occurredAt: new Date(SCHEDULED_AT).toISOString() },
+  ];
+  expect(await sendSms({ attempt: 1 })).toEqual({ kind: 'not_sent', outcome: 'blocked_opted_out' });
+  expect(provider.send).not.toHaveBeenCalled();
+});
+
+test('an acknowledged opt-out older than the stored opt-in is stale, as SQL will find it', async () => {
+  pending = [
+    {
+      status: 'opted_out',
+      source: 'provider_webhook',
+      occurredAt: new Date(SCHEDULED_AT - 120_000).toISOString(),
+    },
+  ];
+  expect(await sendSms({ attempt: 1 })).toMatchObject({ kind: 'sent' });
+});
+
+test('consent changes that cannot be read: a retryable failure, and nothing sent', async () => {
+  const deps = { pendingConsentChanges: () => Promise.reject(new Error('query timed out')) };
+  await expect(sendSms({ attempt: 1 }, deps)).rejects.toThrow('query timed out');
   expect(provider.send).not.toHaveBeenCalled();
 });
 
