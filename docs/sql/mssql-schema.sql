@@ -30,3 +30,6 @@ CREATE INDEX [IX_SmsSendHistory_OrderID] ON [SmsSendHistory] ([OrderID]);
 CREATE INDEX [IX_SmsSendHistory_Venue_CreatedAt] ON [SmsSendHistory] ([VenueID], [CreatedAt]);
 CREATE INDEX [IX_SmsSendHistory_Phone_Venue] ON [SmsSendHistory] ([CustomerPhoneNumber], [VenueID]);
 CREATE INDEX [IX_SmsSendHistory_CreatedAt] ON [SmsSendHistory] ([CreatedAt]);
+-- 20261128000002_delivery_status
+ALTER TABLE [SmsSendHistory] ADD [DeliveryStatus] nvarchar(20) null, [DeliveryErrorCode] nvarchar(50) null, [DeliveryUpdatedAt] datetime2 null;
+CREATE INDEX [IX_SmsSendHistory_ProviderMessageID] ON [SmsSendHistory] ([ProviderMessageID]);
