@@ -115,7 +115,7 @@ const digits = (phone: string) => phone.replace(/\D/g, '');
 /** The customer's number with one digit changed (+14155550123 → +14155551123): never another test's customer. */
 const victimOf = (phone: string) => phone.replace('5550', '5551');
 
-type Kind = 'twilio' | 'plivo-v3' | 'plivo-v2' | 'simulator';
+type Kind = 'twilio' | 'plivo-v3' | 'plivo-v3-json' | 'plivo-v2' | 'simulator';
 interface Sms {
   from: string;
   to: string;
@@ -169,6 +169,14 @@ function signedInbound(kind: Kind, sms: Sms, signAt?: string): Signed {
     ...sms.extra,
   };
   const url = signAt ?? `${PUBLIC}${path}`;
+  if (kind === 'plivo-v3-json') {
+    // JSON: V3 covers the body's fields as it covers a form's (the SDK's algorithm over the parsed object).
+    return {
+      path,
+      headers: signing.plivoV3Headers(PLIVO_TOKEN, url, fields, 'json'),
+      body: JSON.stringify(fields),
+    };
+  }
   const headers =
     kind === 'plivo-v3'
       ? signing.plivoV3Headers(PLIVO_TOKEN, url, fields)
@@ -201,28 +209,31 @@ async function expectNothingFor(phone: string): Promise<void> {
 }
 
 describe('a STOP reaches the consent of that venue only', () => {
-  test.each<Kind>(['twilio', 'plivo-v3', 'plivo-v2', 'simulator'])('signed as %s', async (kind) => {
-    const phone = customer();
-    await optIn(w.repos, { venueId: VENUE_A, phoneNumber: phone });
-    await optIn(w.repos, { venueId: VENUE_B, phoneNumber: phone });
-    const req = signedInbound(kind, { from: phone, to: venueNumber(kind), text: 'STOP' });
-    const res = await post(req);
-    expect(res.status).toBe(200);
-    // STOP answers nothing: the carrier sends its own confirmation.
-    if (kind === 'twilio') expect(res.body).toBe(EMPTY_TWIML);
-    if (kind.startsWith('plivo')) expect(res.body).toBe('<Response/>');
+  test.each<Kind>(['twilio', 'plivo-v3', 'plivo-v3-json', 'plivo-v2', 'simulator'])(
+    'signed as %s',
+    async (kind) => {
+      const phone = customer();
+      await optIn(w.repos, { venueId: VENUE_A, phoneNumber: phone });
+      await optIn(w.repos, { venueId: VENUE_B, phoneNumber: phone });
+      const req = signedInbound(kind, { from: phone, to: venueNumber(kind), text: 'STOP' });
+      const res = await post(req);
+      expect(res.status).toBe(200);
+      // STOP answers nothing: the carrier sends its own confirmation.
+      if (kind === 'twilio') expect(res.body).toBe(EMPTY_TWIML);
+      if (kind.startsWith('plivo')) expect(res.body).toBe('<Response/>');
 
-    const stopped = await waitFor(
-      async () => {
-        const c = await consent(VENUE_A, phone);
-        return c?.status === 'opted_out' ? c : undefined;
-      },
-      { description: `${kind} STOP applied` },
-    );
-    expect(stopped.source).toBe('provider_webhook');
-    expect(stopped.lastProviderMessageId).toBeTruthy();
-    expect(await consent(VENUE_B, phone)).toMatchObject({ status: 'opted_in', source: 'checkout' });
-  });
+      const stopped = await waitFor(
+        async () => {
+          const c = await consent(VENUE_A, phone);
+          return c?.status === 'opted_out' ? c : undefined;
+        },
+        { description: `${kind} STOP applied` },
+      );
+      expect(stopped.source).toBe('provider_webhook');
+      expect(stopped.lastProviderMessageId).toBeTruthy();
+      expect(await consent(VENUE_B, phone)).toMatchObject({ status: 'opted_in', source: 'checkout' });
+    },
+  );
 
   test("Twilio's OptOutType and Plivo's MessageIntent decide over the text", async () => {
     const phone = customer();
@@ -315,7 +326,7 @@ describe('a webhook that fails its signature: 403, nothing written, nothing sign
         `${PUBLIC}${req.path}`,
         Object.fromEntries(new URLSearchParams(req.body)),
       );
-    if (kind === 'plivo-v3')
+    if (kind === 'plivo-v3' || kind === 'plivo-v3-json')
       headers['x-plivo-signature-v3'] = 'AAAA' + headers['x-plivo-signature-v3'].slice(4);
     if (kind === 'plivo-v2')
       headers['x-plivo-signature-v2'] = signing.plivoV2Signature(
@@ -349,7 +360,7 @@ describe('a webhook that fails its signature: 403, nothing written, nothing sign
   };
 
   const cases: Array<[string, Kind, (kind: Kind, sms: Sms) => Signed]> = [];
-  for (const kind of ['twilio', 'plivo-v3', 'plivo-v2', 'simulator'] as const) {
+  for (const kind of ['twilio', 'plivo-v3', 'plivo-v3-json', 'plivo-v2', 'simulator'] as const) {
     cases.push([`${kind}: wrong signature`, kind, wrongSecret]);
     cases.push([`${kind}: missing signature header`, kind, missing]);
     cases.push([`${kind}: signed for another URL`, kind, anotherUrl]);
