@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import type { ProviderName } from '../domain/enums';
 import { isSmsProviderError } from '../domain/errors';
 import { maskPhone } from '../domain/phone';
+import { statusCallbackUrl } from '../providers/webhook';
 import type { OrderContext } from '../temporal/contracts';
 import { acknowledgedConsent } from './consent';
 import { activityLogger, providerFor, withHeartbeat } from './context';
@@ -91,7 +92,7 @@ export function createSendActivities(deps: ActivityDeps) {
             to: input.to,
             from: input.from,
             body: input.body,
-            // No statusCallbackUrl yet: the delivery-receipt route comes with the webhooks.
+            statusCallbackUrl: statusCallbackUrl(deps.config.api, input.provider),
           });
           log.info({ providerMessageId: accepted.providerMessageId }, 'sms accepted by provider');
           return { kind: 'sent', providerMessageId: accepted.providerMessageId, reconciled: false };

@@ -10,6 +10,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequ
 import type { Config } from '../config';
 import type { Logger } from '../config/logger';
 import type { Repositories } from '../db';
+import { createProviderWebhooks } from '../providers';
 import { installErrorHandler } from './errors';
 import { createReadiness, type ReadinessCheck } from '../runtime/readiness';
 import { consentRoutes } from './routes/consent';
@@ -17,10 +18,12 @@ import { eventRoutes } from './routes/events';
 import { healthRoutes } from '../runtime/health-routes';
 import { historyRoutes } from './routes/history';
 import { orderRoutes } from './routes/orders';
+import { webhookConsentSignaller, webhookRoutes } from './routes/webhooks';
 import { sharedSchemas } from './schemas';
 
 export interface ApiDeps {
-  config: Pick<Config, 'api' | 'sms'>;
+  /** Provider secrets, when present, enable their webhook routes (simulator: its webhook secret). */
+  config: Pick<Config, 'api' | 'sms'> & Partial<Pick<Config, 'twilio' | 'plivo' | 'simulator'>>;
   logger: Logger;
   repos: Repositories;
   temporal: { client: Client; taskQueue: string };
@@ -57,7 +60,8 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
       info: {
         title: 'SMS order confirmation',
         version: deps.version,
-        description: 'Order-confirmation SMS on Temporal: event ingress, consent, history and health.',
+        description:
+          'Order-confirmation SMS on Temporal: event ingress, consent, history, provider webhooks and health.',
       },
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
     },
@@ -83,6 +87,15 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(eventRoutes, { temporal: deps.temporal, defaultPhoneRegion, authenticate });
   await app.register(orderRoutes, { history: deps.repos.history, temporal: deps.temporal, authenticate });
   await app.register(historyRoutes, { history: deps.repos.history, defaultPhoneRegion, authenticate });
+  await app.register(webhookRoutes, {
+    webhooks: createProviderWebhooks(deps.config),
+    publicBaseUrl: deps.config.api.publicBaseUrl,
+    venueNumbers: deps.repos.venueNumbers,
+    history: deps.repos.history,
+    signalConsent: webhookConsentSignaller(deps.temporal),
+    helpText: deps.config.sms.helpText,
+    defaultPhoneRegion,
+  });
   return app;
 }
 

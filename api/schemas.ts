@@ -2,6 +2,7 @@
  * JSON schemas shared by several route groups. Fastify validates with them and @fastify/swagger
  * publishes them, so the contract at /docs is the one the server enforces.
  */
+import { DELIVERY_STATUSES } from '../domain/delivery-status';
 import { CONSENT_SOURCES, CONSENT_STATUSES, HISTORY_STATUSES, PROVIDER_NAMES } from '../domain/enums';
 
 export const errorResponse = {
@@ -42,6 +43,15 @@ export const historyRecord = {
     errorMessage: { type: ['string', 'null'] },
     correlationId: { type: ['string', 'null'] },
     createdAt: { type: 'string', format: 'date-time' },
+    deliveryStatus: {
+      anyOf: [{ type: 'string', enum: [...DELIVERY_STATUSES] }, { type: 'null' }],
+      description: "From the provider's delivery callbacks; null until the first one.",
+    },
+    deliveryErrorCode: {
+      type: ['string', 'null'],
+      description: "The provider's error code for undelivered / failed.",
+    },
+    deliveryUpdatedAt: { type: ['string', 'null'], format: 'date-time' },
   },
 } as const;
 

@@ -6,6 +6,11 @@ import { isLocale, isTimeZone } from '../domain/intl';
 
 /** The token `npm start` prints; refused when NODE_ENV=production so it never guards a real deployment. */
 export const LOCAL_API_TOKEN = 'local-dev-token';
+/** The simulator's webhook secret `npm run sms:reply` signs with locally; refused when NODE_ENV=production. */
+export const LOCAL_SIMULATOR_WEBHOOK_SECRET = 'local-simulator-webhook-secret';
+/** What a customer texting HELP gets back (SMS_HELP_TEXT overrides it). */
+export const DEFAULT_SMS_HELP_TEXT =
+  'Order confirmations for your tickets. Reply STOP to unsubscribe, START to resubscribe. Msg & data rates may apply.';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -71,6 +76,8 @@ const schema = z
     WORKER_WORKFLOW_SLOTS: z.coerce.number().int().min(2).max(1000).default(100),
     WORKER_SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
     SMS_PROVIDER: z.enum(PROVIDER_NAMES).default('simulator'),
+    // Two SMS segments at most: the reply goes out as one message the customer pays to receive.
+    SMS_HELP_TEXT: z.string().trim().min(1).max(320).default(DEFAULT_SMS_HELP_TEXT),
     SEND_RATE_PER_SECOND: positive.optional(),
     DEFAULT_PHONE_REGION: z
       .string()
@@ -89,6 +96,7 @@ const schema = z
     SIMULATOR_OPTED_OUT_NUMBERS: csv.default([]),
     SIMULATOR_INVALID_NUMBERS: csv.default([]),
     SIMULATOR_COUNTRY: z.string().default('US'),
+    SIMULATOR_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
     SMS_PROVIDER_BY_VENUE: z
       .string()
       .regex(
@@ -167,6 +175,13 @@ const schema = z
         message: 'must differ from SMS_PROVIDER',
       });
     }
+    if (env.NODE_ENV === 'production' && env.SIMULATOR_WEBHOOK_SECRET === LOCAL_SIMULATOR_WEBHOOK_SECRET) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SIMULATOR_WEBHOOK_SECRET'],
+        message: 'must not be the documented local value in production',
+      });
+    }
     if (env.NODE_ENV === 'production' && (!env.API_TOKEN || env.API_TOKEN === LOCAL_API_TOKEN)) {
       ctx.addIssue({ code: 'custom', path: ['API_TOKEN'], message: 'is required in production' });
     }
@@ -204,7 +219,13 @@ export interface Config {
     host: string;
     port: number;
     token: string;
+    /** Where providers reach this API (PUBLIC_BASE_URL, else http://localhost:PORT); no trailing slash. */
     publicBaseUrl: string;
+    /**
+     * PUBLIC_BASE_URL when it is set, else undefined: sends ask for delivery callbacks only then, so a
+     * provider is never told to call a localhost it cannot reach.
+     */
+    statusCallbackBaseUrl?: string;
     /** Behind a load balancer: whose X-Forwarded-For to believe (hop count or proxy addresses). */
     trustProxy: false | number | string;
   };
@@ -242,6 +263,8 @@ export interface Config {
     defaultLocale: string;
     defaultTimeZone: string;
     defaultCurrency: string;
+    /** The answer to HELP / INFO (SMS_HELP_TEXT). */
+    helpText: string;
   };
   twilio?: { accountSid: string; authToken: string; apiBaseUrl?: string };
   plivo?: { authId: string; authToken: string; apiBaseUrl?: string };
@@ -265,6 +288,11 @@ export interface Config {
     optedOutNumbers: string[];
     invalidNumbers: string[];
     country: string;
+    /**
+     * Signs the simulator's inbound webhooks (`npm run sms:reply`). The documented local default
+     * outside production; in production only an explicit SIMULATOR_WEBHOOK_SECRET enables the route.
+     */
+    webhookSecret?: string;
   };
 }
 
@@ -284,6 +312,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   }
   const env = parsed.data;
   const port = env.PORT;
+  const publicBaseUrl = env.PUBLIC_BASE_URL?.replace(/\/+$/, '');
   return {
     env: env.NODE_ENV,
     logLevel: env.LOG_LEVEL,
@@ -291,7 +320,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       host: env.HOST,
       port,
       token: env.API_TOKEN ?? LOCAL_API_TOKEN,
-      publicBaseUrl: env.PUBLIC_BASE_URL ?? `http://localhost:${port}`,
+      publicBaseUrl: publicBaseUrl ?? `http://localhost:${port}`,
+      statusCallbackBaseUrl: publicBaseUrl,
       trustProxy: env.TRUST_PROXY,
     },
     databaseUrl: env.DATABASE_URL,
@@ -325,6 +355,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       defaultLocale: env.DEFAULT_LOCALE,
       defaultTimeZone: env.DEFAULT_TIME_ZONE,
       defaultCurrency: env.DEFAULT_CURRENCY,
+      helpText: env.SMS_HELP_TEXT,
     },
     twilio:
       env.TWILIO_ACCOUNT_SID && env.TWILIO_AUTH_TOKEN
@@ -347,6 +378,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       optedOutNumbers: env.SIMULATOR_OPTED_OUT_NUMBERS,
       invalidNumbers: env.SIMULATOR_INVALID_NUMBERS,
       country: env.SIMULATOR_COUNTRY,
+      webhookSecret:
+        env.SIMULATOR_WEBHOOK_SECRET ??
+        (env.NODE_ENV === 'production' ? undefined : LOCAL_SIMULATOR_WEBHOOK_SECRET),
     },
   };
 }

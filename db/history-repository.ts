@@ -1,7 +1,13 @@
 import type { Knex } from 'knex';
+import {
+  DELIVERY_STATUSES,
+  DELIVERY_STATUS_RANK,
+  isDeliveryFailure,
+  type DeliveryStatus,
+} from '../domain/delivery-status';
 import type { HistoryStatus, ProviderName } from '../domain/enums';
 import { HistoryStatusIds, ProviderNameIds } from './enum-ids';
-import { isUniqueViolation, toDate } from './knex';
+import { isUniqueViolation, toDate, toDateOrNull } from './knex';
 
 export interface HistoryEntry {
   /** One row per workflow run: `<workflowId>/<runId>`. */
@@ -24,7 +30,28 @@ export interface HistoryEntry {
 export interface HistoryRecord extends HistoryEntry {
   id: number;
   createdAt: Date;
+  /** From the provider's delivery callbacks; null until the first one (and for unsent rows). */
+  deliveryStatus: DeliveryStatus | null;
+  deliveryErrorCode: string | null;
+  deliveryUpdatedAt: Date | null;
 }
+
+export interface DeliveryUpdate {
+  provider: ProviderName;
+  providerMessageId: string;
+  status: DeliveryStatus;
+  /** Kept only for undelivered / failed. */
+  errorCode: string | null;
+  at?: Date;
+}
+
+/**
+ * The rank of the stored status, as SQL: NULL and unknown values rank 0. A CASE expression runs the
+ * same on SQLite, PostgreSQL and SQL Server. Status names are bound; the ranks are our own integer
+ * constants, inlined so every dialect compares integers without inferring a parameter's type.
+ */
+const RANK_CASE = `case ?? ${DELIVERY_STATUSES.map((s) => `when ? then ${Math.trunc(DELIVERY_STATUS_RANK[s])}`).join(' ')} else 0 end`;
+const RANK_BINDINGS = ['DeliveryStatus', ...DELIVERY_STATUSES];
 
 export interface HistoryFilter {
   orderId?: string;
@@ -76,6 +103,29 @@ export function createHistoryRepository(knex: Knex) {
       const stored = await byKey(entry.idempotencyKey);
       if (!stored) throw new Error('history row vanished after insert');
       return { record: toRecord(stored), created: true };
+    },
+
+    /**
+     * A delivery callback, in one UPDATE: the row of this provider's message moves only to a
+     * higher-ranked status, so a replayed or late callback ("sent" after "delivered") changes nothing.
+     * `matched` tells an unknown message id from a callback that was not newer.
+     */
+    async updateDeliveryStatus(update: DeliveryUpdate): Promise<{ updated: number; matched: boolean }> {
+      const byMessage = {
+        ProviderNameID: ProviderNameIds.id(update.provider),
+        ProviderMessageID: update.providerMessageId,
+      };
+      const updated = await knex('SmsSendHistory')
+        .where(byMessage)
+        .andWhereRaw(`${RANK_CASE} < ${Math.trunc(DELIVERY_STATUS_RANK[update.status])}`, RANK_BINDINGS)
+        .update({
+          DeliveryStatus: update.status,
+          DeliveryErrorCode: isDeliveryFailure(update.status) ? update.errorCode : null,
+          DeliveryUpdatedAt: update.at ?? new Date(),
+        });
+      if (updated > 0) return { updated, matched: true };
+      const exists = await knex('SmsSendHistory').where(byMessage).first('ID');
+      return { updated: 0, matched: exists !== undefined };
     },
 
     async findByOrderId(orderId: string): Promise<HistoryRecord[]> {
@@ -130,6 +180,11 @@ function toRecord(row: Row): HistoryRecord {
     errorMessage: nullable(row.ErrorMessage),
     correlationId: nullable(row.CorrelationID),
     createdAt: toDate(row.CreatedAt),
+    deliveryStatus: (DELIVERY_STATUSES as readonly unknown[]).includes(row.DeliveryStatus)
+      ? (row.DeliveryStatus as DeliveryStatus)
+      : null,
+    deliveryErrorCode: nullable(row.DeliveryErrorCode),
+    deliveryUpdatedAt: toDateOrNull(row.DeliveryUpdatedAt),
   };
 }
 

@@ -64,9 +64,19 @@ export function createVenueNumbersRepository(knex: Knex) {
       return { number: stored, inserted: true };
     },
 
-    async findActiveByPhoneNumber(phoneNumber: string): Promise<VenueNumber | null> {
-      const row: Row | undefined = await knex('VenuePhoneNumbers')
-        .where({ PhoneNumber: phoneNumber, StatusID: ACTIVE })
+    /**
+     * The venue a number belongs to, for a webhook: only an active number, and only at the provider
+     * that called (the same digits at another provider are another line). Should two venues ever hold
+     * one number, the most recently assigned wins.
+     */
+    async findActiveByPhoneNumber(phoneNumber: string, provider?: ProviderName): Promise<VenueNumber | null> {
+      const query = knex('VenuePhoneNumbers').where({ PhoneNumber: phoneNumber, StatusID: ACTIVE });
+      if (provider) query.andWhere({ ProviderNameID: ProviderNameIds.id(provider) });
+      const row: Row | undefined = await query
+        .orderBy([
+          { column: 'AssignedAt', order: 'desc' },
+          { column: 'ID', order: 'desc' },
+        ])
         .first();
       return row ? toVenueNumber(row) : null;
     },

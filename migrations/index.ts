@@ -2,12 +2,14 @@ import type { Knex } from 'knex';
 import * as enumTables from './20261123000001_enum_tables';
 import * as businessTables from './20261123000002_business_tables';
 import * as consentAudit from './20261128000001_consent_audit';
+import * as deliveryStatus from './20261128000002_delivery_status';
 
 /** Listed by import, not read from a directory, so tsx, jest and compiled JS all see the same set. */
 export const MIGRATIONS: Record<string, Knex.Migration> = {
   '20261123000001_enum_tables': enumTables,
   '20261123000002_business_tables': businessTables,
   '20261128000001_consent_audit': consentAudit,
+  '20261128000002_delivery_status': deliveryStatus,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -1,9 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { loadConfigOrExit } from '../config';
+import { createRepositories } from '../db';
+import { createKnex } from '../db/knex';
+import { postSimulatedReply, venueSimulatorNumber } from './simulated-reply';
 
 /**
  * `npm run demo` against a running `npm start`: records consent for a few customers and posts orders,
- * so the Web UI shows a sent, a skipped, a blocked and a duplicate order within a minute.
+ * so the Web UI shows a sent, a skipped, a blocked and a duplicate order within a minute; then the
+ * customer who got the first SMS texts STOP back (a signed simulator webhook) and their next order
+ * ends `blocked_opted_out`.
  */
 const config = loadConfigOrExit();
 const api = process.env.API_URL ?? `http://localhost:${config.api.port}`;
@@ -62,12 +67,7 @@ async function main(): Promise<void> {
   });
   console.log(`consent recorded for venue ${venueId}`);
   // The consent entities apply changes within a second; give them a moment before the orders arrive.
-  await waitUntil(async () => {
-    const res = await fetch(`${api}/api/consent/${venueId}/${encodeURIComponent(customers.optedOut.phone)}`, {
-      headers,
-    });
-    return res.ok && ((await res.json()) as { consentStatus?: string }).consentStatus === 'opted_out';
-  });
+  await waitUntil('consent to be applied', () => consentIs(customers.optedOut.phone, 'opted_out'));
 
   const sent = order(customers.optedIn.name, customers.optedIn.phone);
   const orders = [
@@ -83,19 +83,74 @@ async function main(): Promise<void> {
     };
     console.log(`${expected.padEnd(45)} ${result.workflowId} started=${result.started}`);
   }
+  await stopThenOrderAgain(customers.optedIn, sent.OrderId);
   console.log(
     `\nWatch them in the Web UI: http://localhost:8233/namespaces/${config.temporal.namespace}/workflows`,
   );
   console.log(`Or: curl -H 'authorization: Bearer ${config.api.token}' ${api}/api/orders/${sent.OrderId}`);
 }
 
-async function waitUntil(probe: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+/** The customer replies STOP to the venue's number (as the provider would post it); their next order is blocked. */
+async function stopThenOrderAgain(
+  customer: { name: string; phone: string },
+  sentOrderId: string,
+): Promise<void> {
+  const provider = config.sms.providerByVenue[venueId] ?? config.sms.provider;
+  const secret = config.simulator.webhookSecret;
+  if (provider !== 'simulator' || !secret) {
+    console.log(`\n(STOP reply skipped: it needs the simulator provider and SIMULATOR_WEBHOOK_SECRET)`);
+    return;
+  }
+  // The venue's number exists once its first order was sent.
+  await waitUntil('the first order to be sent', async () => (await outcomeOf(sentOrderId)) === 'sent');
+  const knex = createKnex(config.databaseUrl);
+  const venueNumber = await venueSimulatorNumber(createRepositories(knex).venueNumbers, venueId).finally(() =>
+    knex.destroy(),
+  );
+  const reply = await postSimulatedReply({
+    baseUrl: config.api.publicBaseUrl,
+    secret,
+    from: customer.phone,
+    to: venueNumber,
+    text: 'STOP',
+  });
+  if (reply.status !== 200) throw new Error(`the STOP webhook was answered ${reply.status} ${reply.body}`);
+  console.log(
+    `\n${customer.name} texts STOP to the venue's number (POST /webhooks/simulator → ${reply.status})`,
+  );
+  await waitUntil('the STOP to be applied', () => consentIs(customer.phone, 'opted_out'));
+
+  const later = order(customer.name, customer.phone);
+  const result = (await post('/api/events/send-order-confirmation-sms', later)) as { workflowId: string };
+  await waitUntil('the later order to finish', async () => finished(await outcomeOf(later.OrderId)));
+  console.log(
+    `${`later order after the STOP: ${await outcomeOf(later.OrderId)}`.padEnd(45)} ${result.workflowId}`,
+  );
+}
+
+/** The order API reports `pending` (the search attribute) until the workflow wrote its outcome. */
+function finished(outcome: string | undefined): boolean {
+  return outcome !== undefined && outcome !== 'pending';
+}
+
+async function consentIs(phone: string, status: string): Promise<boolean> {
+  const res = await fetch(`${api}/api/consent/${venueId}/${encodeURIComponent(phone)}`, { headers });
+  return res.ok && ((await res.json()) as { consentStatus?: string }).consentStatus === status;
+}
+
+async function outcomeOf(orderId: string): Promise<string | undefined> {
+  const res = await fetch(`${api}/api/orders/${orderId}`, { headers });
+  if (!res.ok) return undefined;
+  return ((await res.json()) as { outcome?: string | null }).outcome ?? undefined;
+}
+
+async function waitUntil(what: string, probe: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await probe().catch(() => false)) return;
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error('timed out waiting for consent to be applied; is `npm start` running?');
+  throw new Error(`timed out waiting for ${what}; is \`npm start\` running?`);
 }
 
 main().catch((err: unknown) => {

@@ -1,4 +1,10 @@
-import { ConfigError, LOCAL_API_TOKEN, loadConfig } from '../../config';
+import {
+  ConfigError,
+  DEFAULT_SMS_HELP_TEXT,
+  LOCAL_API_TOKEN,
+  LOCAL_SIMULATOR_WEBHOOK_SECRET,
+  loadConfig,
+} from '../../config';
 
 describe('loadConfig', () => {
   test('an empty environment gives the embedded local defaults', () => {
@@ -141,5 +147,30 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ SMS_PROVIDER_BY_VENUE: '42=pigeon' })).toThrow(
       /SMS_PROVIDER_BY_VENUE: must be venueId=provider/,
     );
+  });
+});
+
+describe('webhook configuration', () => {
+  test('locally: the documented simulator secret, the default help text, no status callbacks', () => {
+    const config = loadConfig({});
+    expect(config.simulator.webhookSecret).toBe(LOCAL_SIMULATOR_WEBHOOK_SECRET);
+    expect(config.sms.helpText).toBe(DEFAULT_SMS_HELP_TEXT);
+    expect(config.api.statusCallbackBaseUrl).toBeUndefined();
+  });
+
+  test('PUBLIC_BASE_URL (trailing slash dropped) is both the signed URL base and the status callback base', () => {
+    const config = loadConfig({ PUBLIC_BASE_URL: 'https://sms.example.com/', SMS_HELP_TEXT: 'Call 555' });
+    expect(config.api.publicBaseUrl).toBe('https://sms.example.com');
+    expect(config.api.statusCallbackBaseUrl).toBe('https://sms.example.com');
+    expect(config.sms.helpText).toBe('Call 555');
+  });
+
+  test('production: no simulator webhook without an explicit secret, and never the local one', () => {
+    const prod = { NODE_ENV: 'production', API_TOKEN: 'a-real-secret-token-value' };
+    expect(loadConfig(prod).simulator.webhookSecret).toBeUndefined();
+    expect(() => loadConfig({ ...prod, SIMULATOR_WEBHOOK_SECRET: LOCAL_SIMULATOR_WEBHOOK_SECRET })).toThrow(
+      /SIMULATOR_WEBHOOK_SECRET: must not be the documented local value/,
+    );
+    expect(() => loadConfig({ SMS_HELP_TEXT: 'x'.repeat(321) })).toThrow(/SMS_HELP_TEXT/);
   });
 });

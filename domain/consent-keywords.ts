@@ -1,0 +1,148 @@
+/**
+ * What a customer's text back to a venue number means for their consent. Pure: the webhook route
+ * calls it with the message text and whatever intent the provider already detected.
+ * The rule and its cases are documented in docs/consent-keywords.md; the table test is
+ * test/unit/domain/consent-keywords.test.ts.
+ */
+import type { ProviderName } from './enums';
+
+export type KeywordIntent = 'opt_out' | 'opt_in' | 'help' | 'none';
+
+/** Which rule decided: logged instead of the text, which never reaches a log. */
+export type KeywordRule = 'provider' | 'keyword' | 'phrase' | 'short_stop' | 'none';
+
+export interface KeywordClassification {
+  intent: KeywordIntent;
+  rule: KeywordRule;
+}
+
+export interface ProviderIntentHints {
+  /** Twilio Advanced Opt-Out: `OptOutType` = STOP | START | HELP. */
+  twilioOptOutType?: string;
+  /** Plivo: `MessageIntent` = optout | optin | help (blank otherwise). */
+  plivoMessageIntent?: string;
+}
+
+/** The carriers' and providers' standard keywords, compared with the whole (normalised) message. */
+export const OPT_OUT_KEYWORDS = [
+  'stop',
+  'stopall',
+  'stop all',
+  'unsubscribe',
+  'cancel',
+  'end',
+  'quit',
+  'revoke',
+  'optout',
+  'opt out',
+] as const;
+export const OPT_IN_KEYWORDS = ['start', 'yes', 'unstop'] as const;
+/** Plivo also re-subscribes on these; Twilio does not, so they stay Plivo's (see the doc). */
+export const PLIVO_OPT_IN_KEYWORDS = ['resume', 'go'] as const;
+export const HELP_KEYWORDS = ['help', 'info'] as const;
+
+/**
+ * Politeness and filler around an opt-out or help keyword ("stop please", "HELP me?" is not one: "me"
+ * stays). Removing them never turns a message into an opt-in: opt-in needs the keyword alone.
+ */
+const FILLER = new Set([
+  'please',
+  'pls',
+  'plz',
+  'pleas',
+  'thanks',
+  'thank',
+  'you',
+  'thx',
+  'ty',
+  'now',
+  'ok',
+  'okay',
+  'hi',
+  'hey',
+  'hello',
+  'sorry',
+  'just',
+]);
+
+/** Words that on their own, in a message of at most SHORT_WORDS words (after filler), mean stop. */
+const STRONG_STOP_WORDS = new Set(['stop', 'stopall', 'unsubscribe', 'revoke', 'optout']);
+const SHORT_WORDS = 4;
+
+const MESSAGES =
+  '(?:texts?|texting|txts?|txting|messages?|messaging|msgs?|msging|sms|notifications?|alerts?|subscription|sending|contacting|spam)';
+
+/** Phrases that plainly ask to stop, at any length. Matched against the normalised text. */
+const OPT_OUT_PHRASES: readonly RegExp[] = [
+  /\bunsubscribe\b/,
+  /\bopt ?out\b/,
+  // "stop texting me", "cancel these messages", "end my subscription", "quit sending me this"
+  new RegExp(`\\b(?:stop|stopp|cancel|end|quit|halt)(?: \\w+){0,2} ${MESSAGES}\\b`),
+  /\bremove me\b/,
+  /\btake me off\b/,
+  /\bleave me alone\b/,
+  /\b(?:dont|do not|never|no longer) (?:text|txt|message|msg|sms|contact|send)\b/,
+  /\bno more (?:texts?|txts?|messages?|msgs?|sms)\b/,
+];
+
+/** Lower case, apostrophes dropped ("don't" → "dont"), every other non-letter/digit a single space. */
+export function normalizeKeywordText(text: string): string {
+  return text
+    .normalize('NFKC')
+    .toLowerCase()
+    .replace(/['’‘`]/g, '')
+    .replace(/[^\p{L}\p{N}]+/gu, ' ')
+    .trim();
+}
+
+/**
+ * Opt-out when in doubt, opt-in only when unmistakable:
+ * 1. the provider's own detection (Twilio OptOutType, Plivo MessageIntent) wins when present;
+ * 2. the whole message is a keyword (case, punctuation and surrounding spaces ignored);
+ * 3. opt-out: the message without filler words is an opt-out keyword ("stop please");
+ * 4. opt-out: it contains a phrase that plainly asks to stop ("stop texting me", "unsubscribe me");
+ * 5. opt-out: at most four words (after filler) and one of them is STOP, UNSUBSCRIBE, REVOKE, OPTOUT;
+ * 6. help: the message without filler words is HELP or INFO;
+ * otherwise none. Opt-in never goes beyond rule 2, so an ambiguous text can never re-subscribe anyone.
+ */
+export function classifyInboundText(
+  text: string,
+  provider: ProviderName,
+  hints: ProviderIntentHints = {},
+): KeywordClassification {
+  const fromProvider = providerIntent(hints);
+  if (fromProvider) return { intent: fromProvider, rule: 'provider' };
+
+  const normalized = normalizeKeywordText(text);
+  const optIn: readonly string[] =
+    provider === 'plivo' ? [...OPT_IN_KEYWORDS, ...PLIVO_OPT_IN_KEYWORDS] : OPT_IN_KEYWORDS;
+  if (isOneOf(normalized, OPT_OUT_KEYWORDS)) return { intent: 'opt_out', rule: 'keyword' };
+  if (optIn.includes(normalized)) return { intent: 'opt_in', rule: 'keyword' };
+  if (isOneOf(normalized, HELP_KEYWORDS)) return { intent: 'help', rule: 'keyword' };
+
+  const words = normalized.split(' ').filter((w) => w !== '' && !FILLER.has(w));
+  const core = words.join(' ');
+  if (isOneOf(core, OPT_OUT_KEYWORDS)) return { intent: 'opt_out', rule: 'keyword' };
+  if (OPT_OUT_PHRASES.some((phrase) => phrase.test(normalized))) return { intent: 'opt_out', rule: 'phrase' };
+  if (words.length > 0 && words.length <= SHORT_WORDS && words.some((w) => STRONG_STOP_WORDS.has(w))) {
+    return { intent: 'opt_out', rule: 'short_stop' };
+  }
+  if (isOneOf(core, HELP_KEYWORDS)) return { intent: 'help', rule: 'keyword' };
+  return { intent: 'none', rule: 'none' };
+}
+
+function providerIntent(hints: ProviderIntentHints): KeywordIntent | null {
+  const twilio = hints.twilioOptOutType?.trim().toUpperCase();
+  if (twilio === 'STOP') return 'opt_out';
+  if (twilio === 'START') return 'opt_in';
+  if (twilio === 'HELP') return 'help';
+  const plivo = hints.plivoMessageIntent?.trim().toLowerCase();
+  if (plivo === 'optout') return 'opt_out';
+  if (plivo === 'optin') return 'opt_in';
+  if (plivo === 'help') return 'help';
+  return null;
+}
+
+function isOneOf(value: string, list: readonly string[]): boolean {
+  return list.includes(value);
+}
