@@ -69,13 +69,20 @@ test('the dialect under test is the one asked for', () => {
   expect(dialectOf(db.knex)).toBe(process.env.TEST_DATABASE_URL ? 'postgres' : 'sqlite');
 });
 
-test('the consent audit migration goes down alone and comes back', async () => {
+test('the newer migrations go down one at a time and come back', async () => {
   await migrateLatest(db.knex);
-  const [, down] = (await db.knex.migrate.down(migrationConfig)) as [number, string[]];
-  expect(down).toEqual(['20261128000001_consent_audit']);
-  expect(await existingTables()).toEqual(ALL_TABLES.filter((t) => !AUDIT_TABLES.includes(t)));
-  expect(await migrateLatest(db.knex)).toEqual(['20261128000001_consent_audit']);
+  const down = async () => ((await db.knex.migrate.down(migrationConfig)) as [number, string[]])[1];
+  expect(await down()).toEqual(['20261128000002_delivery_status']);
+  expect(await db.knex.schema.hasColumn('SmsSendHistory', 'DeliveryStatus')).toBe(false);
   expect(await existingTables()).toEqual(ALL_TABLES);
+  expect(await down()).toEqual(['20261128000001_consent_audit']);
+  expect(await existingTables()).toEqual(ALL_TABLES.filter((t) => !AUDIT_TABLES.includes(t)));
+  expect(await migrateLatest(db.knex)).toEqual([
+    '20261128000001_consent_audit',
+    '20261128000002_delivery_status',
+  ]);
+  expect(await existingTables()).toEqual(ALL_TABLES);
+  expect(await db.knex.schema.hasColumn('SmsSendHistory', 'DeliveryStatus')).toBe(true);
 });
 
 test('SmsConsentChanges.ChangeID is unique when set, and any number of rows may have none', async () => {
