@@ -15,6 +15,8 @@ export interface ActivityDeps {
   pendingConsentChanges(venueId: number, phoneNumber: string): Promise<ConsentChangeSignal[]>;
   /** Routes a consent change through the consent entity workflow (signalWithStart). */
   signalConsentChange(venueId: number, phoneNumber: string, change: ConsentChangeSignal): Promise<void>;
-  /** Runs (or joins) the (venue, provider) provisioning workflow and waits for its number. */
+  /** Names an order workflow to the (venue, provider) provisioning workflow, which signals it the answer. */
+  requestVenueNumber(venueId: number, provider: ProviderName, waiterWorkflowId: string): Promise<void>;
+  /** Runs (or joins) the (venue, provider) provisioning workflow and waits for its number (legacy path). */
   provisionVenueNumber(venueId: number, provider: ProviderName): Promise<VenueSender>;
 }

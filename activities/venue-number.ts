@@ -18,22 +18,65 @@ export interface EnsureVenueSenderInput extends OrderContext {
   provider?: ProviderName;
 }
 
+/** The venue's number at the provider its orders use, if it has one yet. */
+export interface FoundVenueSender {
+  provider: ProviderName;
+  /** The failover policy for orders through `provider` (also attached to `sender`). */
+  failover?: VenueSender['failover'];
+  /** Null when the number still has to be bought. */
+  sender: VenueSender | null;
+}
+
+export interface RequestVenueNumberInput extends OrderContext {
+  venueId: number;
+  provider: ProviderName;
+  /** The order workflow the provisioning workflow answers with a signal. */
+  waiterWorkflowId: string;
+}
+
 export function createVenueNumberActivities(deps: ActivityDeps) {
   const rethrow = (err: unknown): never => {
     if (isSmsProviderError(err)) throw toApplicationFailure(err, Context.current().info.attempt);
     throw err;
   };
 
+  /** Which provider the venue's orders use, and the failover policy that goes with it. */
+  const choose = (venueId: number, requested?: ProviderName) => {
+    const provider = requested ?? deps.config.sms.providerByVenue[venueId] ?? deps.config.sms.provider;
+    const { failover } = deps.config.sms;
+    return { provider, policy: failover && failover.provider !== provider ? { failover } : {} };
+  };
+
   return {
     /**
-     * The venue's sender number: the stored one, or the one the (venue, provider) provisioning
-     * workflow buys. Every concurrent first order waits on that single purchase.
+     * A quick look-up, nothing more: a venue without a number is provisioned while the order waits
+     * in workflow code (requestVenueNumber), holding no activity slot.
+     */
+    async findVenueSender(input: EnsureVenueSenderInput): Promise<FoundVenueSender> {
+      const { provider, policy } = choose(input.venueId, input.provider);
+      const existing = await deps.repos.venueNumbers.findActive(input.venueId, provider);
+      return { provider, ...policy, sender: existing ? { ...toSender(existing), ...policy } : null };
+    },
+
+    /**
+     * Names the order to the (venue, provider) provisioning workflow, starting it if none runs, and
+     * returns at once: the workflow signals the order when the number is bought (or cannot be).
+     */
+    async requestVenueNumber(input: RequestVenueNumberInput): Promise<void> {
+      await deps.requestVenueNumber(input.venueId, input.provider, input.waiterWorkflowId);
+      activityLogger(deps.logger, input).info(
+        { venueId: input.venueId, provider: input.provider },
+        'venue has no number yet: provisioning requested',
+      );
+    },
+
+    /**
+     * Superseded by findVenueSender + requestVenueNumber; kept for orders started before them (their
+     * histories call it). It waits on the provisioning workflow inside the activity, the trap the
+     * newer path avoids.
      */
     async ensureVenueSender(input: EnsureVenueSenderInput): Promise<VenueSender> {
-      const provider =
-        input.provider ?? deps.config.sms.providerByVenue[input.venueId] ?? deps.config.sms.provider;
-      const { failover } = deps.config.sms;
-      const policy = failover && failover.provider !== provider ? { failover } : {};
+      const { provider, policy } = choose(input.venueId, input.provider);
       const existing = await deps.repos.venueNumbers.findActive(input.venueId, provider);
       if (existing) return { ...toSender(existing), ...policy };
       // Waiting on the provisioning workflow can take a while; heartbeats show this worker is alive.

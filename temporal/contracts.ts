@@ -14,11 +14,26 @@ export const ORDER_STATUS_QUERY = 'status';
 export const VENUE_NUMBER_WORKFLOW_TYPE = 'venueNumberProvisioning';
 export const VENUE_NUMBER_RELEASE_WORKFLOW_TYPE = 'venueNumberRelease';
 
+/** An order waiting for its venue's number names itself to the provisioning workflow. */
+export const VENUE_NUMBER_WAITER_SIGNAL = 'venueNumberWaiter';
+/** ...which answers each waiter with this signal once the purchase is decided. */
+export const VENUE_NUMBER_ANSWER_SIGNAL = 'venueNumberAnswer';
+
 /** One provisioning workflow per (venue, provider) at a time: the single flight for a number purchase. */
 export interface VenueNumberInput {
   venueId: number;
   provider: ProviderName;
 }
+
+/**
+ * What a waiting order hears from the provisioning workflow: the number, a failure no retry can fix
+ * (the order fails with its type), or "released" (a release held the id: ask again).
+ */
+export type VenueNumberAnswer = { venueId: number; provider: ProviderName } & (
+  | { outcome: 'ready'; sender: VenueSender }
+  | { outcome: 'failed'; type: string; message: string; code?: string }
+  | { outcome: 'released' }
+);
 
 /** The venue's active sender number at one provider. */
 export interface VenueSender {

@@ -1,12 +1,37 @@
 import type { Client } from '@temporalio/client';
 import {
   VENUE_NUMBER_RELEASE_WORKFLOW_TYPE,
+  VENUE_NUMBER_WAITER_SIGNAL,
   VENUE_NUMBER_WORKFLOW_TYPE,
   type VenueNumberInput,
   type VenueSender,
 } from './contracts';
 import { venueNumberWorkflowId } from './ids';
 import type { ProviderName } from '../domain/enums';
+
+/**
+ * Names `waiterWorkflowId` to the (venue, provider) provisioning workflow, starting one if none runs
+ * (a finished run is followed by a new one, which finds the stored number at once). The workflow
+ * signals the waiter its answer; this returns as soon as the request is durable.
+ */
+export async function requestVenueNumber(
+  client: Client,
+  taskQueue: string,
+  venueId: number,
+  provider: ProviderName,
+  waiterWorkflowId: string,
+): Promise<void> {
+  const input: VenueNumberInput = { venueId, provider };
+  await client.workflow.signalWithStart(VENUE_NUMBER_WORKFLOW_TYPE, {
+    workflowId: venueNumberWorkflowId(venueId, provider),
+    taskQueue,
+    args: [input],
+    signal: VENUE_NUMBER_WAITER_SIGNAL,
+    signalArgs: [waiterWorkflowId],
+    workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+    staticSummary: `Sender number for venue ${venueId} at ${provider}`,
+  });
+}
 
 /**
  * The venue's number at `provider`, provisioned by the one workflow for that (venue, provider):

@@ -5,7 +5,7 @@ import type { Logger } from '../config/logger';
 import type { Repositories } from '../db';
 import type { ProvidersHandle } from '../providers';
 import { pendingConsentChanges, signalConsentChange } from '../temporal/consent-signal';
-import { provisionVenueNumber } from '../temporal/venue-number';
+import { provisionVenueNumber, requestVenueNumber } from '../temporal/venue-number';
 
 /**
  * The activities' dependencies, wired the one way the production worker and the tests both use:
@@ -29,6 +29,8 @@ export function createActivityDeps(options: {
     signalConsentChange: async (venueId, phoneNumber, change) => {
       await signalConsentChange(client, taskQueue, venueId, phoneNumber, change);
     },
+    requestVenueNumber: (venueId, provider, waiter) =>
+      requestVenueNumber(client, taskQueue, venueId, provider, waiter),
     provisionVenueNumber: (venueId, provider) => provisionVenueNumber(client, taskQueue, venueId, provider),
   };
 }

@@ -8,8 +8,8 @@ import type { FailureType } from '../domain/errors';
 /** Failure types a retry cannot fix, checked against the taxonomy in domain/errors.ts. */
 const nonRetryable = (...types: FailureType[]): string[] => types;
 
-/** A database blip must not lose an order or a consent change: retry without limit, capped at a minute. */
-const DATABASE_RETRY: RetryPolicy = {
+/** A database or Temporal blip must not lose an order or a consent change: retry without limit, capped at a minute. */
+const DEPENDENCY_RETRY: RetryPolicy = {
   initialInterval: '1 second',
   backoffCoefficient: 2,
   maximumInterval: '1 minute',
@@ -23,17 +23,17 @@ const PROVIDER_RETRY: RetryPolicy = {
 };
 
 /** Single reads and writes: consent look-up, history row, consent change. */
-export const DATABASE_ACTIVITY: ActivityOptions = {
+export const QUICK_CALL_ACTIVITY: ActivityOptions = {
   startToCloseTimeout: '10 seconds',
-  retry: DATABASE_RETRY,
+  retry: DEPENDENCY_RETRY,
 };
 
 /**
- * The order's sender number: the first order for a venue waits on the number purchase (the
- * provisioning workflow); a misconfigured provider will not heal by retrying. Heartbeats notice a
- * dead worker in seconds.
+ * The sender number of orders started before the wait moved into workflow code: it waits on the
+ * purchase inside the activity; a misconfigured provider will not heal by retrying. Heartbeats notice
+ * a dead worker in seconds.
  */
-export const VENUE_SENDER_ACTIVITY: ActivityOptions = {
+export const LEGACY_VENUE_SENDER_ACTIVITY: ActivityOptions = {
   startToCloseTimeout: '1 minute',
   heartbeatTimeout: '5 seconds',
   retry: { ...PROVIDER_RETRY, nonRetryableErrorTypes: nonRetryable('Misconfiguration', 'InvalidPhone') },

@@ -17,14 +17,14 @@ import {
   type ConsentChangeSignal,
   type ConsentEntityInput,
 } from '../temporal/contracts';
-import { DATABASE_ACTIVITY } from './activity-options';
+import { QUICK_CALL_ACTIVITY } from './activity-options';
 
 export const consentChangeSignal = defineSignal<[ConsentChangeSignal]>(CONSENT_CHANGE_SIGNAL);
 /** Acknowledged but not yet in SQL: every send decision folds these over the stored row. */
 export const pendingChangesQuery = defineQuery<ConsentChangeSignal[]>(CONSENT_PENDING_QUERY);
 
 // A consent write must land eventually, whatever the database does meanwhile.
-const { applyConsentChange } = proxyActivities<ConsentActivities>(DATABASE_ACTIVITY);
+const { applyConsentChange } = proxyActivities<ConsentActivities>(QUICK_CALL_ACTIVITY);
 
 /** How long an entity with nothing to do stays open before it completes (signalWithStart revives it). */
 const IDLE_TIMEOUT = '10 minutes';

@@ -3,7 +3,9 @@ import {
   ApplicationFailure,
   TimeoutFailure,
   defineQuery,
+  condition,
   log,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -26,22 +28,33 @@ import {
   type OrderConfirmationInput,
   type OrderContext,
   type OrderStatus,
+  type VenueNumberAnswer,
   type VenueSender,
 } from '../temporal/contracts';
 import { SmsErrorCodeKey, SmsOutcomeKey, SmsProviderKey } from '../temporal/search-attributes';
 import {
-  DATABASE_ACTIVITY,
+  QUICK_CALL_ACTIVITY,
   RECONCILE_ACTIVITY,
   RENDER_ACTIVITY,
   SEND_ACTIVITY,
-  VENUE_SENDER_ACTIVITY,
+  LEGACY_VENUE_SENDER_ACTIVITY,
 } from './activity-options';
+import { venueNumberAnswerSignal } from './venue-number-provisioning';
 
 export const statusQuery = defineQuery<OrderStatus>(ORDER_STATUS_QUERY);
 
-const { checkConsent, recordProviderOptOut } = proxyActivities<ConsentActivities>(DATABASE_ACTIVITY);
-const { recordHistory } = proxyActivities<HistoryActivities>(DATABASE_ACTIVITY);
-const { ensureVenueSender } = proxyActivities<VenueNumberActivities>(VENUE_SENDER_ACTIVITY);
+const { checkConsent, recordProviderOptOut } = proxyActivities<ConsentActivities>(QUICK_CALL_ACTIVITY);
+const { recordHistory } = proxyActivities<HistoryActivities>(QUICK_CALL_ACTIVITY);
+const { findVenueSender, requestVenueNumber } = proxyActivities<VenueNumberActivities>(QUICK_CALL_ACTIVITY);
+const { ensureVenueSender } = proxyActivities<VenueNumberActivities>(LEGACY_VENUE_SENDER_ACTIVITY);
+
+/**
+ * Orders started from this version on wait for a new venue's number in workflow code; older ones
+ * replay their ensureVenueSender activity (docs/adr/0004-venue-number-wait.md).
+ */
+const VENUE_NUMBER_WAIT_IN_WORKFLOW = 'venue-number-wait-in-workflow';
+/** How long an order waits for the provisioning workflow's answer before it looks again. */
+const VENUE_NUMBER_ANSWER_TIMEOUT = '10 minutes';
 const { renderMessage } = proxyActivities<RenderActivities>(RENDER_ACTIVITY);
 
 export interface OrderConfirmationResult {
@@ -54,6 +67,7 @@ export interface OrderConfirmationResult {
 export async function orderConfirmationSms(input: OrderConfirmationInput): Promise<OrderConfirmationResult> {
   const order = new Order(input);
   setHandler(statusQuery, () => order.status);
+  setHandler(venueNumberAnswerSignal, (answer) => order.hearVenueNumber(answer));
 
   const consent = await order.checkConsent();
   if (consent === 'none') return order.finish('skipped_no_consent');
@@ -117,6 +131,8 @@ class Order {
   /** The number the order goes (or went) out from: the primary, or the failover's after a switch. */
   private sender?: VenueSender;
   private message = '';
+  /** The provider whose number this order waits for, and the provisioning workflow's answer. */
+  private awaitedNumber?: { provider: ProviderName; answer?: VenueNumberAnswer };
 
   constructor(private readonly input: OrderConfirmationInput) {
     this.ctx = { orderId: input.event.orderId, correlationId: input.correlationId };
@@ -133,10 +149,56 @@ class Order {
   /** Picks the venue's number at a provider and shows which provider the order goes through. */
   async useSender(provider?: ProviderName): Promise<VenueSender> {
     this.status.step = 'ensuring_sender';
-    this.sender = await ensureVenueSender({ ...this.ctx, venueId: this.event.venueId, provider });
+    this.sender = patched(VENUE_NUMBER_WAIT_IN_WORKFLOW)
+      ? await this.venueSender(provider)
+      : await ensureVenueSender({ ...this.ctx, venueId: this.event.venueId, provider });
     this.status.provider = this.sender.provider;
     upsertSearchAttributes([{ key: SmsProviderKey, value: this.sender.provider }]);
     return this.sender;
+  }
+
+  /**
+   * The venue's stored number, or the one its provisioning workflow buys while this order waits
+   * here: a wait in workflow code holds no activity slot, so any burst of first orders leaves the
+   * purchase room to run.
+   */
+  private async venueSender(requested?: ProviderName): Promise<VenueSender> {
+    for (;;) {
+      const found = await findVenueSender({ ...this.ctx, venueId: this.event.venueId, provider: requested });
+      if (found.sender) return found.sender;
+      const answer = await this.awaitVenueNumber(found.provider);
+      if (answer?.outcome === 'ready')
+        return { ...answer.sender, ...(found.failover ? { failover: found.failover } : {}) };
+      if (answer?.outcome === 'failed') {
+        throw ApplicationFailure.create({
+          type: answer.type,
+          message: `no sender number: ${answer.message}`,
+          nonRetryable: true,
+          details: answer.code ? [{ code: answer.code }] : undefined,
+        });
+      }
+      // Released meanwhile, or no answer in time: look again, and ask again if still needed.
+    }
+  }
+
+  private async awaitVenueNumber(provider: ProviderName): Promise<VenueNumberAnswer | undefined> {
+    this.awaitedNumber = { provider };
+    await requestVenueNumber({
+      ...this.ctx,
+      venueId: this.event.venueId,
+      provider,
+      waiterWorkflowId: workflowInfo().workflowId,
+    });
+    await condition(() => this.awaitedNumber?.answer !== undefined, VENUE_NUMBER_ANSWER_TIMEOUT);
+    const { answer } = this.awaitedNumber;
+    this.awaitedNumber = undefined;
+    return answer;
+  }
+
+  /** The provisioning workflow's signal: kept only if it answers what this order waits for. */
+  hearVenueNumber(answer: VenueNumberAnswer): void {
+    if (this.awaitedNumber?.provider === answer.provider && answer.venueId === this.event.venueId)
+      this.awaitedNumber.answer = answer;
   }
 
   async render(): Promise<void> {

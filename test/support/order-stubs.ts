@@ -31,18 +31,18 @@ export const MESSAGE = 'Thanks Ada! Order A-1001 is confirmed.';
 /**
  * Stubs for an opted-in customer whose SMS goes out at the first try through PRIMARY; tests
  * override the activities they are about. With `failoverAfterMs` the primary carries the failover
- * policy, as ensureVenueSender returns it when SMS_FAILOVER_PROVIDER is configured.
+ * policy, as findVenueSender returns it when SMS_FAILOVER_PROVIDER is configured.
  */
 export function orderStubs(options: { failoverAfterMs?: number } = {}): StubActivities {
   const { failoverAfterMs } = options;
   return {
     checkConsent: async () => 'opted_in',
-    ensureVenueSender: async ({ provider }) => {
-      if (provider === SECONDARY.provider) return SECONDARY;
+    findVenueSender: async ({ provider }) => {
+      if (provider === SECONDARY.provider) return { provider: SECONDARY.provider, sender: SECONDARY };
       if (provider && provider !== PRIMARY.provider) throw new Error(`no stub sender at ${provider}`);
-      return failoverAfterMs === undefined
-        ? PRIMARY
-        : { ...PRIMARY, failover: { provider: SECONDARY.provider, afterMs: failoverAfterMs } };
+      if (failoverAfterMs === undefined) return { provider: PRIMARY.provider, sender: PRIMARY };
+      const failover = { provider: SECONDARY.provider, afterMs: failoverAfterMs };
+      return { provider: PRIMARY.provider, failover, sender: { ...PRIMARY, failover } };
     },
     renderMessage: async () => ({ body: MESSAGE, encoding: 'GSM-7', segments: 1, warnings: [] }),
     sendSms: async ({ provider }) => ({

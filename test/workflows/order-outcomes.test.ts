@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import {
@@ -14,6 +15,7 @@ import {
   TIME_SKIPPING_SETUP_TIMEOUT_MS,
   withStubWorkers,
 } from '../support/time-skipping';
+import { requestVenueNumber } from '../../temporal/venue-number';
 
 // Each outcome of one order through the real workflow code, with the activities stubbed: which
 // history row is written, what the workflow returns, and whether it completes or fails.
@@ -69,7 +71,7 @@ test.each([
 
       expect(await handle.result()).toEqual({ outcome });
       expect(calls.count('sendSms')).toBe(0);
-      expect(calls.count('ensureVenueSender')).toBe(0);
+      expect(calls.count('findVenueSender')).toBe(0);
       expect(calls.inputs('recordHistory')).toEqual([
         expect.objectContaining({ orderId: event.orderId, status: outcome, providerMessageId: null }),
       ]);
@@ -153,10 +155,16 @@ test('no sender number (misconfigured provider): failed history, then the workfl
     env,
     {
       ...orderStubs(),
-      ensureVenueSender: async () => {
+      // A new venue: the order asks the real provisioning workflow and waits for its answer.
+      findVenueSender: async () => ({ provider: PRIMARY.provider, sender: null }),
+      requestVenueNumber: async ({ venueId, provider, waiterWorkflowId }) => {
+        const { taskQueue } = Context.current().info;
+        await requestVenueNumber(env.client, taskQueue, venueId, provider, waiterWorkflowId);
+      },
+      acquireVenueNumber: async () => {
         throw ApplicationFailure.create({
           type: 'Misconfiguration',
-          message: 'no sender number: twilio is not configured on this worker',
+          message: 'twilio is not configured on this worker',
           nonRetryable: true,
         });
       },
@@ -170,7 +178,7 @@ test('no sender number (misconfigured provider): failed history, then the workfl
       );
       expect(failure).toBeInstanceOf(WorkflowFailedError);
       expect((failure as WorkflowFailedError).cause).toMatchObject({ type: 'Misconfiguration' });
-      expect(calls.count('ensureVenueSender')).toBe(1);
+      expect(calls.count('findVenueSender')).toBe(1);
       expect(calls.count('renderMessage')).toBe(0);
       expect(calls.count('sendSms')).toBe(0);
       expect(calls.inputs('recordHistory')).toEqual([

@@ -7,7 +7,7 @@ import { createTestDatabase, type TestDatabase } from '../../support/db';
 import type { FakeControls, InjectedError } from '../../support/provider-fakes/fake-server';
 import { startPlivoFake } from '../../support/provider-fakes/plivo-fake';
 import { startTwilioFake } from '../../support/provider-fakes/twilio-fake';
-import { uniqueTaskQueue } from '../../support/temporal';
+import { uniqueTaskQueue, waitFor } from '../../support/temporal';
 import { startOptedInOrder, startTestWorkers, type TestWorkers } from '../../support/workers';
 
 /** What the tests read off either fake, in one shape. */
@@ -148,10 +148,15 @@ describe.each<[ProviderName, () => Promise<ProviderFake>]>([
     expect(await w.repos.history.findByOrderId(e.orderId)).toEqual([
       expect.objectContaining({ status: 'blocked_opted_out', errorCode: fake.codes.optedOut }),
     ]);
-    expect(await w.repos.consent.get(e.venueId, e.phoneNumber)).toMatchObject({
-      status: 'opted_out',
-      source: 'provider_error',
-    });
+    // The consent workflow writes it moments later; the send decisions saw it from the signal on.
+    const consent = await waitFor(
+      async () => {
+        const row = await w.repos.consent.get(e.venueId, e.phoneNumber);
+        return row?.status === 'opted_out' && row;
+      },
+      { description: 'the provider opt-out in SQL' },
+    );
+    expect(consent).toMatchObject({ status: 'opted_out', source: 'provider_error' });
   });
 
   test('rate limited, unavailable and auth answers are retried until the send goes through', async () => {

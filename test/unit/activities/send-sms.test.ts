@@ -82,6 +82,7 @@ function sendSms(info: Partial<Info>, overrides: Partial<ActivityDeps> = {}) {
     pendingConsentChanges: async () => pending,
     signalConsentChange: () => Promise.reject(new Error('not used by sendSms')),
     provisionVenueNumber: () => Promise.reject(new Error('not used by sendSms')),
+    requestVenueNumber: () => Promise.reject(new Error('not used by sendSms')),
     ...overrides,
   };
   // The SDK's logger would print every failure these tests provoke on purpose.
