@@ -39,14 +39,17 @@ export function providerFor(deps: ActivityDeps, name: ProviderName): SmsProvider
 const HEARTBEAT_INTERVAL_MS = 1_000;
 
 /**
- * Heartbeats while `work` runs, so the server notices a dead worker within the activity's heartbeat
- * timeout instead of its startToClose timeout.
+ * Runs a provider call (or any wait) as a cancellable step. It heartbeats every second, so the
+ * server notices a dead worker within the heartbeat timeout and this attempt learns within a second
+ * that it timed out or was cancelled (worker shutdown included). It then stops waiting at once and
+ * ends with the cancellation: a timed-out attempt must not carry on to the provider after the next
+ * attempt started. `work` gets the signal to pass on to whatever can be aborted.
  */
-export async function withHeartbeat<T>(work: () => Promise<T>): Promise<T> {
+export async function withHeartbeat<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const ctx = Context.current();
   const timer = setInterval(() => ctx.heartbeat(), HEARTBEAT_INTERVAL_MS);
   try {
-    return await work();
+    return await Promise.race([work(ctx.cancellationSignal), ctx.cancelled]);
   } finally {
     clearInterval(timer);
   }

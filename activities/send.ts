@@ -61,7 +61,7 @@ export function createSendActivities(deps: ActivityDeps) {
       });
       const provider = providerFor(deps, input.provider);
 
-      return withHeartbeat(async () => {
+      return withHeartbeat(async (signal) => {
         try {
           if (attempt > 1) {
             const earlier = await provider.findAcceptedMessage({
@@ -88,7 +88,10 @@ export function createSendActivities(deps: ActivityDeps) {
             return { kind: 'not_sent', outcome };
           }
 
+          // Last moment to notice this attempt timed out or the worker is stopping: never send after that.
+          signal.throwIfAborted();
           const accepted = await provider.send({
+            signal,
             to: input.to,
             from: input.from,
             body: input.body,

@@ -6,6 +6,8 @@ export interface SendRequest {
   body: string;
   /** Where the provider posts delivery receipts; absent for the simulator. */
   statusCallbackUrl?: string;
+  /** Aborted when the sending attempt is cancelled or timed out: stop waiting for the answer. */
+  signal?: AbortSignal;
 }
 
 export interface AcceptedMessage {

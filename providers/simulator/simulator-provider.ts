@@ -54,7 +54,9 @@ export class SimulatorProvider implements SmsProvider {
       status: accepted.status,
       acceptedAt: accepted.acceptedAt,
     });
-    if (this.options.latencyMs > 0) await sleep(this.options.latencyMs);
+    // Accepted, then the answer is slow: an aborted caller stops waiting, as over a real socket.
+    if (this.options.latencyMs > 0)
+      await sleep(this.options.latencyMs, undefined, { signal: request.signal });
     if (fault === 'accept_then_drop') throw faultError('accept_then_drop');
     return accepted;
   }

@@ -1,5 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { startOrderConfirmation } from '../../../temporal/start-order';
 import { createRepositories } from '../../../db';
 import type { OrderConfirmationEvent } from '../../../domain/order-event';
@@ -21,23 +19,7 @@ import {
   tempSimulatorPath,
   type TestWorkers,
 } from '../../support/workers';
-
-const ROOT = path.resolve(__dirname, '../../..');
-
-/** The real worker entry (npm run worker) as its own process, so it can be killed like a crashed pod. */
-function spawnWorker(env: Record<string, string>): { child: ChildProcess; output: () => string } {
-  let output = '';
-  // node itself with tsx's loader, not the tsx CLI: the CLI runs the script in a grandchild that a
-  // SIGKILL of the CLI would leave running, and this test must kill the process doing the work.
-  const child = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts'], {
-    cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  return { child, output: () => output };
-}
+import { spawnWorker } from '../../support/worker-process';
 
 interface CrashScenario {
   /** What makes the doomed worker's provider hold its answer, so the kill lands inside that window. */

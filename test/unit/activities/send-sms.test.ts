@@ -1,4 +1,4 @@
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { Info } from '@temporalio/activity';
 import { DefaultLogger } from '@temporalio/worker';
@@ -64,7 +64,11 @@ beforeEach(() => {
   pending = [];
 });
 
-function sendSms(info: Partial<Info>, overrides: Partial<ActivityDeps> = {}) {
+function sendSms(
+  info: Partial<Info>,
+  overrides: Partial<ActivityDeps> = {},
+  onEnv?: (env: MockActivityEnvironment) => void,
+) {
   const deps: ActivityDeps = {
     // sendSms reads only consent.get; the rest of the repositories stay out of a unit test.
     repos: {
@@ -90,6 +94,7 @@ function sendSms(info: Partial<Info>, overrides: Partial<ActivityDeps> = {}) {
     { scheduledTimestampMs: SCHEDULED_AT, ...info },
     { logger: new DefaultLogger('ERROR') },
   );
+  onEnv?.(env);
   return env.run(createSendActivities(deps).sendSms, INPUT);
 }
 
@@ -189,6 +194,19 @@ test('consent changes that cannot be read: a retryable failure, and nothing sent
   expect(provider.send).not.toHaveBeenCalled();
 });
 
+test('an attempt cancelled (timed out) while it asks the provider never goes on to send', async () => {
+  let answer: (value: AcceptedMessage | null) => void = () => undefined;
+  provider.findAcceptedMessage.mockReturnValue(new Promise((resolve) => (answer = resolve)));
+  let env: MockActivityEnvironment | undefined;
+  const attempt = sendSms({ attempt: 2 }, {}, (e) => (env = e));
+  await waitUntil(() => provider.findAcceptedMessage.mock.calls.length === 1);
+  env?.cancel();
+  await expect(attempt).rejects.toBeInstanceOf(CancelledFailure);
+  answer(null); // the provider answers after all: too late for this attempt
+  await new Promise((resolve) => setImmediate(resolve));
+  expect(provider.send).not.toHaveBeenCalled();
+});
+
 test('the provider unavailable: a retryable failure that carries the provider code', async () => {
   provider.send.mockRejectedValue(
     new SmsProviderError('ProviderUnavailable', '503', 'Service Unavailable', { httpStatus: 503 }),
@@ -217,3 +235,7 @@ test('an error that is not the provider taxonomy is passed on unchanged', async 
 
   await expect(sendSms({ attempt: 1 })).rejects.toBe(bug);
 });
+
+async function waitUntil(done: () => boolean): Promise<void> {
+  while (!done()) await new Promise((resolve) => setImmediate(resolve));
+}
