@@ -76,7 +76,9 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   if (!authenticate) throw new Error('@fastify/bearer-auth did not decorate verifyBearerAuth');
 
   const { defaultPhoneRegion } = deps.config.sms;
-  const readiness = createReadiness(deps.readinessChecks);
+  const readiness = createReadiness(deps.readinessChecks, {
+    onDown: (check, err) => deps.logger.warn({ check, err }, 'readiness check failed'),
+  });
   await app.register(healthRoutes, { readiness, version: deps.version });
   await app.register(consentRoutes, {
     consent: deps.repos.consent,

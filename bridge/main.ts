@@ -33,7 +33,10 @@ async function main(): Promise<void> {
   const probeLogger = logger.child({ component: 'health' }, { level: 'warn' });
   const health = Fastify({ loggerInstance: probeLogger as FastifyBaseLogger });
   await health.register(healthRoutes, {
-    readiness: createReadiness({ servicebus: bridge.check, temporal: temporal.ping }),
+    readiness: createReadiness(
+      { servicebus: bridge.check, temporal: temporal.ping },
+      { onDown: (check, err) => logger.warn({ check, err }, 'readiness check failed') },
+    ),
     version,
   });
 

@@ -6,7 +6,6 @@ const checkResult = {
   properties: {
     status: { type: 'string', enum: ['up', 'down'] },
     durationMs: { type: 'number' },
-    error: { type: 'string' },
   },
 } as const;
 

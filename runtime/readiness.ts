@@ -4,7 +4,6 @@ export type ReadinessCheck = () => Promise<void>;
 export interface CheckResult {
   status: 'up' | 'down';
   durationMs: number;
-  error?: string;
 }
 
 export interface ReadinessReport {
@@ -19,7 +18,13 @@ export interface ReadinessReport {
  */
 export function createReadiness(
   checks: Record<string, ReadinessCheck>,
-  options: { ttlMs?: number; timeoutMs?: number; now?: () => number } = {},
+  options: {
+    ttlMs?: number;
+    timeoutMs?: number;
+    now?: () => number;
+    /** Where a failing check's error goes: the probes' answers name the check, never its error text. */
+    onDown?: (check: string, err: unknown) => void;
+  } = {},
 ): () => Promise<ReadinessReport> {
   const { ttlMs = 10_000, timeoutMs = 3_000, now = Date.now } = options;
   let cached: { at: number; report: Promise<ReadinessReport> } | undefined;
@@ -32,8 +37,8 @@ export function createReadiness(
           await withTimeout(check(), timeoutMs);
           return [name, { status: 'up', durationMs: now() - started }];
         } catch (err) {
-          const error = err instanceof Error ? err.message : String(err);
-          return [name, { status: 'down', durationMs: now() - started, error }];
+          options.onDown?.(name, err);
+          return [name, { status: 'down', durationMs: now() - started }];
         }
       }),
     );
