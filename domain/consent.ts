@@ -81,3 +81,13 @@ export function occurredAtProblem(value: string, now: Date = new Date()): string
     return 'lies more than 5 minutes in the future';
   return null;
 }
+
+/**
+ * The instant a change is recorded with: its own, but never later than when we received it. A
+ * source clock running ahead would otherwise make a real STOP that follows look older than the
+ * change before it, and be ignored as stale; when in doubt, the later STOP must win.
+ */
+export function acknowledgedOccurredAt(value: string | undefined, receivedAt: Date = new Date()): string {
+  const at = value === undefined ? receivedAt : new Date(value);
+  return (at.getTime() > receivedAt.getTime() ? receivedAt : at).toISOString();
+}

@@ -5,7 +5,7 @@ import type {
   ConsentChangeRecord,
   ConsentRepository,
 } from '../../db/consent-repository';
-import { occurredAtProblem, readAcknowledgedConsent } from '../../domain/consent';
+import { acknowledgedOccurredAt, occurredAtProblem, readAcknowledgedConsent } from '../../domain/consent';
 import {
   CONSENT_CHANGE_OUTCOMES,
   PROVIDER_NAMES,
@@ -273,7 +273,7 @@ export const consentRoutes: FastifyPluginAsync<ConsentRoutesOptions> = async (ap
         {
           status,
           source,
-          occurredAt: occurredAt ?? new Date().toISOString(),
+          occurredAt: acknowledgedOccurredAt(occurredAt),
           correlationId: request.id,
         },
       );
