@@ -19,7 +19,7 @@ export interface EnsureVenueSenderInput extends OrderContext {
 }
 
 /** The venue's number at the provider its orders use, if it has one yet. */
-export interface FoundVenueSender {
+export interface FoundVenueNumber {
   provider: ProviderName;
   /** The failover policy for orders through `provider` (also attached to `sender`). */
   failover?: VenueSender['failover'];
@@ -52,7 +52,7 @@ export function createVenueNumberActivities(deps: ActivityDeps) {
      * A quick look-up, nothing more: a venue without a number is provisioned while the order waits
      * in workflow code (requestVenueNumber), holding no activity slot.
      */
-    async findVenueSender(input: EnsureVenueSenderInput): Promise<FoundVenueSender> {
+    async findVenueNumber(input: EnsureVenueSenderInput): Promise<FoundVenueNumber> {
       const { provider, policy } = choose(input.venueId, input.provider);
       const existing = await deps.repos.venueNumbers.findActive(input.venueId, provider);
       return { provider, ...policy, sender: existing ? { ...toSender(existing), ...policy } : null };
@@ -71,7 +71,7 @@ export function createVenueNumberActivities(deps: ActivityDeps) {
     },
 
     /**
-     * Superseded by findVenueSender + requestVenueNumber; kept for orders started before them (their
+     * Superseded by findVenueNumber + requestVenueNumber; kept for orders started before them (their
      * histories call it). It waits on the provisioning workflow inside the activity, the trap the
      * newer path avoids.
      */

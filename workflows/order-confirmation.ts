@@ -45,7 +45,7 @@ export const statusQuery = defineQuery<OrderStatus>(ORDER_STATUS_QUERY);
 
 const { checkConsent, recordProviderOptOut } = proxyActivities<ConsentActivities>(QUICK_CALL_ACTIVITY);
 const { recordHistory } = proxyActivities<HistoryActivities>(QUICK_CALL_ACTIVITY);
-const { findVenueSender, requestVenueNumber } = proxyActivities<VenueNumberActivities>(QUICK_CALL_ACTIVITY);
+const { findVenueNumber, requestVenueNumber } = proxyActivities<VenueNumberActivities>(QUICK_CALL_ACTIVITY);
 const { ensureVenueSender } = proxyActivities<VenueNumberActivities>(LEGACY_VENUE_SENDER_ACTIVITY);
 
 /**
@@ -164,7 +164,7 @@ class Order {
    */
   private async venueSender(requested?: ProviderName): Promise<VenueSender> {
     for (;;) {
-      const found = await findVenueSender({ ...this.ctx, venueId: this.event.venueId, provider: requested });
+      const found = await findVenueNumber({ ...this.ctx, venueId: this.event.venueId, provider: requested });
       if (found.sender) return found.sender;
       const answer = await this.awaitVenueNumber(found.provider);
       if (answer?.outcome === 'ready')

@@ -1,17 +1,13 @@
 import type { Client } from '@temporalio/client';
 import type { FastifyPluginAsync, onRequestHookHandler } from 'fastify';
+import type { FromSchema } from 'json-schema-to-ts';
 import type {
   ConsentChangeCursor,
   ConsentChangeRecord,
   ConsentRepository,
 } from '../../db/consent-repository';
 import { acknowledgedOccurredAt, occurredAtProblem, readAcknowledgedConsent } from '../../domain/consent';
-import {
-  CONSENT_CHANGE_OUTCOMES,
-  PROVIDER_NAMES,
-  type ConsentSource,
-  type ConsentStatus,
-} from '../../domain/enums';
+import { CONSENT_CHANGE_OUTCOMES, PROVIDER_NAMES } from '../../domain/enums';
 import { VENUE_ID_MAX } from '../../domain/limits';
 import { pendingConsentChanges, signalConsentChange } from '../../temporal/consent-signal';
 import { HttpError, badRequest, notFound } from '../errors';
@@ -146,13 +142,8 @@ const changeBody = {
   },
 } as const;
 
-interface ChangeBody {
-  venueId: number;
-  phoneNumber: string;
-  status: ConsentStatus;
-  source: ConsentSource;
-  occurredAt?: string;
-}
+type ChangeBody = FromSchema<typeof changeBody>;
+type ConsentParams = FromSchema<typeof consentParams>;
 
 /**
  * Consent is written only through the (venue, phone) consent workflow, so a STOP from a webhook and a
@@ -162,7 +153,7 @@ interface ChangeBody {
 export const consentRoutes: FastifyPluginAsync<ConsentRoutesOptions> = async (app, options) => {
   const toE164 = (raw: string, field: string) => requireE164(raw, field, options.defaultPhoneRegion);
 
-  app.get<{ Params: { venueId: number; phone: string } }>(
+  app.get<{ Params: ConsentParams }>(
     '/api/consent/:venueId/:phone',
     {
       // Whether a phone number is a venue's customer is personal data.
@@ -202,7 +193,7 @@ export const consentRoutes: FastifyPluginAsync<ConsentRoutesOptions> = async (ap
     },
   );
 
-  app.get<{ Params: { venueId: number; phone: string }; Querystring: { limit: number; before?: string } }>(
+  app.get<{ Params: ConsentParams; Querystring: FromSchema<typeof historyQuery> }>(
     '/api/consent/:venueId/:phone/history',
     {
       onRequest: options.authenticate,

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync, onRequestHookHandler } from 'fastify';
+import type { FromSchema } from 'json-schema-to-ts';
 import type { HistoryRepository } from '../../db/history-repository';
-import { HISTORY_STATUSES, type HistoryStatus } from '../../domain/enums';
+import { HISTORY_STATUSES } from '../../domain/enums';
 import { requireE164 } from '../params';
 import { bearerSecurity, errorRef } from '../schemas';
 
@@ -10,16 +11,22 @@ export interface HistoryRoutesOptions {
   authenticate: onRequestHookHandler;
 }
 
-interface HistoryQuery {
-  orderId?: string;
-  phoneNumber?: string;
-  venueId?: number;
-  status?: HistoryStatus;
-  from?: string;
-  to?: string;
-  page: number;
-  pageSize: number;
-}
+const historyQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    orderId: { type: 'string', format: 'uuid' },
+    phoneNumber: { type: 'string', maxLength: 32 },
+    venueId: { type: 'integer', minimum: 1 },
+    status: { type: 'string', enum: [...HISTORY_STATUSES] },
+    from: { type: 'string', format: 'date-time', description: 'inclusive' },
+    to: { type: 'string', format: 'date-time', description: 'exclusive' },
+    page: { type: 'integer', minimum: 1, default: 1 },
+    pageSize: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
+  },
+} as const;
+
+type HistoryQuery = FromSchema<typeof historyQuery>;
 
 /** Send history for support and audits (seed 000, story 7.4); internal only, it holds phone numbers. */
 export const historyRoutes: FastifyPluginAsync<HistoryRoutesOptions> = async (app, options) => {
@@ -31,20 +38,7 @@ export const historyRoutes: FastifyPluginAsync<HistoryRoutesOptions> = async (ap
         tags: ['history'],
         summary: 'Search the send history, newest first',
         security: bearerSecurity,
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            orderId: { type: 'string', format: 'uuid' },
-            phoneNumber: { type: 'string', maxLength: 32 },
-            venueId: { type: 'integer', minimum: 1 },
-            status: { type: 'string', enum: [...HISTORY_STATUSES] },
-            from: { type: 'string', format: 'date-time', description: 'inclusive' },
-            to: { type: 'string', format: 'date-time', description: 'exclusive' },
-            page: { type: 'integer', minimum: 1, default: 1 },
-            pageSize: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
-          },
-        },
+        querystring: historyQuery,
         response: {
           200: {
             type: 'object',

@@ -1,5 +1,6 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { FastifyPluginAsync, onRequestHookHandler } from 'fastify';
+import type { FromSchema } from 'json-schema-to-ts';
 import type { HistoryRecord, HistoryRepository } from '../../db/history-repository';
 import { orderWorkflowId } from '../../temporal/ids';
 import { SmsOutcomeKey, SmsProviderKey } from '../../temporal/search-attributes';
@@ -32,9 +33,15 @@ const orderView = {
   },
 } as const;
 
+const orderParams = {
+  type: 'object',
+  required: ['orderId'],
+  properties: { orderId: { type: 'string', format: 'uuid' } },
+} as const;
+
 /** What ops asks first about an order: did its workflow run, how did it end, what did we record. */
 export const orderRoutes: FastifyPluginAsync<OrderRoutesOptions> = async (app, options) => {
-  app.get<{ Params: { orderId: string } }>(
+  app.get<{ Params: FromSchema<typeof orderParams> }>(
     '/api/orders/:orderId',
     {
       onRequest: options.authenticate,
@@ -42,11 +49,7 @@ export const orderRoutes: FastifyPluginAsync<OrderRoutesOptions> = async (app, o
         tags: ['orders'],
         summary: 'Workflow status and history rows of one order',
         security: bearerSecurity,
-        params: {
-          type: 'object',
-          required: ['orderId'],
-          properties: { orderId: { type: 'string', format: 'uuid' } },
-        },
+        params: orderParams,
         response: { 200: orderView, 400: errorRef, 401: errorRef, 404: errorRef },
       },
     },

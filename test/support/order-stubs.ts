@@ -31,13 +31,13 @@ export const MESSAGE = 'Thanks Ada! Order A-1001 is confirmed.';
 /**
  * Stubs for an opted-in customer whose SMS goes out at the first try through PRIMARY; tests
  * override the activities they are about. With `failoverAfterMs` the primary carries the failover
- * policy, as findVenueSender returns it when SMS_FAILOVER_PROVIDER is configured.
+ * policy, as findVenueNumber returns it when SMS_FAILOVER_PROVIDER is configured.
  */
 export function orderStubs(options: { failoverAfterMs?: number } = {}): StubActivities {
   const { failoverAfterMs } = options;
   return {
     checkConsent: async () => 'opted_in',
-    findVenueSender: async ({ provider }) => {
+    findVenueNumber: async ({ provider }) => {
       if (provider === SECONDARY.provider) return { provider: SECONDARY.provider, sender: SECONDARY };
       if (provider && provider !== PRIMARY.provider) throw new Error(`no stub sender at ${provider}`);
       if (failoverAfterMs === undefined) return { provider: PRIMARY.provider, sender: PRIMARY };

@@ -150,7 +150,7 @@ function recording(
 ): Record<ActivityName, (input: unknown) => unknown> {
   const names = new Set<ActivityName>([
     'checkConsent',
-    'findVenueSender',
+    'findVenueNumber',
     'renderMessage',
     'sendSms',
     'findAcceptedSms',

@@ -71,7 +71,7 @@ test.each([
 
       expect(await handle.result()).toEqual({ outcome });
       expect(calls.count('sendSms')).toBe(0);
-      expect(calls.count('findVenueSender')).toBe(0);
+      expect(calls.count('findVenueNumber')).toBe(0);
       expect(calls.inputs('recordHistory')).toEqual([
         expect.objectContaining({ orderId: event.orderId, status: outcome, providerMessageId: null }),
       ]);
@@ -156,7 +156,7 @@ test('no sender number (misconfigured provider): failed history, then the workfl
     {
       ...orderStubs(),
       // A new venue: the order asks the real provisioning workflow and waits for its answer.
-      findVenueSender: async () => ({ provider: PRIMARY.provider, sender: null }),
+      findVenueNumber: async () => ({ provider: PRIMARY.provider, sender: null }),
       requestVenueNumber: async ({ venueId, provider, waiterWorkflowId }) => {
         const { taskQueue } = Context.current().info;
         await requestVenueNumber(env.client, taskQueue, venueId, provider, waiterWorkflowId);
@@ -178,7 +178,7 @@ test('no sender number (misconfigured provider): failed history, then the workfl
       );
       expect(failure).toBeInstanceOf(WorkflowFailedError);
       expect((failure as WorkflowFailedError).cause).toMatchObject({ type: 'Misconfiguration' });
-      expect(calls.count('findVenueSender')).toBe(1);
+      expect(calls.count('findVenueNumber')).toBe(1);
       expect(calls.count('renderMessage')).toBe(0);
       expect(calls.count('sendSms')).toBe(0);
       expect(calls.inputs('recordHistory')).toEqual([

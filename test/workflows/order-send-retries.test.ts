@@ -64,7 +64,7 @@ test('failover on: the primary unavailable past the failover time, the order goe
       expect(calls.inputs('findAcceptedSms')).toEqual([
         expect.objectContaining({ provider: PRIMARY.provider, to: event.phoneNumber, body: MESSAGE }),
       ]);
-      expect(calls.inputs('findVenueSender').map((i) => i.provider)).toEqual([undefined, SECONDARY.provider]);
+      expect(calls.inputs('findVenueNumber').map((i) => i.provider)).toEqual([undefined, SECONDARY.provider]);
       expect(calls.inputs('sendSms').filter((i) => i.provider === SECONDARY.provider)).toEqual([
         expect.objectContaining({ from: SECONDARY.phoneNumber, to: event.phoneNumber, body: MESSAGE }),
       ]);
@@ -107,7 +107,7 @@ test('failover on: a message the primary accepted after all is adopted, nothing 
       expect(await handle.result()).toEqual({ outcome: 'sent', providerMessageId: 'twilio-late-1' });
       expect(calls.count('findAcceptedSms')).toBe(1);
       expect(calls.inputs('sendSms').every((i) => i.provider === PRIMARY.provider)).toBe(true);
-      expect(calls.inputs('findVenueSender').map((i) => i.provider)).toEqual([undefined]);
+      expect(calls.inputs('findVenueNumber').map((i) => i.provider)).toEqual([undefined]);
       expect(calls.inputs('recordHistory')).toEqual([
         expect.objectContaining({
           status: 'sent',
@@ -143,7 +143,7 @@ test('failover off: the send fails for two hours, then goes out through the prim
       expect(sentAt).toBeLessThanOrEqual(2 * HOUR + 5 * MINUTE);
       expect(calls.inputs('sendSms').every((i) => i.provider === PRIMARY.provider)).toBe(true);
       expect(calls.count('findAcceptedSms')).toBe(0);
-      expect(calls.count('findVenueSender')).toBe(1);
+      expect(calls.count('findVenueNumber')).toBe(1);
       expect(calls.inputs('recordHistory')).toEqual([
         expect.objectContaining({ status: 'sent', provider: PRIMARY.provider }),
       ]);
@@ -172,7 +172,7 @@ test('failover on: rate limited past the failover time is a backlog, the order s
       expect(await handle.result()).toEqual({ outcome: 'sent', providerMessageId: acceptedId('twilio') });
       expect(sentAt).toBeGreaterThanOrEqual(30 * MINUTE);
       expect(calls.count('findAcceptedSms')).toBe(0);
-      expect(calls.inputs('findVenueSender').map((i) => i.provider)).toEqual([undefined]);
+      expect(calls.inputs('findVenueNumber').map((i) => i.provider)).toEqual([undefined]);
       expect(calls.inputs('sendSms').every((i) => i.provider === PRIMARY.provider)).toBe(true);
       expect(calls.inputs('recordHistory')).toEqual([
         expect.objectContaining({ status: 'sent', provider: PRIMARY.provider }),
@@ -204,7 +204,7 @@ test('failover on: a send still queued at the failover time is a backlog, it wai
       expect(await handle.result()).toEqual({ outcome: 'sent', providerMessageId: acceptedId('twilio') });
       expect(calls.inputs('sendSms').map((i) => i.provider)).toEqual([PRIMARY.provider]);
       expect(calls.count('findAcceptedSms')).toBe(0);
-      expect(calls.inputs('findVenueSender').map((i) => i.provider)).toEqual([undefined]);
+      expect(calls.inputs('findVenueNumber').map((i) => i.provider)).toEqual([undefined]);
     },
     { holdSendQueues: [PRIMARY.provider] },
   );

@@ -3,18 +3,16 @@ import { buildApp } from '../../../api/app';
 import { createLogger } from '../../../config/logger';
 import { pingDatabase } from '../../../db';
 import { connectTemporalClient, type TemporalClientHandle } from '../../../temporal/client';
-import { createTestDatabase } from '../../support/db';
+import { createTestDatabase, type TestDatabase } from '../../support/db';
 import { consentWorkflowId } from '../../../temporal/ids';
 import { testTemporalAddress, uniqueTaskQueue, waitFor, workflowStarted } from '../../support/temporal';
 import { sampleEvent, startTestWorkers, type TestWorkers } from '../../support/workers';
-
-type Db = Awaited<ReturnType<typeof createTestDatabase>>;
 
 const TOKEN = 'api-test-token-0123456789';
 const auth = { authorization: `Bearer ${TOKEN}` };
 const taskQueue = uniqueTaskQueue('api');
 
-let db: Db;
+let db: TestDatabase;
 let w: TestWorkers;
 let temporal: TemporalClientHandle;
 let app: FastifyInstance;

@@ -1,13 +1,11 @@
 import type { Client } from '@temporalio/client';
 import { signalConsentChange } from '../../../temporal/consent-signal';
 import { consentWorkflowId } from '../../../temporal/ids';
-import { createTestDatabase } from '../../support/db';
+import { createTestDatabase, type TestDatabase } from '../../support/db';
 import { uniqueTaskQueue, waitFor } from '../../support/temporal';
 import { startTestWorkers, type TestWorkers } from '../../support/workers';
 
-type Db = Awaited<ReturnType<typeof createTestDatabase>>;
-
-let db: Db;
+let db: TestDatabase;
 let w: TestWorkers;
 let client: Client;
 const taskQueue = uniqueTaskQueue('consent-entity');

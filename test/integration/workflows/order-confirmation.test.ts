@@ -6,14 +6,13 @@ import { signalConsentChange } from '../../../temporal/consent-signal';
 import type { OrderStatus } from '../../../temporal/contracts';
 import { orderWorkflowId } from '../../../temporal/ids';
 import { SmsErrorCodeKey, SmsOutcomeKey, SmsProviderKey } from '../../../temporal/search-attributes';
-import { createTestDatabase } from '../../support/db';
+import { createTestDatabase, type TestDatabase } from '../../support/db';
 import { pendingAttempt, uniqueTaskQueue, waitFor } from '../../support/temporal';
 import { optIn, parsedEvent, startTestWorkers, type TestWorkers } from '../../support/workers';
 
-type Db = Awaited<ReturnType<typeof createTestDatabase>>;
 const EventType = temporal.api.enums.v1.EventType;
 
-let db: Db;
+let db: TestDatabase;
 let w: TestWorkers;
 let client: Client;
 const taskQueue = uniqueTaskQueue('order-confirmation');

@@ -4,7 +4,7 @@ import type { OrderConfirmationEvent } from '../../../domain/order-event';
 import { venueFriendlyName } from '../../../providers/sms-provider';
 import { SimulatorStore } from '../../../providers/simulator/simulator-store';
 import { orderWorkflowId } from '../../../temporal/ids';
-import { createTestDatabase } from '../../support/db';
+import { createTestDatabase, type TestDatabase } from '../../support/db';
 import {
   connectTestClient,
   testTemporalAddress,
@@ -80,7 +80,7 @@ interface CrashContext {
   e: OrderConfirmationEvent;
   store: SimulatorStore;
   repos: ReturnType<typeof createRepositories>;
-  db: Awaited<ReturnType<typeof createTestDatabase>>;
+  db: TestDatabase;
   result: unknown;
 }
 
