@@ -65,22 +65,7 @@ export function createConsentActivities(deps: ActivityDeps) {
      * database can never take fails non-retryably, so the entity skips it instead of stalling.
      */
     async applyConsentChange(input: ApplyConsentChangeInput): Promise<{ applied: boolean; reason?: string }> {
-      const { info } = Context.current();
-      const execution = info.workflowExecution;
-      const change: ConsentChange = {
-        venueId: input.venueId,
-        phoneNumber: input.phoneNumber,
-        status: input.status,
-        source: input.source,
-        occurredAt: new Date(input.occurredAt),
-        providerMessageId: input.providerMessageId,
-        provider: input.provider,
-        receivedAt: input.receivedAt ? new Date(input.receivedAt) : undefined,
-        correlationId: input.correlationId,
-        // The same for every attempt of this activity and unique per change the entity handles: a
-        // retry after a crash finds the audit row its first attempt wrote.
-        changeId: execution ? `${execution.workflowId}/${execution.runId}/${info.activityId}` : undefined,
-      };
+      const change = toConsentChange(input);
       if (Number.isNaN(change.occurredAt.getTime()))
         throw nonRetryableFailure('InvalidConsentChange', 'occurredAt is not a real instant');
       const result = await deps.repos.consent.applyChange(change).catch((err: unknown) => {
@@ -90,7 +75,7 @@ export function createConsentActivities(deps: ActivityDeps) {
       });
       deps.logger.info(
         {
-          workflowId: execution?.workflowId,
+          workflowId: Context.current().info.workflowExecution?.workflowId,
           correlationId: input.correlationId,
           venueId: input.venueId,
           customer: maskPhone(input.phoneNumber),
@@ -101,6 +86,13 @@ export function createConsentActivities(deps: ActivityDeps) {
         result.applied ? 'consent change applied' : 'consent change ignored',
       );
       return result;
+    },
+
+    /** A webhook redelivered to the entity, which dropped it: the audit trail still shows it arrived. */
+    async recordDuplicateConsentChange(
+      input: ApplyConsentChangeInput,
+    ): Promise<{ applied: boolean; reason?: string }> {
+      return deps.repos.consent.recordDuplicate(toConsentChange(input));
     },
 
     /** A provider saying "opted out" (Twilio 21610) is a consent change like a STOP text. */
@@ -116,5 +108,25 @@ export function createConsentActivities(deps: ActivityDeps) {
         'provider reports the customer opted out; consent updated',
       );
     },
+  };
+}
+
+/** The repository's view of a change the consent entity hands over. */
+function toConsentChange(input: ApplyConsentChangeInput): ConsentChange {
+  const { info } = Context.current();
+  const execution = info.workflowExecution;
+  return {
+    venueId: input.venueId,
+    phoneNumber: input.phoneNumber,
+    status: input.status,
+    source: input.source,
+    occurredAt: new Date(input.occurredAt),
+    providerMessageId: input.providerMessageId,
+    provider: input.provider,
+    receivedAt: input.receivedAt ? new Date(input.receivedAt) : undefined,
+    correlationId: input.correlationId,
+    // The same for every attempt of this activity and unique per change the entity handles: a retry
+    // after a crash finds the audit row its first attempt wrote.
+    changeId: execution ? `${execution.workflowId}/${execution.runId}/${info.activityId}` : undefined,
   };
 }

@@ -169,6 +169,10 @@ export function createConsentRepository(knex: Knex) {
      */
     applyChange,
 
+    /** A redelivery its consent workflow recognised itself: only the audit trail records it. */
+    recordDuplicate: (change: ConsentChange): Promise<ApplyResult> =>
+      recordChange(change, { applied: false, reason: 'duplicate' }),
+
     /** The audit trail of one (venue, phone), newest first (by when each change happened, then id). */
     async changes(
       venueId: number,

@@ -6,6 +6,7 @@ import {
   defineQuery,
   defineSignal,
   log,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -24,7 +25,14 @@ export const consentChangeSignal = defineSignal<[ConsentChangeSignal]>(CONSENT_C
 export const pendingChangesQuery = defineQuery<ConsentChangeSignal[]>(CONSENT_PENDING_QUERY);
 
 // A consent write must land eventually, whatever the database does meanwhile.
-const { applyConsentChange } = proxyActivities<ConsentActivities>(QUICK_CALL_ACTIVITY);
+const { applyConsentChange, recordDuplicateConsentChange } =
+  proxyActivities<ConsentActivities>(QUICK_CALL_ACTIVITY);
+
+/** Entities from this version on write redelivered webhooks to the audit trail as duplicates. */
+const AUDIT_DUPLICATES = 'audit-duplicate-consent-changes';
+
+/** A change in the queue; a redelivery is kept only to be recorded as such. */
+type Queued = ConsentChangeSignal & { duplicate?: true };
 
 /** How long an entity with nothing to do stays open before it completes (signalWithStart revives it). */
 const IDLE_TIMEOUT = '10 minutes';
@@ -39,28 +47,40 @@ const MAX_HISTORY_EVENTS = 5_000;
  */
 export async function consentEntity(input: ConsentEntityInput): Promise<void> {
   const { venueId, phoneNumber } = input;
-  const pending: ConsentChangeSignal[] = [...(input.pending ?? [])];
+  const pending: Queued[] = [...(input.pending ?? [])];
   const seen: string[] = [...(input.seenMessageIds ?? [])];
   /** The change being written right now: still pending until SQL has it. */
   let applying: ConsentChangeSignal | undefined;
 
   setHandler(consentChangeSignal, (change) => {
     if (change.providerMessageId) {
-      if (seen.includes(change.providerMessageId)) return; // the same webhook delivered again
+      if (seen.includes(change.providerMessageId)) {
+        pending.push({ ...change, duplicate: true }); // the same webhook delivered again
+        return;
+      }
       seen.push(change.providerMessageId);
       if (seen.length > SEEN_MESSAGE_IDS_LIMIT) seen.shift();
     }
     pending.push(change);
   });
-  setHandler(pendingChangesQuery, () => (applying ? [applying, ...pending] : [...pending]));
+  setHandler(pendingChangesQuery, () => [
+    ...(applying ? [applying] : []),
+    ...pending.filter((c) => !c.duplicate),
+  ]);
 
   for (;;) {
     const hasWork = await condition(() => pending.length > 0, IDLE_TIMEOUT);
     if (!hasWork) return; // idle: a signal arriving now makes the server retry this task with it
 
-    applying = pending.shift() as ConsentChangeSignal;
-    await applyOrSkip({ ...applying, venueId, phoneNumber });
-    applying = undefined;
+    const next = pending.shift() as Queued;
+    if (next.duplicate) {
+      const { duplicate: _, ...change } = next;
+      if (patched(AUDIT_DUPLICATES)) await recordDuplicateConsentChange({ ...change, venueId, phoneNumber });
+    } else {
+      applying = next;
+      await applyOrSkip({ ...applying, venueId, phoneNumber });
+      applying = undefined;
+    }
 
     const info = workflowInfo();
     if (info.continueAsNewSuggested || info.historyLength > MAX_HISTORY_EVENTS) {

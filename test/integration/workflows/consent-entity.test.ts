@@ -142,18 +142,19 @@ test('a duplicate webhook (same provider message id) is applied once; a stale ch
   });
   expect(await applyResults(venueId, phone)).toEqual([
     { applied: true },
+    { applied: false, reason: 'duplicate' },
     { applied: false, reason: 'stale' },
   ]);
 
   const record = await w.repos.consent.get(venueId, phone);
   expect(record).toMatchObject({ status: 'opted_out', source: 'provider_webhook' });
-  // The applied STOP and the stale opt-in are in the audit trail.
+  // The applied STOP, its redelivery and the stale opt-in are all in the audit trail.
   const trail = await w.repos.consent.changes(venueId, phone, { limit: 10 });
-  expect(trail.items.map((c) => c.outcome)).toEqual(expect.arrayContaining(['applied', 'stale']));
+  expect(trail.items.map((c) => c.outcome).sort()).toEqual(['applied', 'duplicate', 'stale']);
 
   const history = await client.workflow.getHandle(consentWorkflowId(venueId, phone)).fetchHistory();
   const signals = (history.events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes);
-  expect(signals).toHaveLength(3); // all three reached the entity; the duplicate was dropped there
+  expect(signals).toHaveLength(3); // all three reached the entity; the duplicate was only recorded
 });
 
 test('a START after a STOP opts the customer back in', async () => {
