@@ -1,7 +1,7 @@
 import { startOrderConfirmation } from '../temporal/start-order';
 import { orderWorkflowId } from '../temporal/ids';
 import { createTestDatabase } from '../test/support/db';
-import { startTwilioFake } from '../test/support/provider-fakes/twilio-fake';
+import { startTwilioFake, twilioEnv } from '../test/support/provider-fakes/twilio-fake';
 import { startStandaloneTemporal } from '../test/support/workflow-bundle';
 import { optIn, parsedEvent, startTestWorkers } from '../test/support/workers';
 
@@ -23,10 +23,7 @@ async function main(): Promise<void> {
     knex: db.knex,
     taskQueue,
     env: {
-      SMS_PROVIDER: 'twilio',
-      TWILIO_ACCOUNT_SID: fake.accountSid,
-      TWILIO_AUTH_TOKEN: fake.authToken,
-      TWILIO_API_BASE_URL: fake.baseUrl,
+      ...twilioEnv(fake),
       SEND_RATE_PER_SECOND: RATE,
     },
   });

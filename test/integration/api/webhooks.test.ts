@@ -11,7 +11,8 @@ import { connectTemporalClient } from '../../../temporal/client';
 import { consentWorkflowId, orderWorkflowId } from '../../../temporal/ids';
 import { postSimulatedReply, venueSimulatorNumber } from '../../../scripts/simulated-reply';
 import { createTestDatabase, type TestDatabase } from '../../support/db';
-import { startTwilioFake, type TwilioFake } from '../../support/provider-fakes/twilio-fake';
+import { freePort } from '../../../scripts/temporal-cli';
+import { startTwilioFake, twilioEnv, type TwilioFake } from '../../support/provider-fakes/twilio-fake';
 import { uniqueTaskQueue, waitFor, workflowStarted } from '../../support/temporal';
 import * as signing from '../../support/webhook-signing';
 import { optIn, startOptedInOrder, startTestWorkers, type TestWorkers } from '../../support/workers';
@@ -71,10 +72,7 @@ beforeAll(async () => {
     knex: db.knex,
     taskQueue,
     env: {
-      SMS_PROVIDER: 'twilio',
-      TWILIO_ACCOUNT_SID: fake.accountSid,
-      TWILIO_AUTH_TOKEN: fake.authToken,
-      TWILIO_API_BASE_URL: fake.baseUrl,
+      ...twilioEnv(fake),
       PUBLIC_BASE_URL: PUBLIC,
     },
   });
@@ -630,14 +628,3 @@ describe('npm run sms:reply', () => {
     await expect(venueSimulatorNumber(w.repos.venueNumbers, VENUE_B)).rejects.toThrow(/send an order first/);
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}

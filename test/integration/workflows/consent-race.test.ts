@@ -5,7 +5,11 @@ import { signalConsentChange } from '../../../temporal/consent-signal';
 import { orderWorkflowId } from '../../../temporal/ids';
 import { startOrderConfirmation } from '../../../temporal/start-order';
 import { createTestDatabase, testDatabaseUrl, type TestDatabase } from '../../support/db';
-import { startTwilioFake, type TwilioFake } from '../../support/provider-fakes/twilio-fake';
+import {
+  startTwilioFake,
+  twilioEnv as fakeTwilioEnv,
+  type TwilioFake,
+} from '../../support/provider-fakes/twilio-fake';
 import { startTcpProxy } from '../../support/tcp-proxy';
 import { pendingAttempt, uniqueTaskQueue, waitFor } from '../../support/temporal';
 import { optIn, parsedEvent, startTestWorkers, type TestWorkers } from '../../support/workers';
@@ -34,12 +38,7 @@ afterAll(async () => {
   await twilio?.stop();
 });
 
-const twilioEnv = () => ({
-  SMS_PROVIDER: 'twilio',
-  TWILIO_ACCOUNT_SID: twilio.accountSid,
-  TWILIO_AUTH_TOKEN: twilio.authToken,
-  TWILIO_API_BASE_URL: twilio.baseUrl,
-});
+const twilioEnv = () => fakeTwilioEnv(twilio);
 
 async function workers(options: Parameters<typeof startTestWorkers>[0]): Promise<TestWorkers> {
   const w = await startTestWorkers(options);

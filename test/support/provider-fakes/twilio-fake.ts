@@ -326,3 +326,15 @@ export async function startTwilioFake(
     ownedNumbers: owned,
   });
 }
+
+/** The environment that points a worker's Twilio SDK at this fake. */
+export function twilioEnv(
+  fake: Pick<TwilioFake, 'accountSid' | 'authToken' | 'baseUrl'>,
+): Record<string, string> {
+  return {
+    SMS_PROVIDER: 'twilio',
+    TWILIO_ACCOUNT_SID: fake.accountSid,
+    TWILIO_AUTH_TOKEN: fake.authToken,
+    TWILIO_API_BASE_URL: fake.baseUrl,
+  };
+}
