@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import type { ProviderName } from '../domain/enums';
 import { isSmsProviderError } from '../domain/errors';
 import { maskPhone } from '../domain/phone';
+import type { OrderClaim } from '../db/order-claims-repository';
 import { statusCallbackUrl } from '../providers/webhook';
 import type { OrderContext } from '../temporal/contracts';
 import { acknowledgedConsent } from './consent';
@@ -15,11 +16,15 @@ export interface SendSmsInput extends OrderContext {
   to: string;
   from: string;
   body: string;
+  /** The event's own time: an order older than MAX_EVENT_AGE_HOURS is not confirmed any more. */
+  eventTimestamp?: string;
 }
 
 export type SendSmsResult =
   | { kind: 'sent'; providerMessageId: string; reconciled: boolean }
-  | { kind: 'not_sent'; outcome: 'blocked_opted_out' | 'skipped_no_consent' };
+  | { kind: 'not_sent'; outcome: 'blocked_opted_out' | 'skipped_no_consent' | 'expired' }
+  /** An earlier run of this order (a reset, an event re-driven after retention) texted the customer. */
+  | { kind: 'not_sent'; outcome: 'duplicate'; providerMessageId: string };
 
 export interface FindAcceptedSmsInput extends SendSmsInput {
   /** When the first send attempt was scheduled (epoch ms). */
@@ -50,35 +55,65 @@ export function createSendActivities(deps: ActivityDeps) {
 
     /**
      * The only activity that reaches a customer. Neither Twilio nor Plivo take an idempotency key, so
-     * a retry first asks the provider whether an earlier attempt's message was accepted, and every
-     * attempt re-reads consent right before the call so an opt-out landing mid-workflow wins.
+     * the order's claim in SQL (SmsOrderClaims) decides first: an order already texted, by this run
+     * or an earlier one, is not texted again; an order some attempt claimed before asks the provider
+     * whether that attempt's message was accepted, looking back to the claim and no further. Every
+     * attempt re-reads consent right before the call, so an opt-out landing mid-workflow wins.
      */
     async sendSms(input: SendSmsInput): Promise<SendSmsResult> {
-      const { attempt, scheduledTimestampMs } = Context.current().info;
+      const { workflowExecution, attempt } = Context.current().info;
+      if (!workflowExecution) throw new Error('sendSms runs only inside a workflow');
       const log = activityLogger(deps.logger, input).child({
         provider: input.provider,
         customer: maskPhone(input.to),
       });
       const provider = providerFor(deps, input.provider);
+      const alreadySent = (claim: OrderClaim, providerMessageId: string): SendSmsResult => {
+        const earlierRun = claim.runId !== workflowExecution.runId;
+        log.warn(
+          { providerMessageId, earlierRun, claimedAt: claim.claimedAt },
+          earlierRun
+            ? 'order already texted by an earlier run; not sending'
+            : 'an earlier attempt was accepted; not sending again',
+        );
+        return earlierRun
+          ? { kind: 'not_sent', outcome: 'duplicate', providerMessageId }
+          : { kind: 'sent', providerMessageId, reconciled: true };
+      };
 
       return withHeartbeat(async (signal) => {
         try {
-          if (attempt > 1) {
+          const { claim, created } = await deps.repos.orderClaims.claim({
+            orderId: input.orderId,
+            venueId: input.venueId,
+            provider: input.provider,
+            workflowId: workflowExecution.workflowId,
+            runId: workflowExecution.runId,
+            claimedAt: new Date(),
+          });
+          if (claim.providerMessageId) return alreadySent(claim, claim.providerMessageId);
+          if (!created) {
+            // Some attempt claimed the order before this one and may have reached the provider.
             const earlier = await provider.findAcceptedMessage({
               to: input.to,
               from: input.from,
               body: input.body,
-              // Since the send was first scheduled: no earlier attempt can be older. Each adapter widens
-              // this by its provider's clock skew; wider would risk adopting another order's message.
-              sentAfter: new Date(scheduledTimestampMs),
+              // The order's first attempt, by any run: no earlier message can be this order's. Each
+              // adapter widens this by its provider's clock skew.
+              sentAfter: claim.claimedAt,
             });
             if (earlier) {
-              log.warn(
-                { providerMessageId: earlier.providerMessageId },
-                'an earlier attempt was accepted; not sending again',
-              );
-              return { kind: 'sent', providerMessageId: earlier.providerMessageId, reconciled: true };
+              await deps.repos.orderClaims.markSent(input.orderId, earlier.providerMessageId);
+              return alreadySent(claim, earlier.providerMessageId);
             }
+          }
+
+          if (isExpired(input.eventTimestamp, deps.config.sms.maxEventAgeMs)) {
+            log.warn(
+              { eventTimestamp: input.eventTimestamp },
+              'event too old to confirm by SMS; not sending',
+            );
+            return { kind: 'not_sent', outcome: 'expired' };
           }
 
           const consent = await acknowledgedConsent(deps, input.venueId, input.to);
@@ -97,7 +132,13 @@ export function createSendActivities(deps: ActivityDeps) {
             body: input.body,
             statusCallbackUrl: statusCallbackUrl(deps.config.api, input.provider),
           });
-          log.info({ providerMessageId: accepted.providerMessageId }, 'sms accepted by provider');
+          log.info({ providerMessageId: accepted.providerMessageId, attempt }, 'sms accepted by provider');
+          // Should this write fail, the retry finds the message at the provider since the claim.
+          await deps.repos.orderClaims.markSent(
+            input.orderId,
+            accepted.providerMessageId,
+            accepted.acceptedAt,
+          );
           return { kind: 'sent', providerMessageId: accepted.providerMessageId, reconciled: false };
         } catch (err) {
           if (!isSmsProviderError(err)) throw err;
@@ -112,4 +153,10 @@ export function createSendActivities(deps: ActivityDeps) {
       });
     },
   };
+}
+
+function isExpired(eventTimestamp: string | undefined, maxAgeMs: number): boolean {
+  if (eventTimestamp === undefined) return false; // orders started before the field existed
+  const at = Date.parse(eventTimestamp);
+  return Number.isFinite(at) && Date.now() - at > maxAgeMs;
 }

@@ -3,6 +3,7 @@ import net from 'node:net';
 import { z } from 'zod';
 import { PROVIDER_NAMES } from '../domain/enums';
 import { isLocale, isTimeZone } from '../domain/intl';
+import { SEND_ATTEMPT_TIMEOUT_MS } from '../domain/limits';
 
 /** The token `npm start` prints; refused when NODE_ENV=production so it never guards a real deployment. */
 export const LOCAL_API_TOKEN = 'local-dev-token';
@@ -105,7 +106,15 @@ const schema = z
       )
       .optional(),
     SMS_FAILOVER_PROVIDER: z.enum(PROVIDER_NAMES).optional(),
-    SMS_FAILOVER_AFTER_SECONDS: z.coerce.number().int().positive().default(300),
+    SMS_FAILOVER_AFTER_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(
+        SEND_ATTEMPT_TIMEOUT_MS / 1000,
+        `must be at least the send attempt's own timeout (${SEND_ATTEMPT_TIMEOUT_MS / 1000} s): a shorter one would fail over while the primary's attempt may still be sending`,
+      )
+      .default(300),
+    MAX_EVENT_AGE_HOURS: z.coerce.number().positive().default(48),
     TWILIO_ACCOUNT_SID: z
       .string()
       .regex(/^AC[0-9a-fA-F]{32}$/, 'must look like AC followed by 32 hex digits')
@@ -259,6 +268,8 @@ export interface Config {
     failover?: { provider: ProviderName; afterMs: number };
     /** Send-queue rate per provider (SEND_RATE_PER_SECOND overrides every provider's documented rate). */
     sendRatePerSecond: Record<ProviderName, number>;
+    /** An order whose event is older than this when it could be sent is recorded `expired`, not texted. */
+    maxEventAgeMs: number;
     defaultPhoneRegion: string;
     defaultLocale: string;
     defaultTimeZone: string;
@@ -351,6 +362,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
         plivo: env.SEND_RATE_PER_SECOND ?? DEFAULT_SEND_RATE.plivo,
         simulator: env.SEND_RATE_PER_SECOND ?? DEFAULT_SEND_RATE.simulator,
       },
+      maxEventAgeMs: env.MAX_EVENT_AGE_HOURS * 3_600_000,
       defaultPhoneRegion: env.DEFAULT_PHONE_REGION,
       defaultLocale: env.DEFAULT_LOCALE,
       defaultTimeZone: env.DEFAULT_TIME_ZONE,

@@ -29,7 +29,18 @@ export type ConsentSource = (typeof CONSENT_SOURCES)[number];
 export const CONSENT_CHANGE_OUTCOMES = ['applied', 'duplicate', 'stale', 'rejected'] as const;
 export type ConsentChangeOutcome = (typeof CONSENT_CHANGE_OUTCOMES)[number];
 
-export const HISTORY_STATUSES = ['sent', 'failed', 'skipped_no_consent', 'blocked_opted_out'] as const;
+/**
+ * `duplicate`: the order had been texted by an earlier run (a re-driven event, a reset): nothing
+ * sent. `expired`: the event was older than MAX_EVENT_AGE_HOURS when it could be sent: nothing sent.
+ */
+export const HISTORY_STATUSES = [
+  'sent',
+  'failed',
+  'skipped_no_consent',
+  'blocked_opted_out',
+  'duplicate',
+  'expired',
+] as const;
 export type HistoryStatus = (typeof HISTORY_STATUSES)[number];
 
 /** The order workflow's outcome is exactly the history status it wrote. */

@@ -5,3 +5,9 @@
 
 /** `VenueID` is an `int` in every dialect. */
 export const VENUE_ID_MAX = 2_147_483_647;
+
+/**
+ * The send activity's start-to-close timeout: every provider call of one attempt fits inside it,
+ * and failover may not be configured shorter (it would switch while an attempt may still send).
+ */
+export const SEND_ATTEMPT_TIMEOUT_MS = 30_000;

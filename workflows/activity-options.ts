@@ -4,6 +4,7 @@
  */
 import type { ActivityOptions, RetryPolicy } from '@temporalio/workflow';
 import type { FailureType } from '../domain/errors';
+import { SEND_ATTEMPT_TIMEOUT_MS } from '../domain/limits';
 
 /** Failure types a retry cannot fix, checked against the taxonomy in domain/errors.ts. */
 const nonRetryable = (...types: FailureType[]): string[] => types;
@@ -63,7 +64,7 @@ export const RENDER_ACTIVITY: ActivityOptions = {
  * Answers about the customer (invalid number, opted out) are final.
  */
 export const SEND_ACTIVITY: ActivityOptions = {
-  startToCloseTimeout: '30 seconds',
+  startToCloseTimeout: SEND_ATTEMPT_TIMEOUT_MS,
   heartbeatTimeout: '5 seconds',
   scheduleToCloseTimeout: '24 hours',
   retry: {

@@ -232,7 +232,10 @@ class Order {
       provider: from.provider,
       message: this.message,
     };
-    if (result.kind === 'not_sent') return this.finish(result.outcome, sentFrom);
+    if (result.kind === 'not_sent') {
+      const providerMessageId = result.outcome === 'duplicate' ? result.providerMessageId : undefined;
+      return this.finish(result.outcome, { ...sentFrom, providerMessageId });
+    }
     this.status.providerMessageId = result.providerMessageId;
     return this.finish('sent', { ...sentFrom, providerMessageId: result.providerMessageId });
   }
@@ -309,6 +312,7 @@ class Order {
       to: this.event.phoneNumber,
       from: from.phoneNumber,
       body: this.message,
+      eventTimestamp: this.event.eventTimestamp,
     };
   }
 }

@@ -40,3 +40,7 @@ CREATE UNIQUE INDEX [UX_SmsConsentChanges_ChangeID] ON [SmsConsentChanges] ([Cha
 -- 20261128000002_delivery_status
 ALTER TABLE [SmsSendHistory] ADD [DeliveryStatus] nvarchar(20) null, [DeliveryErrorCode] nvarchar(50) null, [DeliveryUpdatedAt] datetime2 null;
 CREATE INDEX [IX_SmsSendHistory_ProviderMessageID] ON [SmsSendHistory] ([ProviderMessageID]);
+-- 20261128000003_order_claims
+insert into [SmsSendHistoryStatuses] ([CreatedAt], [ID], [IsActive], [Name]) values ('2026-11-28 00:00:00.000', 5, true, 'duplicate'), ('2026-11-28 00:00:00.000', 6, true, 'expired');
+CREATE TABLE [SmsOrderClaims] ([OrderID] nvarchar(36) not null, [VenueID] int not null, [ProviderNameID] int not null, [WorkflowID] nvarchar(200) not null, [RunID] nvarchar(64) not null, [ClaimedAt] datetime2 not null, [ProviderMessageID] nvarchar(100) null, [SentAt] datetime2 null, CONSTRAINT [PK_SmsOrderClaims] PRIMARY KEY ([OrderID]), CONSTRAINT [FK_SmsOrderClaims_ProviderNames] FOREIGN KEY ([ProviderNameID]) REFERENCES [ProviderNames] ([ID]));
+CREATE INDEX [IX_SmsOrderClaims_ProviderMessageID] ON [SmsOrderClaims] ([ProviderMessageID]);

@@ -1,14 +1,16 @@
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import { MockActivityEnvironment } from '@temporalio/testing';
+import { randomUUID } from 'node:crypto';
+import { MockActivityEnvironment, defaultActivityInfo } from '@temporalio/testing';
 import type { Info } from '@temporalio/activity';
 import { DefaultLogger } from '@temporalio/worker';
 import { createSendActivities, type SendSmsInput } from '../../../activities/send';
 import type { ActivityDeps } from '../../../activities/deps';
 import { loadConfig } from '../../../config';
 import { createLogger } from '../../../config/logger';
-import type { Repositories } from '../../../db';
+import { createRepositories, type Repositories } from '../../../db';
 import type { ConsentRecord } from '../../../db/consent-repository';
 import type { PendingConsentChange } from '../../../domain/consent';
+import { createTestDatabase, type TestDatabase } from '../../support/db';
 import type { ConsentStatus } from '../../../domain/enums';
 import { SmsProviderError } from '../../../domain/errors';
 import type {
@@ -18,8 +20,9 @@ import type {
   SmsProvider,
 } from '../../../providers/sms-provider';
 
-// The real sendSms activity in a mocked activity context: only the provider and the consent table
-// are stand-ins, so reconciliation, the consent re-read and the error mapping are what is tested.
+// The real sendSms activity in a mocked activity context, on a real SQLite database for the order's
+// claim: only the provider and the consent reads are stand-ins, so the claim, reconciliation, the
+// consent re-read and the error mapping are what is tested.
 
 const INPUT: SendSmsInput = {
   orderId: '7f1c1d3e-0a4b-4c55-9a1e-1b2c3d4e5f60',
@@ -53,6 +56,31 @@ function fakeProvider() {
   } satisfies SmsProvider;
 }
 
+let db: TestDatabase;
+let repos: Repositories;
+beforeAll(async () => {
+  db = await createTestDatabase();
+  repos = createRepositories(db.knex);
+});
+afterAll(() => db?.destroy());
+
+/** Each test is its own order. */
+let input: SendSmsInput;
+const RUN_ID = defaultActivityInfo.workflowExecution?.runId ?? '';
+
+/** An earlier attempt (this run's by default) claimed the order when the send was first scheduled. */
+async function claimedEarlier(options: { runId?: string; providerMessageId?: string } = {}) {
+  await repos.orderClaims.claim({
+    orderId: input.orderId,
+    venueId: input.venueId,
+    provider: input.provider,
+    workflowId: 'test',
+    runId: options.runId ?? RUN_ID,
+    claimedAt: new Date(SCHEDULED_AT),
+  });
+  if (options.providerMessageId) await repos.orderClaims.markSent(input.orderId, options.providerMessageId);
+}
+
 let provider: ReturnType<typeof fakeProvider>;
 let consent: Map<string, ConsentStatus>;
 /** Changes the consent workflow has acknowledged and not yet written. */
@@ -62,6 +90,7 @@ beforeEach(() => {
   provider = fakeProvider();
   consent = new Map([[`${INPUT.venueId}:${INPUT.to}`, 'opted_in']]);
   pending = [];
+  input = { ...INPUT, orderId: randomUUID() };
 });
 
 function sendSms(
@@ -70,16 +99,16 @@ function sendSms(
   onEnv?: (env: MockActivityEnvironment) => void,
 ) {
   const deps: ActivityDeps = {
-    // sendSms reads only consent.get; the rest of the repositories stay out of a unit test.
     repos: {
+      ...repos,
       consent: {
         get: async (venueId: number, phoneNumber: string) => {
           const status = consent.get(`${venueId}:${phoneNumber}`);
           const lastChangeAt = new Date(SCHEDULED_AT - 60_000);
           return status ? ({ venueId, phoneNumber, status, lastChangeAt } as ConsentRecord) : null;
         },
-      },
-    } as unknown as Repositories,
+      } as unknown as Repositories['consent'],
+    },
     providers: { twilio: provider },
     config: loadConfig({}),
     logger: createLogger({ level: 'silent', name: 'send-sms-test' }),
@@ -95,7 +124,7 @@ function sendSms(
     { logger: new DefaultLogger('ERROR') },
   );
   onEnv?.(env);
-  return env.run(createSendActivities(deps).sendSms, INPUT);
+  return env.run(createSendActivities(deps).sendSms, input);
 }
 
 async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
@@ -120,7 +149,45 @@ test('first attempt: sends without asking the provider first', async () => {
   );
 });
 
+test('the first attempt claims the order, sends, and records the message id on the claim', async () => {
+  expect(await sendSms({ attempt: 1 })).toMatchObject({ kind: 'sent', providerMessageId: 'SM-new' });
+  expect(await repos.orderClaims.find(input.orderId)).toMatchObject({
+    runId: RUN_ID,
+    providerMessageId: 'SM-new',
+  });
+});
+
+test('an order an earlier run already texted (a reset, a re-driven event): duplicate, nothing sent', async () => {
+  await claimedEarlier({ runId: 'an-earlier-run', providerMessageId: 'SM-first' });
+  expect(await sendSms({ attempt: 1 })).toEqual({
+    kind: 'not_sent',
+    outcome: 'duplicate',
+    providerMessageId: 'SM-first',
+  });
+  expect(provider.findAcceptedMessage).not.toHaveBeenCalled();
+  expect(provider.send).not.toHaveBeenCalled();
+});
+
+test('an earlier run that claimed but never heard back: asked at the provider since its claim, adopted', async () => {
+  await claimedEarlier({ runId: 'an-earlier-run' });
+  provider.findAcceptedMessage.mockResolvedValue(accepted('SM-lost-answer'));
+  expect(await sendSms({ attempt: 1 })).toEqual({
+    kind: 'not_sent',
+    outcome: 'duplicate',
+    providerMessageId: 'SM-lost-answer',
+  });
+  expect(provider.send).not.toHaveBeenCalled();
+  expect((await repos.orderClaims.find(input.orderId))?.providerMessageId).toBe('SM-lost-answer');
+});
+
+test('an event older than MAX_EVENT_AGE_HOURS: expired, nothing sent', async () => {
+  input.eventTimestamp = new Date(Date.now() - 49 * 3_600_000).toISOString();
+  expect(await sendSms({ attempt: 1 })).toEqual({ kind: 'not_sent', outcome: 'expired' });
+  expect(provider.send).not.toHaveBeenCalled();
+});
+
 test('a retry whose earlier attempt was accepted adopts that message and does not send again', async () => {
+  await claimedEarlier();
   provider.findAcceptedMessage.mockResolvedValue(accepted('SM-earlier'));
 
   expect(await sendSms({ attempt: 2 })).toEqual({
@@ -130,7 +197,7 @@ test('a retry whose earlier attempt was accepted adopts that message and does no
   });
   expect(provider.send).not.toHaveBeenCalled();
   expect(provider.findAcceptedMessage).toHaveBeenCalledWith({
-    to: INPUT.to,
+    to: input.to,
     from: INPUT.from,
     body: INPUT.body,
     sentAfter: new Date(SCHEDULED_AT),
@@ -138,6 +205,7 @@ test('a retry whose earlier attempt was accepted adopts that message and does no
 });
 
 test('a retry with nothing accepted earlier asks first, then sends', async () => {
+  await claimedEarlier();
   expect(await sendSms({ attempt: 2 })).toEqual({
     kind: 'sent',
     providerMessageId: 'SM-new',
@@ -151,6 +219,7 @@ test('a retry with nothing accepted earlier asks first, then sends', async () =>
 });
 
 test('a retry that cannot ask the provider fails retryably instead of risking a second SMS', async () => {
+  await claimedEarlier();
   provider.findAcceptedMessage.mockRejectedValue(new SmsProviderError('ProviderUnavailable', '503', 'down'));
 
   const failure = await failureOf(sendSms({ attempt: 3 }));
@@ -195,6 +264,7 @@ test('consent changes that cannot be read: a retryable failure, and nothing sent
 });
 
 test('an attempt cancelled (timed out) while it asks the provider never goes on to send', async () => {
+  await claimedEarlier();
   let answer: (value: AcceptedMessage | null) => void = () => undefined;
   provider.findAcceptedMessage.mockReturnValue(new Promise((resolve) => (answer = resolve)));
   let env: MockActivityEnvironment | undefined;
