@@ -1,3 +1,4 @@
+import { SEND_ATTEMPT_TIMEOUT_MS } from '../../../domain/limits';
 import { orderWorkflowId } from '../../../temporal/ids';
 import { createTestDatabase, type TestDatabase } from '../../support/db';
 import { startPlivoFake, type PlivoFake } from '../../support/provider-fakes/plivo-fake';
@@ -6,6 +7,8 @@ import { pendingAttempt, uniqueTaskQueue, waitFor } from '../../support/temporal
 import { startOptedInOrder, startTestWorkers, type TestWorkers } from '../../support/workers';
 
 const UNAVAILABLE = { status: 503, message: 'Service Unavailable' };
+/** The shortest failover time configuration accepts: the send attempt's own timeout. */
+const FAILOVER_AFTER_SECONDS = String(SEND_ATTEMPT_TIMEOUT_MS / 1000);
 
 let twilio: TwilioFake;
 let plivo: PlivoFake;
@@ -54,7 +57,7 @@ const order = (w: TestWorkers, taskQueue: string, phone: string) =>
 
 test('the primary down past the failover time: sent through the secondary from the venue number there', async () => {
   await withWorkers(
-    { SMS_FAILOVER_PROVIDER: 'plivo', SMS_FAILOVER_AFTER_SECONDS: '3' },
+    { SMS_FAILOVER_PROVIDER: 'plivo', SMS_FAILOVER_AFTER_SECONDS: FAILOVER_AFTER_SECONDS },
     async (w, taskQueue) => {
       twilio.fail({ to: '+14155550501', times: 1000 }, UNAVAILABLE);
       const e = await order(w, taskQueue, '+14155550501');
@@ -75,7 +78,7 @@ test('the primary down past the failover time: sent through the secondary from t
       expect(history.venuePhoneNumberId).toBe(plivoNumber?.id);
     },
   );
-}, 60_000);
+}, 120_000);
 
 test('failover off: the send keeps retrying the primary and goes out once it recovers', async () => {
   await withWorkers({}, async (w, taskQueue) => {
@@ -93,28 +96,33 @@ test('failover off: the send keeps retrying the primary and goes out once it rec
       expect.objectContaining({ provider: 'twilio' }),
     ]);
   });
-}, 60_000);
+}, 120_000);
 
 test('a backlog behind the send rate limit is not an outage: orders wait for the primary, none fail over', async () => {
   await withWorkers(
-    { SMS_FAILOVER_PROVIDER: 'plivo', SMS_FAILOVER_AFTER_SECONDS: '1', SEND_RATE_PER_SECOND: '1' },
+    // One send per 10 s: the fifth order waits past the failover time behind the other four.
+    {
+      SMS_FAILOVER_PROVIDER: 'plivo',
+      SMS_FAILOVER_AFTER_SECONDS: FAILOVER_AFTER_SECONDS,
+      SEND_RATE_PER_SECOND: '0.1',
+    },
     async (w, taskQueue) => {
-      const phones = ['+14155550511', '+14155550512', '+14155550513', '+14155550514'];
+      const phones = ['+14155550511', '+14155550512', '+14155550513', '+14155550514', '+14155550515'];
       const events = [];
       for (const phone of phones) events.push(await order(w, taskQueue, phone));
       const results = await Promise.all(
         events.map((e) => w.client.workflow.getHandle(orderWorkflowId(e.orderId)).result()),
       );
-      expect(results.map((r) => r.outcome)).toEqual(['sent', 'sent', 'sent', 'sent']);
+      expect(results.map((r) => r.outcome)).toEqual(phones.map(() => 'sent'));
       for (const phone of phones) expect(twilio.messages().filter((m) => m.to === phone)).toHaveLength(1);
       expect(plivo.messages().filter((m) => phones.includes(`+${m.dst}`))).toHaveLength(0);
     },
   );
-}, 60_000);
+}, 120_000);
 
 test('before failing over, a message the primary accepted after all is adopted: one SMS, not two', async () => {
   await withWorkers(
-    { SMS_FAILOVER_PROVIDER: 'plivo', SMS_FAILOVER_AFTER_SECONDS: '3' },
+    { SMS_FAILOVER_PROVIDER: 'plivo', SMS_FAILOVER_AFTER_SECONDS: FAILOVER_AFTER_SECONDS },
     async (w, taskQueue) => {
       // The primary accepts the message but the answer is lost; the retry's own look-up then fails,
       // and the failover time runs out before the next retry.
@@ -132,4 +140,4 @@ test('before failing over, a message the primary accepted after all is adopted: 
       ]);
     },
   );
-}, 60_000);
+}, 120_000);
