@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import type { ProviderName } from '../domain/enums';
 import { isSmsProviderError } from '../domain/errors';
 import { maskPhone } from '../domain/phone';
+import type { AcceptedMessageQuery } from '../providers/sms-provider';
 import { statusCallbackUrl } from '../providers/webhook';
 import type { OrderContext } from '../temporal/contracts';
 import { acknowledgedConsent } from './consent';
@@ -15,11 +16,41 @@ export interface SendSmsInput extends OrderContext {
   to: string;
   from: string;
   body: string;
+  /**
+   * Set on a follow-up send for an order whose earlier send activity ran out of time: when that
+   * earlier activity was first scheduled (epoch ms). Every attempt then reconciles since then, the
+   * first one included, since the earlier activity may have been accepted.
+   */
+  reconcileSinceMs?: number;
 }
 
 export type SendSmsResult =
   | { kind: 'sent'; providerMessageId: string; reconciled: boolean }
   | { kind: 'not_sent'; outcome: 'blocked_opted_out' | 'skipped_no_consent' };
+
+/**
+ * Reconciliation's question for one order: a message from `from` to `to` accepted since `sentAfterMs`
+ * that no other order's history already names. "Since" means no look-back before the order's first
+ * attempt (beyond the adapter's clock allowance); the history check covers orders for the same
+ * customer at the same venue whose messages fall inside that window. Plivo lists no text at all, and
+ * two such orders may have the same text on Twilio: without both, a retry adopts the other order's
+ * message and its own SMS is never sent.
+ */
+function acceptedMessageQuery(
+  deps: ActivityDeps,
+  input: SendSmsInput,
+  sentAfterMs: number,
+  signal: AbortSignal,
+): AcceptedMessageQuery {
+  return {
+    to: input.to,
+    from: input.from,
+    body: input.body,
+    sentAfter: new Date(sentAfterMs),
+    claimedElsewhere: (ids) => deps.repos.history.messageIdsOfOtherOrders(input.provider, ids, input.orderId),
+    signal,
+  };
+}
 
 export interface FindAcceptedSmsInput extends SendSmsInput {
   /** When the first send attempt was scheduled (epoch ms). */
@@ -34,13 +65,11 @@ export function createSendActivities(deps: ActivityDeps) {
      */
     async findAcceptedSms(input: FindAcceptedSmsInput): Promise<string | null> {
       const provider = providerFor(deps, input.provider);
+      const { cancellationSignal } = Context.current();
       try {
-        const earlier = await provider.findAcceptedMessage({
-          to: input.to,
-          from: input.from,
-          body: input.body,
-          sentAfter: new Date(input.sentAfterMs),
-        });
+        const earlier = await provider.findAcceptedMessage(
+          acceptedMessageQuery(deps, input, input.sentAfterMs, cancellationSignal),
+        );
         return earlier?.providerMessageId ?? null;
       } catch (err) {
         if (isSmsProviderError(err)) throw toApplicationFailure(err, Context.current().info.attempt);
@@ -63,15 +92,17 @@ export function createSendActivities(deps: ActivityDeps) {
 
       return withHeartbeat(async (signal) => {
         try {
-          if (attempt > 1) {
-            const earlier = await provider.findAcceptedMessage({
-              to: input.to,
-              from: input.from,
-              body: input.body,
-              // Since the send was first scheduled: no earlier attempt can be older. Each adapter widens
-              // this by its provider's clock skew; wider would risk adopting another order's message.
-              sentAfter: new Date(scheduledTimestampMs),
-            });
+          if (attempt > 1 || input.reconcileSinceMs !== undefined) {
+            // Since the send was first scheduled (the first attempt's time, on a retry): no earlier
+            // attempt can be older. Each adapter widens this only by its provider's clock allowance;
+            // wider would risk adopting another order's message.
+            const sentAfterMs = Math.min(
+              scheduledTimestampMs,
+              input.reconcileSinceMs ?? scheduledTimestampMs,
+            );
+            const earlier = await provider.findAcceptedMessage(
+              acceptedMessageQuery(deps, input, sentAfterMs, signal),
+            );
             if (earlier) {
               log.warn(
                 { providerMessageId: earlier.providerMessageId },

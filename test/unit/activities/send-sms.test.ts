@@ -55,6 +55,9 @@ function fakeProvider() {
 
 let provider: ReturnType<typeof fakeProvider>;
 let consent: Map<string, ConsentStatus>;
+/** Provider message ids other orders' history rows name. */
+let otherOrdersMessages: Set<string>;
+let historyLookups: Array<{ provider: string; ids: readonly string[]; orderId: string }>;
 /** Changes the consent workflow has acknowledged and not yet written. */
 let pending: PendingConsentChange[];
 
@@ -62,16 +65,26 @@ beforeEach(() => {
   provider = fakeProvider();
   consent = new Map([[`${INPUT.venueId}:${INPUT.to}`, 'opted_in']]);
   pending = [];
+  otherOrdersMessages = new Set();
+  historyLookups = [];
 });
 
 function sendSms(
   info: Partial<Info>,
   overrides: Partial<ActivityDeps> = {},
   onEnv?: (env: MockActivityEnvironment) => void,
+  input: SendSmsInput = INPUT,
 ) {
   const deps: ActivityDeps = {
-    // sendSms reads only consent.get; the rest of the repositories stay out of a unit test.
+    // sendSms reads only consent.get and, reconciling, which messages other orders own; the rest of
+    // the repositories stay out of a unit test.
     repos: {
+      history: {
+        messageIdsOfOtherOrders: async (name: string, ids: readonly string[], orderId: string) => {
+          historyLookups.push({ provider: name, ids, orderId });
+          return new Set(ids.filter((id) => otherOrdersMessages.has(id)));
+        },
+      },
       consent: {
         get: async (venueId: number, phoneNumber: string) => {
           const status = consent.get(`${venueId}:${phoneNumber}`);
@@ -95,7 +108,7 @@ function sendSms(
     { logger: new DefaultLogger('ERROR') },
   );
   onEnv?.(env);
-  return env.run(createSendActivities(deps).sendSms, INPUT);
+  return env.run(createSendActivities(deps).sendSms, input);
 }
 
 async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
@@ -134,7 +147,38 @@ test('a retry whose earlier attempt was accepted adopts that message and does no
     from: INPUT.from,
     body: INPUT.body,
     sentAfter: new Date(SCHEDULED_AT),
+    claimedElsewhere: expect.any(Function),
+    signal: expect.any(AbortSignal),
   });
+});
+
+test("reconciliation asks the history which candidates are other orders' messages", async () => {
+  otherOrdersMessages = new Set(['SM-other-order']);
+  provider.findAcceptedMessage.mockImplementation(async (query) => {
+    const claimed = (await query.claimedElsewhere?.(['SM-other-order', 'SM-mine'])) ?? new Set();
+    expect([...claimed]).toEqual(['SM-other-order']);
+    return null;
+  });
+
+  await sendSms({ attempt: 2 });
+  expect(historyLookups).toEqual([
+    { provider: 'twilio', ids: ['SM-other-order', 'SM-mine'], orderId: INPUT.orderId },
+  ]);
+});
+
+test('a follow-up send (reconcileSinceMs) reconciles on its first attempt, since the earlier send', async () => {
+  provider.findAcceptedMessage.mockResolvedValue(accepted('SM-earlier'));
+  const earlier = SCHEDULED_AT - 30_000;
+
+  expect(await sendSms({ attempt: 1 }, {}, undefined, { ...INPUT, reconcileSinceMs: earlier })).toEqual({
+    kind: 'sent',
+    providerMessageId: 'SM-earlier',
+    reconciled: true,
+  });
+  expect(provider.findAcceptedMessage).toHaveBeenCalledWith(
+    expect.objectContaining({ sentAfter: new Date(earlier) }),
+  );
+  expect(provider.send).not.toHaveBeenCalled();
 });
 
 test('a retry with nothing accepted earlier asks first, then sends', async () => {
