@@ -3,6 +3,7 @@ import type { ProviderName } from '../domain/enums';
 import { isSmsProviderError } from '../domain/errors';
 import { maskPhone } from '../domain/phone';
 import type { OrderClaim } from '../db/order-claims-repository';
+import type { AcceptedMessageQuery } from '../providers/sms-provider';
 import { statusCallbackUrl } from '../providers/webhook';
 import type { OrderContext } from '../temporal/contracts';
 import { acknowledgedConsent } from './consent';
@@ -26,6 +27,38 @@ export type SendSmsResult =
   /** An earlier run of this order (a reset, an event re-driven after retention) texted the customer. */
   | { kind: 'not_sent'; outcome: 'duplicate'; providerMessageId: string };
 
+/**
+ * Reconciliation's question for one order: a message from `from` to `to` accepted since `sentAfterMs`
+ * that no other order's history already names. "Since" means no look-back before the order's first
+ * attempt (beyond the adapter's clock allowance); the history check covers orders for the same
+ * customer at the same venue whose messages fall inside that window. Plivo lists no text at all, and
+ * two such orders may have the same text on Twilio: without both, a retry adopts the other order's
+ * message and its own SMS is never sent.
+ */
+function acceptedMessageQuery(
+  deps: ActivityDeps,
+  input: SendSmsInput,
+  sentAfterMs: number,
+  signal: AbortSignal,
+): AcceptedMessageQuery {
+  return {
+    to: input.to,
+    from: input.from,
+    body: input.body,
+    sentAfter: new Date(sentAfterMs),
+    // Another order's claim holds its message id from the moment the provider accepted it; its
+    // history row only once the order finished. Either one means "not this order's".
+    claimedElsewhere: async (ids) => {
+      const [recorded, claimed] = await Promise.all([
+        deps.repos.history.messageIdsOfOtherOrders(input.provider, ids, input.orderId),
+        deps.repos.orderClaims.claimedByOthers(input.orderId, ids),
+      ]);
+      return new Set([...recorded, ...claimed]);
+    },
+    signal,
+  };
+}
+
 export interface FindAcceptedSmsInput extends SendSmsInput {
   /** When the first send attempt was scheduled (epoch ms). */
   sentAfterMs: number;
@@ -39,13 +72,11 @@ export function createSendActivities(deps: ActivityDeps) {
      */
     async findAcceptedSms(input: FindAcceptedSmsInput): Promise<string | null> {
       const provider = providerFor(deps, input.provider);
+      const { cancellationSignal } = Context.current();
       try {
-        const earlier = await provider.findAcceptedMessage({
-          to: input.to,
-          from: input.from,
-          body: input.body,
-          sentAfter: new Date(input.sentAfterMs),
-        });
+        const earlier = await provider.findAcceptedMessage(
+          acceptedMessageQuery(deps, input, input.sentAfterMs, cancellationSignal),
+        );
         return earlier?.providerMessageId ?? null;
       } catch (err) {
         if (isSmsProviderError(err)) throw toApplicationFailure(err, Context.current().info.attempt);
@@ -94,14 +125,10 @@ export function createSendActivities(deps: ActivityDeps) {
           if (claim.providerMessageId) return alreadySent(claim, claim.providerMessageId);
           if (!created) {
             // Some attempt claimed the order before this one and may have reached the provider.
-            const earlier = await provider.findAcceptedMessage({
-              to: input.to,
-              from: input.from,
-              body: input.body,
-              // The order's first attempt, by any run: no earlier message can be this order's. Each
-              // adapter widens this by its provider's clock skew.
-              sentAfter: claim.claimedAt,
-            });
+            // The order's first attempt, by any run: no earlier message can be this order's.
+            const earlier = await provider.findAcceptedMessage(
+              acceptedMessageQuery(deps, input, claim.claimedAt.getTime(), signal),
+            );
             if (earlier) {
               await deps.repos.orderClaims.markSent(input.orderId, earlier.providerMessageId);
               return alreadySent(claim, earlier.providerMessageId);

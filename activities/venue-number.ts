@@ -99,14 +99,15 @@ export function createVenueNumberActivities(deps: ActivityDeps) {
 
       const provider = providerFor(deps, input.provider);
       const friendlyName = venueFriendlyName(input.venueId);
-      const { adopted, number } = await withHeartbeat(async () => {
-        const owned = await provider.findOwnedNumber(friendlyName).catch(rethrow);
+      const { adopted, number } = await withHeartbeat(async (signal) => {
+        const owned = await provider.findOwnedNumber(friendlyName, signal).catch(rethrow);
         if (owned) return { adopted: true, number: owned };
         const bought = await provider
           .buyNumber({
             friendlyName,
             country: deps.config.sms.defaultPhoneRegion,
             smsWebhookUrl: `${deps.config.api.publicBaseUrl}/webhooks/${input.provider}`,
+            signal,
           })
           .catch(rethrow);
         return { adopted: false, number: bought };
@@ -145,7 +146,7 @@ export function createVenueNumberActivities(deps: ActivityDeps) {
       const active = await deps.repos.venueNumbers.findActive(input.venueId, input.provider);
       if (!active) return { released: false };
       const provider = providerFor(deps, input.provider);
-      await withHeartbeat(() => provider.releaseNumber(active.providerId).catch(rethrow));
+      await withHeartbeat((signal) => provider.releaseNumber(active.providerId, signal).catch(rethrow));
       await deps.repos.venueNumbers.release(active.id);
       log.info({ sender: maskPhone(active.phoneNumber) }, 'venue sender number released');
       return { released: true };

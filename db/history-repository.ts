@@ -158,8 +158,33 @@ export function createHistoryRepository(knex: Knex) {
         .offset(filter.offset);
       return { items: rows.map(toRecord), total: Number(total) };
     },
+
+    /**
+     * Which of these provider message ids another order's history already names: reconciliation
+     * never adopts them. One indexed look-up (IX_SmsSendHistory_ProviderMessageID) per chunk of ids,
+     * chunked well below SQL Server's 2100 parameters.
+     */
+    async messageIdsOfOtherOrders(
+      provider: ProviderName,
+      providerMessageIds: readonly string[],
+      orderId: string,
+    ): Promise<Set<string>> {
+      const owned = new Set<string>();
+      const ids = [...new Set(providerMessageIds)];
+      for (let i = 0; i < ids.length; i += ID_CHUNK) {
+        const rows: Row[] = await knex('SmsSendHistory')
+          .distinct('ProviderMessageID')
+          .whereIn('ProviderMessageID', ids.slice(i, i + ID_CHUNK))
+          .andWhere('ProviderNameID', ProviderNameIds.id(provider))
+          .andWhereNot('OrderID', orderId.toLowerCase());
+        for (const row of rows) owned.add(String(row.ProviderMessageID));
+      }
+      return owned;
+    },
   };
 }
+
+const ID_CHUNK = 500;
 
 function toRecord(row: Row): HistoryRecord {
   const nullable = (v: unknown) => (v == null ? null : String(v));

@@ -21,7 +21,31 @@ export interface AcceptedMessageQuery {
   to: string;
   from: string;
   body: string;
+  /**
+   * When this order's first send attempt was scheduled. A message accepted earlier is another
+   * order's: adapters look back only by their provider's clock resolution and a small skew
+   * allowance (RECONCILE_CLOCK_SKEW_MS), never further.
+   */
   sentAfter: Date;
+  /**
+   * Of the candidate message ids, those another order already owns (its history names them): never
+   * adopted, whatever they look like. Without text (Plivo) or with an identical text (Twilio), two
+   * orders for one customer at one venue are otherwise told apart by time alone.
+   */
+  claimedElsewhere?: (providerMessageIds: string[]) => Promise<ReadonlySet<string>>;
+  /** Aborted when the attempt is cancelled or timed out: the look-up stops and its requests are aborted. */
+  signal?: AbortSignal;
+}
+
+/** Default allowance for the difference between Temporal's clock and the provider's. */
+export const RECONCILE_CLOCK_SKEW_MS = 1_000;
+
+export interface BuyNumberRequest {
+  friendlyName: string;
+  country: string;
+  smsWebhookUrl?: string;
+  /** Aborted when the attempt is cancelled or timed out: the purchase stops where it is. */
+  signal?: AbortSignal;
 }
 
 export interface PurchasedNumber {
@@ -40,15 +64,11 @@ export interface SmsProvider {
   /** Reconciliation after an ambiguous failure: a message the provider already accepted, if any. */
   findAcceptedMessage(query: AcceptedMessageQuery): Promise<AcceptedMessage | null>;
   /** Buys a local number for a venue; `friendlyName` names the venue so a lost purchase can be found again. */
-  buyNumber(request: {
-    friendlyName: string;
-    country: string;
-    smsWebhookUrl?: string;
-  }): Promise<PurchasedNumber>;
+  buyNumber(request: BuyNumberRequest): Promise<PurchasedNumber>;
   /** A number we already own under this name: after a crash mid-purchase it is adopted, not bought twice. */
-  findOwnedNumber(friendlyName: string): Promise<PurchasedNumber | null>;
+  findOwnedNumber(friendlyName: string, signal?: AbortSignal): Promise<PurchasedNumber | null>;
   /** Idempotent: a number already released counts as released, so a retried release never fails. */
-  releaseNumber(providerId: string): Promise<void>;
+  releaseNumber(providerId: string, signal?: AbortSignal): Promise<void>;
 }
 
 export function venueFriendlyName(venueId: number): string {

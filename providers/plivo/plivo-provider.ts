@@ -1,14 +1,26 @@
 import type { Client as PlivoClient } from 'plivo';
 import { SmsProviderError } from '../../domain/errors';
-import type {
-  AcceptedMessage,
-  AcceptedMessageQuery,
-  PurchasedNumber,
-  SendRequest,
-  SmsProvider,
+import {
+  RECONCILE_CLOCK_SKEW_MS,
+  type AcceptedMessage,
+  type AcceptedMessageQuery,
+  type BuyNumberRequest,
+  type PurchasedNumber,
+  type SendRequest,
+  type SmsProvider,
 } from '../sms-provider';
 import { noAvailableNumbersError, releaseIdempotently } from '../provider-errors';
-import { mapPlivoError } from './plivo-errors';
+import {
+  BUY_NUMBER_BUDGET_MS,
+  FIND_NUMBER_BUDGET_MS,
+  RECONCILE_BUDGET_MS,
+  RELEASE_NUMBER_BUDGET_MS,
+  REQUEST_TIMEOUT_MS,
+  SEND_BUDGET_MS,
+  callerCode,
+  providerCall,
+} from '../provider-call';
+import { mapPlivoError, type PlivoOperation } from './plivo-errors';
 import { findInPlivoPages, plivoPages } from './plivo-pages';
 import { loadPlivo, sdkRequest, type PlivoRequest } from './plivo-sdk';
 import { parsePlivoTime, plivoFilterTime } from './plivo-time';
@@ -18,14 +30,14 @@ export interface PlivoProviderOptions {
   authToken: string;
   /** Origin of the REST API instead of https://api.plivo.com (a local fake, a proxy). */
   apiBaseUrl?: string;
-  /** Per-request timeout in ms; default 15 s. (Without one the SDK waits forever.) */
+  /** Per-request timeout in ms; default REQUEST_TIMEOUT_MS (provider-call.ts). (Without one the SDK waits forever.) */
   timeoutMs?: number;
-  /** Reconciliation looks this far before `sentAfter`, for clock skew between us and Plivo; default 30 s. */
+  /**
+   * Reconciliation looks this far before `sentAfter`, for clock skew between Temporal and Plivo;
+   * default RECONCILE_CLOCK_SKEW_MS (1 s).
+   */
   clockSkewMs?: number;
 }
-
-const DEFAULT_TIMEOUT_MS = 15_000;
-const DEFAULT_CLOCK_SKEW_MS = 30_000;
 
 /** Plivo SMS and phone numbers through the official SDK. */
 export class PlivoProvider implements SmsProvider {
@@ -40,9 +52,9 @@ export class PlivoProvider implements SmsProvider {
     const origin = (options.apiBaseUrl ?? 'https://api.plivo.com').replace(/\/+$/, '');
     const clientOptions = {
       url: `${origin}/v1/Account/${options.authId}`,
-      timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      timeout: options.timeoutMs ?? REQUEST_TIMEOUT_MS,
     };
-    this.clockSkewMs = options.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS;
+    this.clockSkewMs = options.clockSkewMs ?? RECONCILE_CLOCK_SKEW_MS;
     this.client = new plivo.Client(options.authId, options.authToken, clientOptions);
     this.request = sdkRequest({
       ...clientOptions,
@@ -52,20 +64,23 @@ export class PlivoProvider implements SmsProvider {
   }
 
   async send(request: SendRequest): Promise<AcceptedMessage> {
-    let uuid: string | undefined;
-    try {
-      // The typed (positional) signature; optional params go into the request body as is.
-      const response = await this.client.messages.create(
-        request.from,
-        request.to,
-        request.body,
-        request.statusCallbackUrl ? { url: request.statusCallbackUrl, method: 'POST' } : undefined,
-      );
-      const ids: unknown = response.messageUuid;
-      uuid = Array.isArray(ids) ? String(ids[0]) : typeof ids === 'string' ? ids : undefined;
-    } catch (err) {
-      throw mapPlivoError(err, 'send', 'send');
-    }
+    const uuid = await this.call(
+      'send',
+      SEND_BUDGET_MS,
+      request.signal,
+      async () => {
+        // The typed (positional) signature; optional params go into the request body as is.
+        const response = await this.client.messages.create(
+          request.from,
+          request.to,
+          request.body,
+          request.statusCallbackUrl ? { url: request.statusCallbackUrl, method: 'POST' } : undefined,
+        );
+        const ids: unknown = response.messageUuid;
+        return Array.isArray(ids) ? String(ids[0]) : typeof ids === 'string' ? ids : undefined;
+      },
+      'send',
+    );
     if (!uuid) {
       // Accepted (2xx) but without an id: reconciliation by to/from/time can still find it.
       throw new SmsProviderError(
@@ -78,14 +93,15 @@ export class PlivoProvider implements SmsProvider {
   }
 
   /**
-   * Plivo's message records carry no text, so "this order's message" is the outbound message from
-   * `from` to `to` at or after `sentAfter`: the earliest one (our attempt began at `sentAfter`); failing
-   * that, the latest one inside the clock-skew allowance before it.
+   * Plivo's message records carry no text, so "this order's message" is an outbound message from
+   * `from` to `to` at or after `sentAfter` (less the clock-skew allowance) that no other order owns
+   * (`claimedElsewhere`): the earliest one at or after `sentAfter` (our attempt began there); failing
+   * that, the latest one inside the allowance before it. Every page read shares RECONCILE_BUDGET_MS.
    */
   async findAcceptedMessage(query: AcceptedMessageQuery): Promise<AcceptedMessage | null> {
     const windowStart = new Date(query.sentAfter.getTime() - this.clockSkewMs);
-    const candidates: { uuid: string; state: string; at: Date }[] = [];
-    try {
+    return this.call('find accepted message', RECONCILE_BUDGET_MS, query.signal, async () => {
+      const candidates: { uuid: string; state: string; at: Date }[] = [];
       const pages = plivoPages(
         async (page) =>
           (await this.client.messages.list({
@@ -110,24 +126,29 @@ export class PlivoProvider implements SmsProvider {
           }
         }
       }
-    } catch (err) {
-      throw mapPlivoError(err, 'find accepted message');
-    }
-    const after = candidates.filter((c) => c.at >= query.sentAfter).sort((a, b) => +a.at - +b.at);
-    const before = candidates.filter((c) => c.at < query.sentAfter).sort((a, b) => +b.at - +a.at);
-    const match = after[0] ?? before[0];
-    return match ? { providerMessageId: match.uuid, status: match.state, acceptedAt: match.at } : null;
+      const { claimedElsewhere } = query;
+      const claimed =
+        candidates.length > 0 && claimedElsewhere
+          ? await callerCode(() => claimedElsewhere(candidates.map((c) => c.uuid)))
+          : new Set<string>();
+      const own = candidates.filter((c) => !claimed.has(c.uuid));
+      const after = own.filter((c) => c.at >= query.sentAfter).sort((a, b) => +a.at - +b.at);
+      const before = own.filter((c) => c.at < query.sentAfter).sort((a, b) => +b.at - +a.at);
+      const match = after[0] ?? before[0];
+      return match ? { providerMessageId: match.uuid, status: match.state, acceptedAt: match.at } : null;
+    });
   }
 
-  async buyNumber(request: {
-    friendlyName: string;
-    country: string;
-    smsWebhookUrl?: string;
-  }): Promise<PurchasedNumber> {
+  async buyNumber(request: BuyNumberRequest): Promise<PurchasedNumber> {
+    return this.call(`buy number for ${request.friendlyName}`, BUY_NUMBER_BUDGET_MS, request.signal, () =>
+      this.buy(request),
+    );
+  }
+
+  private async buy(request: BuyNumberRequest): Promise<PurchasedNumber> {
     const appId = request.smsWebhookUrl
       ? await this.ensureApplication(request.friendlyName, request.smsWebhookUrl)
       : undefined;
-
     let number: string | undefined;
     try {
       const found = await this.client.numbers.search(request.country, {
@@ -161,8 +182,8 @@ export class PlivoProvider implements SmsProvider {
    * The number carrying `friendlyName` as its alias; failing that, one linked to the application of
    * that name (bought, then the process died before the alias was set).
    */
-  async findOwnedNumber(friendlyName: string): Promise<PurchasedNumber | null> {
-    try {
+  async findOwnedNumber(friendlyName: string, signal?: AbortSignal): Promise<PurchasedNumber | null> {
+    return this.call(`find number for ${friendlyName}`, FIND_NUMBER_BUDGET_MS, signal, async () => {
       const byAlias = await this.findNumber({ alias: friendlyName }, (n) => n.alias === friendlyName);
       if (byAlias) return toPurchased(byAlias.number, friendlyName);
       const app = await this.findApplication(friendlyName);
@@ -173,16 +194,30 @@ export class PlivoProvider implements SmsProvider {
         (n) => typeof n.application === 'string' && n.application.endsWith(suffix),
       );
       return byApp ? toPurchased(byApp.number, friendlyName) : null;
-    } catch (err) {
-      throw mapPlivoError(err, `find number for ${friendlyName}`);
-    }
+    });
   }
 
   /** Idempotent: a number that is no longer on the account (404) counts as released. */
-  async releaseNumber(providerId: string): Promise<void> {
+  async releaseNumber(providerId: string, signal?: AbortSignal): Promise<void> {
     await releaseIdempotently(
-      () => this.client.numbers.unrent(digits(providerId)),
+      () =>
+        this.call(`release number ${providerId}`, RELEASE_NUMBER_BUDGET_MS, signal, () =>
+          this.client.numbers.unrent(digits(providerId)),
+        ),
       (err) => mapPlivoError(err, `release number ${providerId}`),
+    );
+  }
+
+  /** One operation under its budget and the caller's signal (provider-call.ts); errors in the taxonomy. */
+  private call<T>(
+    what: string,
+    budgetMs: number,
+    signal: AbortSignal | undefined,
+    work: () => Promise<T>,
+    operation: PlivoOperation = 'other',
+  ): Promise<T> {
+    return providerCall({ provider: this.name, what, budgetMs, signal }, work, (err) =>
+      mapPlivoError(err, what, operation),
     );
   }
 

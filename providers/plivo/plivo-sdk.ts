@@ -1,9 +1,11 @@
 import path from 'node:path';
+import { attachAbortSignal } from '../provider-call';
 
 /**
- * The two places where the adapter works around the plivo SDK (4.x) rather than just calling it:
- * loading it without the process-wide side effect it has on axios, and reaching its request function
- * directly for the Application/ endpoints, which its own interface mishandles. Both lean on SDK
+ * The places where the adapter works around the plivo SDK (4.x) rather than just calling it:
+ * loading it without the process-wide side effect it has on axios (and with the abort-signal hook its
+ * requests lack), and reaching its request function directly for the Application/ endpoints, which
+ * its own interface mishandles. All lean on SDK
  * internals (dist/ paths, option names), so they live here, next to each other, and nowhere else.
  */
 
@@ -18,6 +20,9 @@ export type PlivoRequest = (
 
 interface AxiosDefaults {
   defaults: { httpAgent?: unknown; httpsAgent?: unknown };
+  interceptors: {
+    request: { use(onFulfilled: <C extends { signal?: unknown }>(config: C) => C): number };
+  };
 }
 
 let plivoModule: PlivoModule | undefined;
@@ -46,6 +51,11 @@ export function loadPlivo(): PlivoModule {
     if (isPlivoAgent(axios.defaults.httpAgent)) axios.defaults.httpAgent = undefined;
     if (isPlivoAgent(axios.defaults.httpsAgent)) axios.defaults.httpsAgent = undefined;
   }
+  // The SDK takes no abort signal and sends every request through the shared axios instance; this
+  // interceptor gives each request the signal of the adapter operation it runs in (providerCall),
+  // so a cancelled attempt's request is aborted on the wire. Outside such an operation (any other
+  // axios user in the process) it changes nothing: no signal is in scope there.
+  axios.interceptors.request.use(attachAbortSignal);
   return plivoModule;
 }
 

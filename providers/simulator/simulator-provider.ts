@@ -61,8 +61,16 @@ export class SimulatorProvider implements SmsProvider {
     return accepted;
   }
 
+  /** The earliest message with this text since `sentAfter` that no other order owns. */
   async findAcceptedMessage(query: AcceptedMessageQuery): Promise<AcceptedMessage | null> {
-    const [match] = await this.options.store.messages(query);
+    query.signal?.throwIfAborted();
+    const { to, from, body, sentAfter } = query;
+    const candidates = await this.options.store.messages({ to, from, body, sentAfter });
+    const claimed =
+      candidates.length > 0 && query.claimedElsewhere
+        ? await query.claimedElsewhere(candidates.map((m) => m.sid))
+        : new Set<string>();
+    const match = candidates.find((m) => !claimed.has(m.sid));
     return match
       ? { providerMessageId: match.sid, status: match.status, acceptedAt: match.acceptedAt }
       : null;

@@ -3,14 +3,27 @@ import type RequestClient from 'twilio/lib/base/RequestClient';
 import type { MessageInstance } from 'twilio/lib/rest/api/v2010/account/message';
 import type { IncomingPhoneNumberInstance } from 'twilio/lib/rest/api/v2010/account/incomingPhoneNumber';
 import { SmsProviderError } from '../../domain/errors';
-import type {
-  AcceptedMessage,
-  AcceptedMessageQuery,
-  PurchasedNumber,
-  SendRequest,
-  SmsProvider,
+import {
+  RECONCILE_CLOCK_SKEW_MS,
+  type AcceptedMessage,
+  type AcceptedMessageQuery,
+  type BuyNumberRequest,
+  type PurchasedNumber,
+  type SendRequest,
+  type SmsProvider,
 } from '../sms-provider';
 import { noAvailableNumbersError, releaseIdempotently } from '../provider-errors';
+import {
+  BUY_NUMBER_BUDGET_MS,
+  FIND_NUMBER_BUDGET_MS,
+  RECONCILE_BUDGET_MS,
+  RELEASE_NUMBER_BUDGET_MS,
+  REQUEST_TIMEOUT_MS,
+  SEND_BUDGET_MS,
+  attachAbortSignal,
+  callerCode,
+  providerCall,
+} from '../provider-call';
 import { mapTwilioError } from './twilio-errors';
 
 export interface TwilioProviderOptions {
@@ -22,14 +35,15 @@ export interface TwilioProviderOptions {
    * including paging links, is rewritten to this origin.
    */
   apiBaseUrl?: string;
-  /** Per-request timeout in ms (also the socket idle timeout); default 15 s. */
+  /** Per-request timeout in ms (also the socket idle timeout); default REQUEST_TIMEOUT_MS (provider-call.ts). */
   timeoutMs?: number;
-  /** Reconciliation looks this far before `sentAfter`, for clock skew between us and Twilio; default 60 s. */
+  /**
+   * Reconciliation looks this far before `sentAfter`, for clock skew between Temporal and Twilio;
+   * default RECONCILE_CLOCK_SKEW_MS (1 s). Twilio's dates have whole seconds, so the window also
+   * starts at the second.
+   */
   clockSkewMs?: number;
 }
-
-const DEFAULT_TIMEOUT_MS = 15_000;
-const DEFAULT_CLOCK_SKEW_MS = 60_000;
 /** Upper bound on records read while reconciling or adopting, so a busy account cannot stall a call. */
 const LIST_LIMIT = 200;
 
@@ -38,6 +52,13 @@ const LIST_LIMIT = 200;
  * numbers included; this client never asks for it, whatever the environment says.
  */
 class QuietRequestClient extends twilio.RequestClient {
+  constructor(options: RequestClient.RequestClientOptions) {
+    super(options);
+    // Each request carries the running operation's abort signal (providerCall), so a cancelled
+    // attempt's request is aborted on the wire, not just abandoned.
+    this.axios.interceptors.request.use(attachAbortSignal);
+  }
+
   override request<TData>(opts: RequestClient.RequestOptions<TData>) {
     return super.request({ ...opts, logLevel: undefined });
   }
@@ -70,8 +91,8 @@ export class TwilioProvider implements SmsProvider {
   private readonly clockSkewMs: number;
 
   constructor(options: TwilioProviderOptions) {
-    const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.clockSkewMs = options.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS;
+    const timeout = options.timeoutMs ?? REQUEST_TIMEOUT_MS;
+    this.clockSkewMs = options.clockSkewMs ?? RECONCILE_CLOCK_SKEW_MS;
     // Without an override the SDK's own host logic stays in charge (TWILIO_EDGE / TWILIO_REGION).
     const httpClient = options.apiBaseUrl
       ? new RebasingRequestClient(options.apiBaseUrl.replace(/\/+$/, ''), { timeout })
@@ -88,30 +109,28 @@ export class TwilioProvider implements SmsProvider {
   }
 
   async send(request: SendRequest): Promise<AcceptedMessage> {
-    let message: MessageInstance;
-    try {
-      message = await this.client.messages.create({
+    const message = await this.call('send', SEND_BUDGET_MS, request.signal, () =>
+      this.client.messages.create({
         to: request.to,
         from: request.from,
         body: request.body,
         ...(request.statusCallbackUrl ? { statusCallback: request.statusCallbackUrl } : {}),
-      });
-    } catch (err) {
-      throw mapTwilioError(err, 'send');
-    }
+      }),
+    );
     return toAccepted(message);
   }
 
   /**
    * The message with this body from `from` to `to`, accepted since `sentAfter` (less the clock-skew
-   * allowance); the earliest if several. The DateSent> filter keeps the read small, but Twilio has no
+   * allowance, from the whole second: Twilio's dates have no fraction); the earliest one that no other
+   * order owns (`claimedElsewhere`). The DateSent> filter keeps the read small, but Twilio has no
    * date_sent for a message still queued, so when it finds nothing the most recent messages between
-   * the two numbers are read without it.
+   * the two numbers are read without it. At most two list calls, within RECONCILE_BUDGET_MS together.
    */
   async findAcceptedMessage(query: AcceptedMessageQuery): Promise<AcceptedMessage | null> {
-    const windowStart = new Date(query.sentAfter.getTime() - this.clockSkewMs);
-    const pick = (messages: MessageInstance[]) =>
-      messages
+    const windowStart = new Date(Math.floor((query.sentAfter.getTime() - this.clockSkewMs) / 1_000) * 1_000);
+    const pick = async (messages: MessageInstance[]) => {
+      const candidates = messages
         .filter(
           (m) =>
             sameNumber(m.to, query.to) &&
@@ -119,65 +138,74 @@ export class TwilioProvider implements SmsProvider {
             m.body === query.body &&
             acceptedAt(m).getTime() >= windowStart.getTime(),
         )
-        .sort((a, b) => acceptedAt(a).getTime() - acceptedAt(b).getTime())[0];
-    try {
+        .sort((a, b) => acceptedAt(a).getTime() - acceptedAt(b).getTime());
+      if (candidates.length === 0 || !query.claimedElsewhere) return candidates[0];
+      const { claimedElsewhere } = query;
+      const claimed = await callerCode(() => claimedElsewhere(candidates.map((m) => m.sid)));
+      return candidates.find((m) => !claimed.has(m.sid));
+    };
+    const match = await this.call('find accepted message', RECONCILE_BUDGET_MS, query.signal, async () => {
       const filters = { to: query.to, from: query.from, limit: LIST_LIMIT };
-      const match =
-        pick(await this.client.messages.list({ ...filters, dateSentAfter: windowStart })) ??
-        pick(await this.client.messages.list(filters));
-      return match ? toAccepted(match) : null;
-    } catch (err) {
-      throw mapTwilioError(err, 'find accepted message');
-    }
+      return (
+        (await pick(await this.client.messages.list({ ...filters, dateSentAfter: windowStart }))) ??
+        (await pick(await this.client.messages.list(filters)))
+      );
+    });
+    return match ? toAccepted(match) : null;
   }
 
-  async buyNumber(request: {
-    friendlyName: string;
-    country: string;
-    smsWebhookUrl?: string;
-  }): Promise<PurchasedNumber> {
-    let candidate: string | undefined;
-    try {
-      const available = await this.client
-        .availablePhoneNumbers(request.country)
-        .local.list({ smsEnabled: true, limit: 1 });
-      candidate = available[0]?.phoneNumber;
-    } catch (err) {
-      throw mapTwilioError(err, `search numbers in ${request.country}`);
-    }
-    if (!candidate) {
-      throw noAvailableNumbersError(this.name, request.country);
-    }
-    let bought: IncomingPhoneNumberInstance;
-    try {
-      bought = await this.client.incomingPhoneNumbers.create({
-        phoneNumber: candidate,
-        friendlyName: request.friendlyName,
-        ...(request.smsWebhookUrl ? { smsUrl: request.smsWebhookUrl, smsMethod: 'POST' } : {}),
-      });
-    } catch (err) {
-      throw mapTwilioError(err, `buy number for ${request.friendlyName}`);
-    }
-    return toPurchased(bought);
+  async buyNumber(request: BuyNumberRequest): Promise<PurchasedNumber> {
+    return this.call(
+      `buy number for ${request.friendlyName}`,
+      BUY_NUMBER_BUDGET_MS,
+      request.signal,
+      async () => {
+        let candidate: string | undefined;
+        try {
+          const available = await this.client
+            .availablePhoneNumbers(request.country)
+            .local.list({ smsEnabled: true, limit: 1 });
+          candidate = available[0]?.phoneNumber;
+        } catch (err) {
+          throw mapTwilioError(err, `search numbers in ${request.country}`);
+        }
+        if (!candidate) {
+          throw noAvailableNumbersError(this.name, request.country);
+        }
+        const bought = await this.client.incomingPhoneNumbers.create({
+          phoneNumber: candidate,
+          friendlyName: request.friendlyName,
+          ...(request.smsWebhookUrl ? { smsUrl: request.smsWebhookUrl, smsMethod: 'POST' } : {}),
+        });
+        return toPurchased(bought);
+      },
+    );
   }
 
-  async findOwnedNumber(friendlyName: string): Promise<PurchasedNumber | null> {
-    let owned: IncomingPhoneNumberInstance[];
-    try {
-      owned = await this.client.incomingPhoneNumbers.list({ friendlyName, limit: LIST_LIMIT });
-    } catch (err) {
-      throw mapTwilioError(err, `find number for ${friendlyName}`);
-    }
+  async findOwnedNumber(friendlyName: string, signal?: AbortSignal): Promise<PurchasedNumber | null> {
+    const owned = await this.call(`find number for ${friendlyName}`, FIND_NUMBER_BUDGET_MS, signal, () =>
+      this.client.incomingPhoneNumbers.list({ friendlyName, limit: LIST_LIMIT }),
+    );
     // The API filter is the documented exact match; checked again so a looser server never adopts a stranger's number.
     const match = owned.find((n) => n.friendlyName === friendlyName);
     return match ? toPurchased(match) : null;
   }
 
   /** Idempotent: a number that is already gone (404 / 20404) counts as released. */
-  async releaseNumber(providerId: string): Promise<void> {
+  async releaseNumber(providerId: string, signal?: AbortSignal): Promise<void> {
     await releaseIdempotently(
-      () => this.client.incomingPhoneNumbers(providerId).remove(),
+      () =>
+        this.call(`release number ${providerId}`, RELEASE_NUMBER_BUDGET_MS, signal, () =>
+          this.client.incomingPhoneNumbers(providerId).remove(),
+        ),
       (err) => mapTwilioError(err, `release number ${providerId}`),
+    );
+  }
+
+  /** One operation under its budget and the caller's signal (provider-call.ts); errors in the taxonomy. */
+  private call<T>(what: string, budgetMs: number, signal: AbortSignal | undefined, work: () => Promise<T>) {
+    return providerCall({ provider: this.name, what, budgetMs, signal }, work, (err) =>
+      mapTwilioError(err, what),
     );
   }
 }

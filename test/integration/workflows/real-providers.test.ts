@@ -140,6 +140,24 @@ describe.each<[ProviderName, () => Promise<ProviderFake>]>([
     ]);
   });
 
+  test('two close orders for one customer at one venue both go out, each recorded with its own message', async () => {
+    // Same customer, same venue, same text (no order number): only time and ownership tell them apart.
+    const phone = '+14155550408';
+    const first = await order({ PhoneNumber: phone, OrderNumber: undefined });
+    expect(await result(first)).toMatchObject({ outcome: 'sent' });
+    // The second order's first send is refused without being accepted; its retry reconciles.
+    fake.controls.fail({ to: phone }, { status: 503, message: 'Service Unavailable' });
+    const second = await order({ PhoneNumber: phone, OrderNumber: undefined, VenueId: first.venueId });
+    expect(await result(second)).toMatchObject({ outcome: 'sent' });
+
+    const messages = sentTo(phone);
+    expect(messages).toHaveLength(2);
+    const [firstRow] = await w.repos.history.findByOrderId(first.orderId);
+    const [secondRow] = await w.repos.history.findByOrderId(second.orderId);
+    expect(firstRow).toMatchObject({ status: 'sent', providerMessageId: messages[0].id });
+    expect(secondRow).toMatchObject({ status: 'sent', providerMessageId: messages[1].id });
+  });
+
   test('the provider says the customer opted out: blocked_opted_out, and consent records it (provider_error)', async () => {
     fake.controls.fail({ to: '+14155550403' }, fake.optedOut);
     const e = await order({ PhoneNumber: '+14155550403' });

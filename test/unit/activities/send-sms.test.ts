@@ -83,6 +83,9 @@ async function claimedEarlier(options: { runId?: string; providerMessageId?: str
 
 let provider: ReturnType<typeof fakeProvider>;
 let consent: Map<string, ConsentStatus>;
+/** Provider message ids other orders' history rows name. */
+let otherOrdersMessages: Set<string>;
+let historyLookups: Array<{ provider: string; ids: readonly string[]; orderId: string }>;
 /** Changes the consent workflow has acknowledged and not yet written. */
 let pending: PendingConsentChange[];
 
@@ -91,6 +94,8 @@ beforeEach(() => {
   consent = new Map([[`${INPUT.venueId}:${INPUT.to}`, 'opted_in']]);
   pending = [];
   input = { ...INPUT, orderId: randomUUID() };
+  otherOrdersMessages = new Set();
+  historyLookups = [];
 });
 
 function sendSms(
@@ -99,8 +104,17 @@ function sendSms(
   onEnv?: (env: MockActivityEnvironment) => void,
 ) {
   const deps: ActivityDeps = {
+    // The claim is real (SQLite); consent reads and the history's answer about other orders'
+    // messages are stand-ins the tests set.
     repos: {
       ...repos,
+      history: {
+        ...repos.history,
+        messageIdsOfOtherOrders: async (name: string, ids: readonly string[], orderId: string) => {
+          historyLookups.push({ provider: name, ids, orderId });
+          return new Set(ids.filter((id) => otherOrdersMessages.has(id)));
+        },
+      },
       consent: {
         get: async (venueId: number, phoneNumber: string) => {
           const status = consent.get(`${venueId}:${phoneNumber}`);
@@ -201,7 +215,24 @@ test('a retry whose earlier attempt was accepted adopts that message and does no
     from: INPUT.from,
     body: INPUT.body,
     sentAfter: new Date(SCHEDULED_AT),
+    claimedElsewhere: expect.any(Function),
+    signal: expect.any(AbortSignal),
   });
+});
+
+test("reconciliation asks the history which candidates are other orders' messages", async () => {
+  await claimedEarlier();
+  otherOrdersMessages = new Set(['SM-other-order']);
+  provider.findAcceptedMessage.mockImplementation(async (query) => {
+    const claimed = (await query.claimedElsewhere?.(['SM-other-order', 'SM-mine'])) ?? new Set();
+    expect([...claimed]).toEqual(['SM-other-order']);
+    return null;
+  });
+
+  await sendSms({ attempt: 2 });
+  expect(historyLookups).toEqual([
+    { provider: 'twilio', ids: ['SM-other-order', 'SM-mine'], orderId: input.orderId },
+  ]);
 });
 
 test('a retry with nothing accepted earlier asks first, then sends', async () => {

@@ -1,0 +1,60 @@
+import { randomUUID } from 'node:crypto';
+import { createRepositories } from '../../../db';
+import type { HistoryEntry } from '../../../db/history-repository';
+import { createTestDatabase, type TestDatabase } from '../../support/db';
+
+// Reconciliation's ownership check: which provider message ids other orders' history rows name.
+
+let db: TestDatabase;
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+afterAll(async () => {
+  await db.destroy();
+});
+
+const row = (
+  orderId: string,
+  provider: HistoryEntry['provider'],
+  providerMessageId: string,
+): HistoryEntry => ({
+  idempotencyKey: `order-sms-${orderId}/${randomUUID()}`,
+  orderId,
+  orderNumber: null,
+  venueId: 1,
+  venuePhoneNumberId: null,
+  customerId: randomUUID(),
+  customerPhoneNumber: '+15550004101',
+  message: 'Thanks for your order',
+  provider,
+  status: 'sent',
+  providerMessageId,
+  errorCode: null,
+  errorMessage: null,
+  correlationId: null,
+});
+
+test("names only ids recorded for another order at the same provider; an order's own ids are its own", async () => {
+  const { history } = createRepositories(db.knex);
+  const mine = randomUUID();
+  const other = randomUUID();
+  await history.record(row(other, 'plivo', 'uuid-other'));
+  await history.record(row(mine.toUpperCase(), 'plivo', 'uuid-mine'));
+  await history.record(row(randomUUID(), 'twilio', 'uuid-same-id-at-twilio'));
+
+  const owned = await history.messageIdsOfOtherOrders(
+    'plivo',
+    ['uuid-other', 'uuid-mine', 'uuid-same-id-at-twilio', 'uuid-unknown'],
+    mine,
+  );
+  expect([...owned]).toEqual(['uuid-other']);
+  expect(await history.messageIdsOfOtherOrders('plivo', [], mine)).toEqual(new Set());
+});
+
+test('a long candidate list is looked up in chunks', async () => {
+  const { history } = createRepositories(db.knex);
+  const other = randomUUID();
+  await history.record(row(other, 'twilio', 'SM-last'));
+  const ids = [...Array.from({ length: 1_200 }, (_, i) => `SM-${i}`), 'SM-last'];
+  expect(await history.messageIdsOfOtherOrders('twilio', ids, randomUUID())).toEqual(new Set(['SM-last']));
+});
