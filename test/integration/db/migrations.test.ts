@@ -4,7 +4,13 @@ import { migrateDownAll, migrateLatest } from '../../../db/migrate';
 import { MIGRATIONS, migrationSource } from '../../../migrations';
 import { createTestDatabase, type TestDatabase } from '../../support/db';
 
-const BUSINESS_TABLES = ['VenuePhoneNumbers', 'SmsConsent', 'SmsSendHistory', 'SmsConsentChanges'];
+const BUSINESS_TABLES = [
+  'VenuePhoneNumbers',
+  'SmsConsent',
+  'SmsSendHistory',
+  'SmsConsentChanges',
+  'SmsOrderClaims',
+];
 const AUDIT_TABLES = ['SmsConsentChangeOutcomes', 'SmsConsentChanges'];
 const migrationConfig = { migrationSource, tableName: 'knex_migrations' };
 const ALL_TABLES = [...Object.keys(ENUM_TABLE_IDS), ...BUSINESS_TABLES];
@@ -72,14 +78,19 @@ test('the dialect under test is the one asked for', () => {
 test('the newer migrations go down one at a time and come back', async () => {
   await migrateLatest(db.knex);
   const down = async () => ((await db.knex.migrate.down(migrationConfig)) as [number, string[]])[1];
+  expect(await down()).toEqual(['20261128000003_order_claims']);
+  expect(await existingTables()).toEqual(ALL_TABLES.filter((t) => t !== 'SmsOrderClaims'));
+  expect(await db.knex('SmsSendHistoryStatuses').max('ID as max').first()).toMatchObject({ max: 4 });
   expect(await down()).toEqual(['20261128000002_delivery_status']);
   expect(await db.knex.schema.hasColumn('SmsSendHistory', 'DeliveryStatus')).toBe(false);
-  expect(await existingTables()).toEqual(ALL_TABLES);
   expect(await down()).toEqual(['20261128000001_consent_audit']);
-  expect(await existingTables()).toEqual(ALL_TABLES.filter((t) => !AUDIT_TABLES.includes(t)));
+  expect(await existingTables()).toEqual(
+    ALL_TABLES.filter((t) => !AUDIT_TABLES.includes(t) && t !== 'SmsOrderClaims'),
+  );
   expect(await migrateLatest(db.knex)).toEqual([
     '20261128000001_consent_audit',
     '20261128000002_delivery_status',
+    '20261128000003_order_claims',
   ]);
   expect(await existingTables()).toEqual(ALL_TABLES);
   expect(await db.knex.schema.hasColumn('SmsSendHistory', 'DeliveryStatus')).toBe(true);
