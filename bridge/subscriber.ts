@@ -89,6 +89,7 @@ export function createBridge(options: BridgeOptions): Bridge {
         defaultRegion: options.defaultRegion,
         maxBodyBytes: serviceBus.maxBodyBytes,
         startRetryDelaysMs: serviceBus.startRetryDelaysMs,
+        startTimeoutMs: serviceBus.startTimeoutMs,
         logger,
       });
       try {

@@ -131,6 +131,7 @@ const schema = z
       .regex(/^\d+(,\d+)*$/, 'must be comma-separated milliseconds, e.g. 1000,2000,4000')
       .transform((v) => v.split(',').map(Number))
       .default([1000, 2000, 4000]),
+    SERVICEBUS_START_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
     SERVICEBUS_MAX_BODY_BYTES: z.coerce
       .number()
       .int()
@@ -277,6 +278,8 @@ export interface Config {
     maxConcurrentCalls: number;
     /** Waits between in-process retries of a failed workflow start, before abandoning the message. */
     startRetryDelaysMs: number[];
+    /** Each start attempt's deadline. */
+    startTimeoutMs: number;
     maxBodyBytes: number;
     healthPort: number;
   };
@@ -398,6 +401,7 @@ function serviceBusConfig(env: Env): Config['serviceBus'] {
     subscription: env.SERVICEBUS_SUBSCRIPTION,
     maxConcurrentCalls: env.SERVICEBUS_MAX_CONCURRENT_CALLS,
     startRetryDelaysMs: env.SERVICEBUS_START_RETRY_DELAYS_MS,
+    startTimeoutMs: env.SERVICEBUS_START_TIMEOUT_MS,
     maxBodyBytes: env.SERVICEBUS_MAX_BODY_BYTES,
     healthPort: env.BRIDGE_HEALTH_PORT,
   };
