@@ -276,7 +276,10 @@ export interface Config {
     topic: string;
     subscription: string;
     maxConcurrentCalls: number;
-    /** Waits between in-process retries of a failed workflow start, before abandoning the message. */
+    /**
+     * Waits between workflow start attempts while starts fail (the last one repeats: the bridge
+     * holds its messages for as long as Temporal fails, see docs/adr/0005-bridge-outage.md).
+     */
     startRetryDelaysMs: number[];
     /** Each start attempt's deadline. */
     startTimeoutMs: number;

@@ -4,6 +4,7 @@ import {
   type IncomingMessage,
   type MessageHandlerDeps,
 } from '../../../bridge/message-handler';
+import { StartGate } from '../../../bridge/start-gate';
 import { createLogger } from '../../../config/logger';
 import { connectTemporalClient } from '../../../temporal/client';
 import { orderWorkflowId } from '../../../temporal/ids';
@@ -11,6 +12,7 @@ import {
   connectTestClient,
   testTemporalAddress,
   uniqueTaskQueue,
+  waitFor,
   workflowStarted,
 } from '../../support/temporal';
 import { startTcpProxy, type TcpProxy } from '../../support/tcp-proxy';
@@ -18,6 +20,7 @@ import { sampleEvent } from '../../support/workers';
 
 // No worker polls this queue: these tests are about starting workflows, not running them.
 const taskQueue = uniqueTaskQueue('bridge-handler');
+const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent', name: 'test-bridge' });
 let temporal: Awaited<ReturnType<typeof connectTestClient>>;
 let deps: MessageHandlerDeps;
 
@@ -30,8 +33,8 @@ beforeAll(async () => {
     defaultEventType: SEND_ORDER_CONFIRMATION_SMS,
     defaultRegion: 'US',
     maxBodyBytes: 256 * 1024,
-    startRetryDelaysMs: [10, 20],
-    logger: createLogger({ level: 'silent', name: 'test-bridge' }),
+    gate: new StartGate({ delaysMs: [10, 20], logger }),
+    logger,
   };
 });
 afterAll(() => temporal.close());
@@ -129,27 +132,47 @@ describe('Temporal unreachable', () => {
     await proxy.close();
   });
 
-  test('the start is retried with the configured backoff, then the message is abandoned; back up, it starts', async () => {
-    const event = sampleEvent();
-    const slept: number[] = [];
-    const offline = {
-      ...deps,
-      client: cut.client,
-      startTimeoutMs: 500,
-      sleep: async (ms: number) => void slept.push(ms),
-    };
+  test('the start is held and retried one probe at a time while Temporal is away, never abandoned; back up, it starts', async () => {
+    const gate = new StartGate({ delaysMs: [10, 20], logger });
+    const offline = { ...deps, client: cut.client, startTimeoutMs: 300, gate };
+    const events = [sampleEvent(), sampleEvent(), sampleEvent()];
     proxy.cut();
-    const settlement = await handleMessage({ body: bytes(event), messageId: 'm' }, offline);
-    expect(settlement).toMatchObject({ action: 'abandon', error: expect.any(String) });
-    expect(slept).toEqual([10, 20]);
-    expect(await workflowExists(String(event.OrderId))).toBe(false);
+    const settlements = events.map((event, i) =>
+      handleMessage({ body: bytes(event), messageId: `held-${i}` }, offline),
+    );
+    // Several probes fail (each waits out its deadline), and all three messages are still held.
+    await waitFor(async () => gate.status().failedProbes >= 4, { description: 'probes failing' });
+    expect(gate.status()).toMatchObject({ state: 'paused', transient: true, waiting: expect.any(Number) });
+    expect(gate.status().reason).toMatch(/^Temporal(DeadlineExceeded|Unavailable)$/);
+    const settled = await Promise.race([Promise.all(settlements), 'pending']);
+    expect(settled).toBe('pending');
 
     proxy.restore();
-    expect(
-      await handleMessage({ body: bytes(event), messageId: 'm' }, { ...offline, startTimeoutMs: 10_000 }),
-    ).toMatchObject({
-      action: 'complete',
-      started: true,
-    });
+    for (const [i, settlement] of (await Promise.all(settlements)).entries()) {
+      expect(settlement).toEqual({
+        action: 'complete',
+        workflowId: orderWorkflowId(String(events[i].OrderId)),
+        started: true,
+      });
+    }
+    expect(gate.status()).toMatchObject({ state: 'open', waiting: 0 });
+  });
+
+  test('closing while Temporal is away: one last attempt, then the message is abandoned', async () => {
+    const gate = new StartGate({ delaysMs: [60_000], logger });
+    const closing = new AbortController();
+    const offline = { ...deps, client: cut.client, startTimeoutMs: 300, gate, signal: closing.signal };
+    const event = sampleEvent();
+    proxy.cut();
+    try {
+      const settlement = handleMessage({ body: bytes(event), messageId: 'closing' }, offline);
+      await waitFor(async () => gate.status().state === 'paused', { description: 'the gate paused' });
+      closing.abort('shutdown');
+      expect(await settlement).toEqual({ action: 'abandon', error: expect.stringMatching(/^Temporal/) });
+      expect(await workflowExists(String(event.OrderId))).toBe(false);
+    } finally {
+      proxy.restore();
+      gate.close();
+    }
   });
 });
