@@ -82,10 +82,14 @@ export async function handleMessage(message: IncomingMessage, deps: MessageHandl
   const key = eventType.key(parsed.event);
   const startLog = log.child({ orderId: key });
   const { gate, signal } = deps;
-  const attempt = () =>
-    withDeadline(deps.client, deps.startTimeoutMs ?? 5_000, () =>
+  const attempt = async () => {
+    const began = Date.now();
+    const result = await withDeadline(deps.client, deps.startTimeoutMs ?? 5_000, () =>
       eventType.start(deps.client, deps.taskQueue, parsed.event, { correlationId, messageId }),
     );
+    gate.succeeded(began);
+    return result;
+  };
   let firstRefusedAt: number | undefined;
   for (let attempts = 1; ; attempts++) {
     const go = await gate.turn(signal);
@@ -97,7 +101,6 @@ export async function handleMessage(message: IncomingMessage, deps: MessageHandl
       // Closing: one last try (Temporal may be back already), then the message goes back.
       try {
         const result = await attempt();
-        gate.succeeded();
         startLog.info({ workflowId: result.workflowId, started: result.started }, 'order event accepted');
         return { action: 'complete', ...result };
       } catch (err) {
@@ -111,7 +114,6 @@ export async function handleMessage(message: IncomingMessage, deps: MessageHandl
     }
     try {
       const result = await attempt();
-      gate.succeeded();
       startLog.info({ workflowId: result.workflowId, started: result.started }, 'order event accepted');
       return { action: 'complete', ...result };
     } catch (err) {

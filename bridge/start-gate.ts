@@ -45,7 +45,10 @@ export class StartGate {
 
   constructor(private readonly options: StartGateOptions) {}
 
-  /** When a start last succeeded (ms since epoch, 0 for never). */
+  /**
+   * When the latest successful start attempt began (ms since epoch, 0 for never). A start already
+   * under way when Temporal began refusing proves nothing about the refusal, hence "began".
+   */
   get lastSuccessAt(): number {
     return this.lastSuccess;
   }
@@ -93,9 +96,9 @@ export class StartGate {
     });
   }
 
-  /** A start went through (or found the order's workflow already there). */
-  succeeded(): void {
-    this.lastSuccess = Date.now();
+  /** A start went through (or found the order's workflow already there); `began`: when it was sent. */
+  succeeded(began: number): void {
+    this.lastSuccess = Math.max(this.lastSuccess, began);
     this.probing = false;
     this.probeDue = false;
     const p = this.paused;

@@ -1,4 +1,5 @@
-import { EVENT_TYPES, SEND_ORDER_CONFIRMATION_SMS } from '../../../bridge/event-types';
+import { defineSearchAttributeKey } from '@temporalio/common';
+import { EVENT_TYPES, SEND_ORDER_CONFIRMATION_SMS, type EventType } from '../../../bridge/event-types';
 import {
   handleMessage,
   type IncomingMessage,
@@ -7,6 +8,7 @@ import {
 import { StartGate } from '../../../bridge/start-gate';
 import { createLogger } from '../../../config/logger';
 import { connectTemporalClient } from '../../../temporal/client';
+import { ORDER_WORKFLOW_TYPE } from '../../../temporal/contracts';
 import { orderWorkflowId } from '../../../temporal/ids';
 import {
   connectTestClient,
@@ -118,6 +120,42 @@ test('an unknown event type is dead-lettered as UnknownEventType, whatever its b
     description: expect.stringContaining('"RefundIssued"'),
   });
   expect(await workflowExists(String(event.OrderId))).toBe(false);
+});
+
+test('one event Temporal refuses while others start is dead-lettered as StartRejected; the others complete', async () => {
+  // A real refusal for one event only: its start carries a search attribute no namespace has.
+  const real = EVENT_TYPES.get(SEND_ORDER_CONFIRMATION_SMS)!;
+  const poison = sampleEvent();
+  const refusing: EventType = {
+    ...real,
+    start: async (client, queue, event, meta) => {
+      if (real.key(event) !== poison.OrderId) return real.start(client, queue, event, meta);
+      await client.workflow.start(ORDER_WORKFLOW_TYPE, {
+        workflowId: `refused-${real.key(event)}`,
+        taskQueue: queue,
+        typedSearchAttributes: [
+          { key: defineSearchAttributeKey('NotRegisteredAnywhere', 'KEYWORD'), value: 'x' },
+        ],
+      });
+      throw new Error('unreachable: the start above is refused');
+    },
+  };
+  const gate = new StartGate({ delaysMs: [10], logger });
+  const refusingDeps = { ...deps, gate, eventTypes: new Map([[SEND_ORDER_CONFIRMATION_SMS, refusing]]) };
+  const poisoned = handleMessage({ body: bytes(poison), messageId: 'poison' }, refusingDeps);
+  await waitFor(async () => gate.status().state === 'paused', { description: 'the gate paused' });
+  expect(gate.status()).toMatchObject({ reason: 'SearchAttributeNotRegistered', transient: false });
+  const good = sampleEvent();
+  const fine = await handleMessage({ body: bytes(good), messageId: 'good' }, refusingDeps);
+  expect(fine).toMatchObject({ action: 'complete', started: true });
+  expect(await poisoned).toEqual({
+    action: 'deadLetter',
+    reason: 'StartRejected',
+    description: expect.stringMatching(
+      /^Temporal refused the workflow start \(SearchAttributeNotRegistered\): /,
+    ),
+  });
+  expect(gate.status().state).toBe('open');
 });
 
 describe('Temporal unreachable', () => {
