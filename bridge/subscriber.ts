@@ -224,9 +224,11 @@ function keepLock(
     timer = setTimeout(() => void renew(), Math.max(0, ms));
     timer.unref();
   };
+  // 10 s before expiry, or half-way for short locks (the SDK renews at once under 1 s left, which
+  // for a short lock means renewing in a tight loop).
   const renewAfter = () => {
     const remaining = lockedUntil() - Date.now();
-    return remaining < 1_000 ? 0 : remaining - Math.min(remaining / 2, 10_000);
+    return remaining <= 0 ? 0 : remaining - Math.min(remaining / 2, 10_000);
   };
   const renew = async () => {
     if (stopped) return;
