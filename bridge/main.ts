@@ -10,7 +10,8 @@ import { createBridge } from './subscriber';
 
 /**
  * `npm run bridge`: the Service Bus subscriber as its own process, with /health/live and
- * /health/ready (Service Bus and Temporal) on BRIDGE_HEALTH_PORT for the orchestrator's probes.
+ * /health/ready (Service Bus, Temporal, and whether starts go through) on BRIDGE_HEALTH_PORT for
+ * the orchestrator's probes.
  */
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
@@ -33,8 +34,10 @@ async function main(): Promise<void> {
   const probeLogger = logger.child({ component: 'health' }, { level: 'warn' });
   const health = Fastify({ loggerInstance: probeLogger as FastifyBaseLogger });
   await health.register(healthRoutes, {
+    // `bridge` is down while workflow starts fail and the bridge holds its messages; it names the
+    // reason (TemporalUnavailable, NamespaceNotFound, SearchAttributeNotRegistered...), the log has the text.
     readiness: createReadiness(
-      { servicebus: bridge.check, temporal: temporal.ping },
+      { servicebus: bridge.check, temporal: temporal.ping, bridge: bridge.startCheck },
       { onDown: (check, err) => logger.warn({ check, err }, 'readiness check failed') },
     ),
     version,

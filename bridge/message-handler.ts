@@ -3,6 +3,8 @@ import type { Client } from '@temporalio/client';
 import type { Logger } from '../config/logger';
 import { describeFieldErrors, type FieldError } from '../domain/order-event';
 import type { EventType } from './event-types';
+import { classifyStartError } from './start-errors';
+import type { StartGate } from './start-gate';
 
 /** The parts of a received Service Bus message the bridge reads. */
 export interface IncomingMessage {
@@ -14,13 +16,16 @@ export interface IncomingMessage {
   deliveryCount?: number;
 }
 
-export type DeadLetterReason = 'InvalidPayload' | 'UnknownEventType';
+export type DeadLetterReason = 'InvalidPayload' | 'UnknownEventType' | 'StartRejected';
 
 /** What to do with the message once handled. */
 export type Settlement =
   | { action: 'complete'; workflowId: string; started: boolean }
   | { action: 'deadLetter'; reason: DeadLetterReason; description: string }
-  | { action: 'abandon'; error: string };
+  /** Only when the bridge is closing and Temporal still does not take the start. */
+  | { action: 'abandon'; error: string }
+  /** The lock was lost while the message waited: the broker has it back, there is nothing to settle. */
+  | { action: 'lockLost' };
 
 export interface MessageHandlerDeps {
   client: Client;
@@ -30,19 +35,25 @@ export interface MessageHandlerDeps {
   defaultEventType: string;
   defaultRegion: string;
   maxBodyBytes: number;
-  /** Waits between start attempts; after the last one fails the message is abandoned. */
-  startRetryDelaysMs: number[];
-  /** Each start attempt's own deadline, so a hung Temporal cannot hold a message's lock forever. */
+  /** Paces start attempts while Temporal fails; shared by every message the bridge holds. */
+  gate: StartGate;
+  /** Each start attempt's own deadline, so a hung Temporal cannot hold a message forever. */
   startTimeoutMs?: number;
+  /**
+   * Aborted with reason 'shutdown' when the bridge closes (one last attempt, then abandon) or
+   * 'lockLost' when the message's lock could not be kept (stop waiting, settle nothing).
+   */
+  signal?: AbortSignal;
   logger: Logger;
-  sleep?: (ms: number) => Promise<void>;
 }
 
 /**
- * Decides a message's fate. Never throws: bad input is dead-lettered with every field error, a
- * Temporal that does not answer is retried in-process and then abandoned so the broker redelivers
- * (its MaxDeliveryCount is the last resort), and a start is only "complete" once Temporal accepted
- * it or said the order already has its workflow.
+ * Decides a message's fate. Never throws. Bad input is dead-lettered at once with every field
+ * error. A valid event is only "complete" once Temporal accepted the start or said the order already
+ * has its workflow; until then the message is held (its lock kept by the subscriber) and retried
+ * through the shared gate for as long as Temporal fails, so no outage spends a delivery count.
+ * A start Temporal refuses for this message alone (others start fine meanwhile) is dead-lettered
+ * as StartRejected.
  */
 export async function handleMessage(message: IncomingMessage, deps: MessageHandlerDeps): Promise<Settlement> {
   const messageId = idText(message.messageId);
@@ -70,29 +81,68 @@ export async function handleMessage(message: IncomingMessage, deps: MessageHandl
 
   const key = eventType.key(parsed.event);
   const startLog = log.child({ orderId: key });
-  const delays = deps.startRetryDelaysMs;
-  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  for (let attempt = 0; ; attempt++) {
+  const { gate, signal } = deps;
+  const attempt = async () => {
+    const began = Date.now();
+    const result = await withDeadline(deps.client, deps.startTimeoutMs ?? 5_000, () =>
+      eventType.start(deps.client, deps.taskQueue, parsed.event, { correlationId, messageId }),
+    );
+    gate.succeeded(began);
+    return result;
+  };
+  let firstRefusedAt: number | undefined;
+  for (let attempts = 1; ; attempts++) {
+    const go = await gate.turn(signal);
+    if (!go) {
+      if (signal?.reason === 'lockLost') {
+        startLog.warn({ attempts }, 'message lock lost while waiting for Temporal; the broker redelivers it');
+        return { action: 'lockLost' };
+      }
+      // Closing: one last try (Temporal may be back already), then the message goes back.
+      try {
+        const result = await attempt();
+        startLog.info({ workflowId: result.workflowId, started: result.started }, 'order event accepted');
+        return { action: 'complete', ...result };
+      } catch (err) {
+        const failure = classifyStartError(err);
+        startLog.warn(
+          { reason: failure.reason, err: failure.detail, attempts },
+          'bridge closing with Temporal still failing; abandoning for redelivery',
+        );
+        return { action: 'abandon', error: failure.reason };
+      }
+    }
     try {
-      const result = await withDeadline(deps.client, deps.startTimeoutMs ?? 5_000, () =>
-        eventType.start(deps.client, deps.taskQueue, parsed.event, { correlationId, messageId }),
-      );
+      const result = await attempt();
       startLog.info({ workflowId: result.workflowId, started: result.started }, 'order event accepted');
       return { action: 'complete', ...result };
     } catch (err) {
-      const error = err instanceof Error ? err.message : String(err);
-      if (attempt >= delays.length) {
-        startLog.error(
-          { err: error, attempts: attempt + 1 },
-          'workflow start failed; abandoning for redelivery',
-        );
-        return { action: 'abandon', error };
+      const failure = classifyStartError(err);
+      if (!failure.transient) {
+        // Refused again although another start succeeded since the first refusal: it is this
+        // message, not the system. Holding it would block its slot and keep readiness down forever.
+        if (firstRefusedAt !== undefined && gate.lastSuccessAt > firstRefusedAt) {
+          startLog.error(
+            { reason: failure.reason, err: failure.detail, attempts },
+            'Temporal refuses this event while others start: dead-lettering',
+          );
+          gate.skip();
+          return {
+            action: 'deadLetter',
+            reason: 'StartRejected',
+            description: `Temporal refused the workflow start (${failure.reason}): ${failure.detail}`.slice(
+              0,
+              1024,
+            ),
+          };
+        }
+        firstRefusedAt ??= Date.now();
       }
-      startLog.warn(
-        { err: error, attempt: attempt + 1, retryInMs: delays[attempt] },
-        'workflow start failed; retrying',
+      startLog.debug(
+        { reason: failure.reason, err: failure.detail, attempts },
+        'workflow start failed; holding',
       );
-      await sleep(delays[attempt]);
+      gate.failed(failure);
     }
   }
 }

@@ -1,5 +1,7 @@
+import { ReadinessReason } from '../runtime/readiness';
 import { DefaultAzureCredential } from '@azure/identity';
 import {
+  isServiceBusError,
   ServiceBusClient,
   type ProcessErrorArgs,
   type ServiceBusReceivedMessage,
@@ -10,6 +12,7 @@ import type { Config } from '../config';
 import type { Logger } from '../config/logger';
 import { EVENT_TYPES, SEND_ORDER_CONFIRMATION_SMS, type EventType } from './event-types';
 import { handleMessage, type Settlement } from './message-handler';
+import { StartGate, type StartGateStatus } from './start-gate';
 
 export interface BridgeOptions {
   serviceBus: NonNullable<Config['serviceBus']>;
@@ -27,9 +30,28 @@ export interface Bridge {
   start(): Promise<void>;
   /** Stops receiving, lets in-flight messages finish and settle, then closes the connection. */
   close(): Promise<void>;
-  /** The readiness check: rejects while the last receive error is newer than the last success. */
+  /**
+   * Readiness of the Service Bus side: rejects while the last receive error is newer than the last
+   * success. The rejection names the error's source and code only, never its text.
+   */
   check(): Promise<void>;
-  stats(): { completed: number; deadLettered: number; abandoned: number; inFlight: number };
+  /**
+   * Readiness of the start side: rejects with `paused: <reason>` while workflow starts fail and the
+   * bridge holds its messages (Temporal away, or refusing: NamespaceNotFound,
+   * SearchAttributeNotRegistered, PermissionDenied...). The log has the error text.
+   */
+  startCheck(): Promise<void>;
+  stats(): BridgeStats;
+}
+
+export interface BridgeStats {
+  completed: number;
+  deadLettered: number;
+  abandoned: number;
+  /** Messages whose lock could not be kept while they waited (the broker redelivers them). */
+  lockLost: number;
+  inFlight: number;
+  starts: StartGateStatus;
 }
 
 /** A receive error this recent, with no message handled since, makes the bridge not ready. */
@@ -38,7 +60,10 @@ const ERROR_MEMORY_MS = 60_000;
 /**
  * The only door from the Service Bus topic into Temporal. Settlement is explicit: complete once
  * Temporal accepted the start (or the order already had its workflow), dead-letter what can never
- * succeed, abandon what might succeed later. Lock renewal stays on for slow starts.
+ * succeed. While starts fail the bridge holds the messages it has, renewing their locks for as long
+ * as it takes, and receives no more valid work: the SDK grants a new credit only when a handler
+ * returns, so at most maxConcurrentCalls messages are held and the rest wait in the subscription
+ * without a delivery being spent (docs/adr/0005-bridge-outage.md).
  */
 export function createBridge(options: BridgeOptions): Bridge {
   const { serviceBus, logger } = options;
@@ -48,13 +73,18 @@ export function createBridge(options: BridgeOptions): Bridge {
       : new ServiceBusClient(serviceBus.auth.namespace, new DefaultAzureCredential());
   const receiver: ServiceBusReceiver = sbClient.createReceiver(serviceBus.topic, serviceBus.subscription, {
     receiveMode: 'peekLock',
-    maxAutoLockRenewalDurationInMs: 5 * 60_000,
+    // The SDK's renewal stops after a fixed time; keepLock below renews for as long as the handler
+    // holds the message, which is as long as Temporal is away.
+    maxAutoLockRenewalDurationInMs: 0,
   });
+  const gate = new StartGate({ delaysMs: serviceBus.startRetryDelaysMs, logger });
+  const holds = new Set<AbortController>();
   const inFlight = new Set<Promise<void>>();
   // Aborting ends a connection attempt in progress, so a bridge cut off from Service Bus still
   // shuts down at once instead of waiting out the SDK's retry delay.
   const stopReceiving = new AbortController();
-  const counts = { completed: 0, deadLettered: 0, abandoned: 0 };
+  const counts = { completed: 0, deadLettered: 0, abandoned: 0, lockLost: 0 };
+  let closing = false;
   let subscription: { close(): Promise<void> } | undefined;
   let lastError: { at: number; message: string } | undefined;
   let lastSuccessAt = 0;
@@ -76,10 +106,17 @@ export function createBridge(options: BridgeOptions): Bridge {
         await receiver.abandonMessage(message);
         counts.abandoned++;
         break;
+      case 'lockLost':
+        counts.lockLost++;
+        break;
     }
   };
 
   const processMessage = async (message: ServiceBusReceivedMessage) => {
+    const hold = new AbortController();
+    if (closing) hold.abort('shutdown');
+    holds.add(hold);
+    const stopKeeping = keepLock(receiver, message, () => hold.abort('lockLost'));
     const work = (async () => {
       const settlement = await handleMessage(message, {
         client: options.temporal.client,
@@ -88,9 +125,12 @@ export function createBridge(options: BridgeOptions): Bridge {
         defaultEventType: SEND_ORDER_CONFIRMATION_SMS,
         defaultRegion: options.defaultRegion,
         maxBodyBytes: serviceBus.maxBodyBytes,
-        startRetryDelaysMs: serviceBus.startRetryDelaysMs,
+        gate,
+        startTimeoutMs: serviceBus.startTimeoutMs,
+        signal: hold.signal,
         logger,
       });
+      stopKeeping();
       try {
         await settle(message, settlement);
         lastSuccessAt = Date.now();
@@ -106,12 +146,14 @@ export function createBridge(options: BridgeOptions): Bridge {
     try {
       await work;
     } finally {
+      stopKeeping();
+      holds.delete(hold);
       inFlight.delete(work);
     }
   };
 
   const processError = async (args: ProcessErrorArgs) => {
-    lastError = { at: Date.now(), message: `${args.errorSource}: ${errorText(args.error)}` };
+    lastError = { at: Date.now(), message: `${args.errorSource}: ${errorName(args.error)}` };
     logger.error(
       { errorSource: args.errorSource, entityPath: args.entityPath, err: errorText(args.error) },
       'service bus error',
@@ -139,8 +181,12 @@ export function createBridge(options: BridgeOptions): Bridge {
     },
 
     async close() {
+      closing = true;
       stopReceiving.abort();
       await subscription?.close();
+      // Held messages get one last try each, then go back to the subscription.
+      for (const hold of holds) hold.abort('shutdown');
+      gate.close();
       await Promise.allSettled([...inFlight]);
       await receiver.close();
       await sbClient.close();
@@ -150,12 +196,68 @@ export function createBridge(options: BridgeOptions): Bridge {
     async check() {
       if (!subscription) throw new Error('not subscribed');
       if (lastError && lastError.at > lastSuccessAt && Date.now() - lastError.at < ERROR_MEMORY_MS) {
-        throw new Error(lastError.message);
+        throw new ReadinessReason(lastError.message);
       }
     },
 
-    stats: () => ({ ...counts, inFlight: inFlight.size }),
+    async startCheck() {
+      const { state, reason } = gate.status();
+      if (state === 'paused') throw new ReadinessReason(`paused: ${reason ?? 'StartFailed'}`);
+    },
+
+    stats: () => ({ ...counts, inFlight: inFlight.size, starts: gate.status() }),
   };
+}
+
+/**
+ * Keeps a held message's lock until stopped: renews shortly before it expires (as the SDK does),
+ * retries a failed renewal while the lock still has time, and calls `onLost` once it cannot be kept.
+ */
+function keepLock(
+  receiver: ServiceBusReceiver,
+  message: ServiceBusReceivedMessage,
+  onLost: () => void,
+): () => void {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const lockedUntil = () => message.lockedUntilUtc?.getTime() ?? 0;
+  const schedule = (ms: number) => {
+    timer = setTimeout(() => void renew(), Math.max(0, ms));
+    timer.unref();
+  };
+  // 10 s before expiry, or half-way for short locks (the SDK renews at once under 1 s left, which
+  // for a short lock means renewing in a tight loop).
+  const renewAfter = () => {
+    const remaining = lockedUntil() - Date.now();
+    return remaining <= 0 ? 0 : remaining - Math.min(remaining / 2, 10_000);
+  };
+  const renew = async () => {
+    if (stopped) return;
+    try {
+      await receiver.renewMessageLock(message); // updates message.lockedUntilUtc
+      if (!stopped) schedule(renewAfter());
+    } catch (err) {
+      if (stopped) return;
+      const remaining = lockedUntil() - Date.now();
+      if ((isServiceBusError(err) && err.code === 'MessageLockLost') || remaining <= 0) {
+        stopped = true;
+        onLost();
+        return;
+      }
+      schedule(Math.min(1_000, remaining / 2));
+    }
+  };
+  if (message.lockedUntilUtc) schedule(renewAfter());
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+  };
+}
+
+/** An error's code or class name: what the public health body may show. */
+function errorName(err: unknown): string {
+  if (isServiceBusError(err)) return err.code;
+  return err instanceof Error ? err.name : 'Error';
 }
 
 function errorText(err: unknown): string {

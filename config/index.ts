@@ -140,6 +140,7 @@ const schema = z
       .regex(/^\d+(,\d+)*$/, 'must be comma-separated milliseconds, e.g. 1000,2000,4000')
       .transform((v) => v.split(',').map(Number))
       .default([1000, 2000, 4000]),
+    SERVICEBUS_START_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
     SERVICEBUS_MAX_BODY_BYTES: z.coerce
       .number()
       .int()
@@ -286,8 +287,13 @@ export interface Config {
     topic: string;
     subscription: string;
     maxConcurrentCalls: number;
-    /** Waits between in-process retries of a failed workflow start, before abandoning the message. */
+    /**
+     * Waits between workflow start attempts while starts fail (the last one repeats: the bridge
+     * holds its messages for as long as Temporal fails, see docs/adr/0005-bridge-outage.md).
+     */
     startRetryDelaysMs: number[];
+    /** Each start attempt's deadline. */
+    startTimeoutMs: number;
     maxBodyBytes: number;
     healthPort: number;
   };
@@ -410,6 +416,7 @@ function serviceBusConfig(env: Env): Config['serviceBus'] {
     subscription: env.SERVICEBUS_SUBSCRIPTION,
     maxConcurrentCalls: env.SERVICEBUS_MAX_CONCURRENT_CALLS,
     startRetryDelaysMs: env.SERVICEBUS_START_RETRY_DELAYS_MS,
+    startTimeoutMs: env.SERVICEBUS_START_TIMEOUT_MS,
     maxBodyBytes: env.SERVICEBUS_MAX_BODY_BYTES,
     healthPort: env.BRIDGE_HEALTH_PORT,
   };

@@ -6,6 +6,7 @@ const checkResult = {
   properties: {
     status: { type: 'string', enum: ['up', 'down'] },
     durationMs: { type: 'number' },
+    reason: { type: 'string', description: 'a short name for why, when the check gives one' },
   },
 } as const;
 

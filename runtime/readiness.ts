@@ -4,6 +4,16 @@ export type ReadinessCheck = () => Promise<void>;
 export interface CheckResult {
   status: 'up' | 'down';
   durationMs: number;
+  /** Set only from a ReadinessReason: a name meant for the probe's answer, never an error's text. */
+  reason?: string;
+}
+
+/**
+ * A check's failure whose message is a short reason fit for the public probe (e.g. `paused:
+ * NamespaceNotFound`). Any other error is answered as plain `down`; its text goes to the log only.
+ */
+export class ReadinessReason extends Error {
+  override readonly name = 'ReadinessReason';
 }
 
 export interface ReadinessReport {
@@ -38,7 +48,8 @@ export function createReadiness(
           return [name, { status: 'up', durationMs: now() - started }];
         } catch (err) {
           options.onDown?.(name, err);
-          return [name, { status: 'down', durationMs: now() - started }];
+          const reason = err instanceof ReadinessReason ? { reason: err.message } : {};
+          return [name, { status: 'down', durationMs: now() - started, ...reason }];
         }
       }),
     );

@@ -99,6 +99,7 @@ describe('loadConfig', () => {
       subscription: 'sms-service',
       maxConcurrentCalls: 10,
       startRetryDelaysMs: [1000, 2000, 4000],
+      startTimeoutMs: 5000,
       maxBodyBytes: 262144,
       healthPort: 3001,
     });

@@ -1,16 +1,20 @@
-import { EVENT_TYPES, SEND_ORDER_CONFIRMATION_SMS } from '../../../bridge/event-types';
+import { defineSearchAttributeKey } from '@temporalio/common';
+import { EVENT_TYPES, SEND_ORDER_CONFIRMATION_SMS, type EventType } from '../../../bridge/event-types';
 import {
   handleMessage,
   type IncomingMessage,
   type MessageHandlerDeps,
 } from '../../../bridge/message-handler';
+import { StartGate } from '../../../bridge/start-gate';
 import { createLogger } from '../../../config/logger';
 import { connectTemporalClient } from '../../../temporal/client';
+import { ORDER_WORKFLOW_TYPE } from '../../../temporal/contracts';
 import { orderWorkflowId } from '../../../temporal/ids';
 import {
   connectTestClient,
   testTemporalAddress,
   uniqueTaskQueue,
+  waitFor,
   workflowStarted,
 } from '../../support/temporal';
 import { startTcpProxy, type TcpProxy } from '../../support/tcp-proxy';
@@ -18,6 +22,7 @@ import { sampleEvent } from '../../support/workers';
 
 // No worker polls this queue: these tests are about starting workflows, not running them.
 const taskQueue = uniqueTaskQueue('bridge-handler');
+const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent', name: 'test-bridge' });
 let temporal: Awaited<ReturnType<typeof connectTestClient>>;
 let deps: MessageHandlerDeps;
 
@@ -30,8 +35,8 @@ beforeAll(async () => {
     defaultEventType: SEND_ORDER_CONFIRMATION_SMS,
     defaultRegion: 'US',
     maxBodyBytes: 256 * 1024,
-    startRetryDelaysMs: [10, 20],
-    logger: createLogger({ level: 'silent', name: 'test-bridge' }),
+    gate: new StartGate({ delaysMs: [10, 20], logger }),
+    logger,
   };
 });
 afterAll(() => temporal.close());
@@ -117,6 +122,42 @@ test('an unknown event type is dead-lettered as UnknownEventType, whatever its b
   expect(await workflowExists(String(event.OrderId))).toBe(false);
 });
 
+test('one event Temporal refuses while others start is dead-lettered as StartRejected; the others complete', async () => {
+  // A real refusal for one event only: its start carries a search attribute no namespace has.
+  const real = EVENT_TYPES.get(SEND_ORDER_CONFIRMATION_SMS)!;
+  const poison = sampleEvent();
+  const refusing: EventType = {
+    ...real,
+    start: async (client, queue, event, meta) => {
+      if (real.key(event) !== poison.OrderId) return real.start(client, queue, event, meta);
+      await client.workflow.start(ORDER_WORKFLOW_TYPE, {
+        workflowId: `refused-${real.key(event)}`,
+        taskQueue: queue,
+        typedSearchAttributes: [
+          { key: defineSearchAttributeKey('NotRegisteredAnywhere', 'KEYWORD'), value: 'x' },
+        ],
+      });
+      throw new Error('unreachable: the start above is refused');
+    },
+  };
+  const gate = new StartGate({ delaysMs: [10], logger });
+  const refusingDeps = { ...deps, gate, eventTypes: new Map([[SEND_ORDER_CONFIRMATION_SMS, refusing]]) };
+  const poisoned = handleMessage({ body: bytes(poison), messageId: 'poison' }, refusingDeps);
+  await waitFor(async () => gate.status().state === 'paused', { description: 'the gate paused' });
+  expect(gate.status()).toMatchObject({ reason: 'SearchAttributeNotRegistered', transient: false });
+  const good = sampleEvent();
+  const fine = await handleMessage({ body: bytes(good), messageId: 'good' }, refusingDeps);
+  expect(fine).toMatchObject({ action: 'complete', started: true });
+  expect(await poisoned).toEqual({
+    action: 'deadLetter',
+    reason: 'StartRejected',
+    description: expect.stringMatching(
+      /^Temporal refused the workflow start \(SearchAttributeNotRegistered\): /,
+    ),
+  });
+  expect(gate.status().state).toBe('open');
+});
+
 describe('Temporal unreachable', () => {
   let proxy: TcpProxy;
   let cut: ReturnType<typeof connectTemporalClient>;
@@ -129,27 +170,47 @@ describe('Temporal unreachable', () => {
     await proxy.close();
   });
 
-  test('the start is retried with the configured backoff, then the message is abandoned; back up, it starts', async () => {
-    const event = sampleEvent();
-    const slept: number[] = [];
-    const offline = {
-      ...deps,
-      client: cut.client,
-      startTimeoutMs: 500,
-      sleep: async (ms: number) => void slept.push(ms),
-    };
+  test('the start is held and retried one probe at a time while Temporal is away, never abandoned; back up, it starts', async () => {
+    const gate = new StartGate({ delaysMs: [10, 20], logger });
+    const offline = { ...deps, client: cut.client, startTimeoutMs: 300, gate };
+    const events = [sampleEvent(), sampleEvent(), sampleEvent()];
     proxy.cut();
-    const settlement = await handleMessage({ body: bytes(event), messageId: 'm' }, offline);
-    expect(settlement).toMatchObject({ action: 'abandon', error: expect.any(String) });
-    expect(slept).toEqual([10, 20]);
-    expect(await workflowExists(String(event.OrderId))).toBe(false);
+    const settlements = events.map((event, i) =>
+      handleMessage({ body: bytes(event), messageId: `held-${i}` }, offline),
+    );
+    // Several probes fail (each waits out its deadline), and all three messages are still held.
+    await waitFor(async () => gate.status().failedProbes >= 4, { description: 'probes failing' });
+    expect(gate.status()).toMatchObject({ state: 'paused', transient: true, waiting: expect.any(Number) });
+    expect(gate.status().reason).toMatch(/^Temporal(DeadlineExceeded|Unavailable)$/);
+    const settled = await Promise.race([Promise.all(settlements), 'pending']);
+    expect(settled).toBe('pending');
 
     proxy.restore();
-    expect(
-      await handleMessage({ body: bytes(event), messageId: 'm' }, { ...offline, startTimeoutMs: 10_000 }),
-    ).toMatchObject({
-      action: 'complete',
-      started: true,
-    });
+    for (const [i, settlement] of (await Promise.all(settlements)).entries()) {
+      expect(settlement).toEqual({
+        action: 'complete',
+        workflowId: orderWorkflowId(String(events[i].OrderId)),
+        started: true,
+      });
+    }
+    expect(gate.status()).toMatchObject({ state: 'open', waiting: 0 });
+  });
+
+  test('closing while Temporal is away: one last attempt, then the message is abandoned', async () => {
+    const gate = new StartGate({ delaysMs: [60_000], logger });
+    const closing = new AbortController();
+    const offline = { ...deps, client: cut.client, startTimeoutMs: 300, gate, signal: closing.signal };
+    const event = sampleEvent();
+    proxy.cut();
+    try {
+      const settlement = handleMessage({ body: bytes(event), messageId: 'closing' }, offline);
+      await waitFor(async () => gate.status().state === 'paused', { description: 'the gate paused' });
+      closing.abort('shutdown');
+      expect(await settlement).toEqual({ action: 'abandon', error: expect.stringMatching(/^Temporal/) });
+      expect(await workflowExists(String(event.OrderId))).toBe(false);
+    } finally {
+      proxy.restore();
+      gate.close();
+    }
   });
 });

@@ -164,7 +164,11 @@ export class EntityQueue {
     while (this.available.length > 0 && this.consumers.length > 0 && idle < this.consumers.length) {
       const link = this.consumers[this.nextConsumer++ % this.consumers.length];
       // A draining link gets its credit back instead of messages (see sender_draining in peer.ts).
-      if (!link.is_open() || !link.sendable() || (link as unknown as { _draining?: boolean })._draining) {
+      if (
+        !link.is_open() ||
+        creditLeft(link) <= 0 ||
+        (link as unknown as { _draining?: boolean })._draining
+      ) {
         idle++;
         continue;
       }
@@ -305,6 +309,29 @@ export class EntityQueue {
     // Deliver on the next tick: callers (dispositions, timers) may still be inside rhea's frame processing.
     setImmediate(() => this.pump());
   }
+}
+
+/** rhea's outgoing session queue: deliveries from next_pending_delivery on are not transferred yet. */
+interface OutgoingInternals {
+  next_delivery_id: number;
+  next_pending_delivery: number;
+  deliveries: { by_id(id: number): { link: Sender } | undefined };
+}
+
+/**
+ * Credit the receiver has left for new deliveries. rhea takes a delivery off `link.credit` only when
+ * it writes the transfer (on a later tick), so deliveries queued by `send` in the meantime must be
+ * counted here; otherwise one pump hands out every waiting message, the ones beyond the credit sit
+ * in rhea's queue with their lock running, and expire (spending a delivery) before the client ever
+ * sees them. Service Bus never sends beyond credit.
+ */
+function creditLeft(link: Sender): number {
+  if (!link.sendable()) return 0;
+  const outgoing = (link.session as unknown as { outgoing: OutgoingInternals }).outgoing;
+  let queued = 0;
+  for (let id = outgoing.next_pending_delivery; id < outgoing.next_delivery_id; id++)
+    if (outgoing.deliveries.by_id(id)?.link === link) queued++;
+  return (link as unknown as { credit: number }).credit - queued;
 }
 
 function optionalString(v: unknown): string | undefined {
