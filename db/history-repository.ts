@@ -6,6 +6,7 @@ import {
   type DeliveryStatus,
 } from '../domain/delivery-status';
 import type { HistoryStatus, ProviderName } from '../domain/enums';
+import { ERROR_CODE_MAX } from '../domain/limits';
 import { HistoryStatusIds, ProviderNameIds } from './enum-ids';
 import { assertFits } from './column-limits';
 import { DatabaseError, isUniqueViolation } from './errors';
@@ -121,7 +122,10 @@ export function createHistoryRepository(knex: Knex) {
       };
       const values = {
         DeliveryStatus: update.status,
-        DeliveryErrorCode: isDeliveryFailure(update.status) ? update.errorCode : null,
+        // The provider's diagnostic: cut to its column, so a callback never fails (and is retried) over it.
+        DeliveryErrorCode: isDeliveryFailure(update.status)
+          ? (update.errorCode?.slice(0, ERROR_CODE_MAX) ?? null)
+          : null,
         DeliveryUpdatedAt: update.at ?? new Date(),
       };
       assertFits('SmsSendHistory', { ...byMessage, ...values }, 'SmsSendHistory delivery update');

@@ -12,7 +12,13 @@ import { createRepositories } from '../../../db';
 import { DatabaseError } from '../../../db/errors';
 import { dialectOf } from '../../../db/knex';
 import { compileMigrationsSql } from '../../../db/migrate';
-import { COLUMN_LIMITS, CORRELATION_ID_MAX, ORDER_NUMBER_MAX, VENUE_ID_MAX } from '../../../domain/limits';
+import {
+  COLUMN_LIMITS,
+  CORRELATION_ID_MAX,
+  ERROR_CODE_MAX,
+  ORDER_NUMBER_MAX,
+  VENUE_ID_MAX,
+} from '../../../domain/limits';
 import { createTestDatabase, type TestDatabase } from '../../support/db';
 
 // Real SQLite by default, real PostgreSQL with TEST_DATABASE_URL (bash scripts/ci-postgres.sh).
@@ -126,6 +132,24 @@ describe('a value a column would refuse is refused the same way in every dialect
     expect(await db.knex('SmsSendHistory').where({ IdempotencyKey: written.idempotencyKey })).toEqual([]);
   });
 
+  test("a delivery callback's over-long error code is cut to its column, not refused", async () => {
+    const repos = createRepositories(db.knex);
+    const sent = entry({ providerMessageId: 'SIM-long-code' });
+    await repos.history.record(sent);
+    const update = {
+      provider: 'simulator' as const,
+      providerMessageId: 'SIM-long-code',
+      status: 'failed' as const,
+    };
+    expect(await repos.history.updateDeliveryStatus({ ...update, errorCode: 'E'.repeat(80) })).toMatchObject({
+      updated: 1,
+    });
+    const [row] = await repos.history
+      .findByOrderId(ORDER_ID)
+      .then((rows) => rows.filter((r) => r.idempotencyKey === sent.idempotencyKey));
+    expect(row.deliveryErrorCode).toBe('E'.repeat(ERROR_CODE_MAX));
+  });
+
   test('a consent change with an over-long correlation id touches neither consent table', async () => {
     const repos = createRepositories(db.knex);
     const err = await repos.consent
@@ -151,6 +175,7 @@ describe('a data error from the database itself reaches Temporal and the logs cl
   /**
    * Stands for any constraint a row can break. PostgreSQL's CHECK failure puts the whole row, phone
    * and message included, in the error's `detail`; SQLite's trigger puts the phone in the message.
+   * (`not valid`: rows other tests stored for the same customer stay.)
    */
   async function refuse(table: string, column: string): Promise<void> {
     if (dialectOf(db.knex) === 'sqlite') {
@@ -160,7 +185,7 @@ describe('a data error from the database itself reaches Temporal and the logs cl
       );
     } else {
       await db.knex.raw(
-        `alter table "${table}" add constraint "CK_test_${table}" check ("${column}" <> '${PHONE}')`,
+        `alter table "${table}" add constraint "CK_test_${table}" check ("${column}" <> '${PHONE}') not valid`,
       );
     }
   }
