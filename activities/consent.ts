@@ -1,12 +1,11 @@
 import { Context } from '@temporalio/activity';
 import type { ConsentChange } from '../db/consent-repository';
-import { isDataError } from '../db/knex';
 import { readAcknowledgedConsent, type AcknowledgedConsent } from '../domain/consent';
 import { maskPhone } from '../domain/phone';
 import type { ConsentChangeSignal, OrderContext } from '../temporal/contracts';
 import { activityLogger } from './context';
 import type { ActivityDeps } from './deps';
-import { nonRetryableFailure } from './failures';
+import { databaseFailure, nonRetryableFailure } from './failures';
 
 export type ConsentState = 'opted_in' | 'opted_out' | 'none';
 
@@ -45,7 +44,11 @@ export function acknowledgedConsent(
 export function createConsentActivities(deps: ActivityDeps) {
   return {
     async checkConsent(input: CheckConsentInput): Promise<ConsentState> {
-      const consent = await acknowledgedConsent(deps, input.venueId, input.phoneNumber);
+      const consent = await acknowledgedConsent(deps, input.venueId, input.phoneNumber).catch(
+        (err: unknown) => {
+          throw databaseFailure(err);
+        },
+      );
       const state = consent?.status ?? 'none';
       activityLogger(deps.logger, input).info(
         {
@@ -69,9 +72,7 @@ export function createConsentActivities(deps: ActivityDeps) {
       if (Number.isNaN(change.occurredAt.getTime()))
         throw nonRetryableFailure('InvalidConsentChange', 'occurredAt is not a real instant');
       const result = await deps.repos.consent.applyChange(change).catch((err: unknown) => {
-        if (isDataError(err))
-          throw nonRetryableFailure('InvalidConsentChange', 'the database refused the consent change');
-        throw err;
+        throw databaseFailure(err, 'InvalidConsentChange');
       });
       deps.logger.info(
         {

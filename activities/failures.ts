@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
+import { DatabaseError } from '../db/errors';
 import type { FailureType, SmsProviderError } from '../domain/errors';
 
 /** Auth failures wait for a human to fix credentials: back off far beyond the normal retry cap. */
@@ -29,4 +30,17 @@ export function toApplicationFailure(err: SmsProviderError, attempt: number): Ap
 /** A failure no retry can fix, typed by the taxonomy so the workflow's checks and retry policies agree. */
 export function nonRetryableFailure(type: FailureType, message: string): ApplicationFailure {
   return ApplicationFailure.nonRetryable(message, type);
+}
+
+/**
+ * A repository's failure as the activity's. The database refusing the data (a constraint, an
+ * overflow, a value too long) fails the same way on every attempt: non-retryable, typed `type`
+ * (InvalidRecord unless the caller has a more specific one). Anything else (the database down, a
+ * lock timeout) stays retryable. Repository errors arrive cleaned (db/index.ts), so the message
+ * names the table and the problem and never a value; `cause` is not attached, because Temporal
+ * copies a cause's message into the failure.
+ */
+export function databaseFailure(err: unknown, type: FailureType = 'InvalidRecord'): unknown {
+  if (err instanceof DatabaseError && err.dataError) return nonRetryableFailure(type, err.message);
+  return err;
 }

@@ -8,7 +8,7 @@ import { venueFriendlyName } from '../providers/sms-provider';
 import type { OrderContext, VenueNumberInput, VenueSender } from '../temporal/contracts';
 import { activityLogger, providerFor, withHeartbeat } from './context';
 import type { ActivityDeps } from './deps';
-import { toApplicationFailure } from './failures';
+import { databaseFailure, toApplicationFailure } from './failures';
 
 export type { VenueSender } from '../temporal/contracts';
 
@@ -34,6 +34,13 @@ export interface RequestVenueNumberInput extends OrderContext {
   waiterWorkflowId: string;
 }
 
+/** A repository call whose refused data fails the activity for good (InvalidRecord); see databaseFailure. */
+function db<T>(call: Promise<T>): Promise<T> {
+  return call.catch((err: unknown) => {
+    throw databaseFailure(err);
+  });
+}
+
 export function createVenueNumberActivities(deps: ActivityDeps) {
   const rethrow = (err: unknown): never => {
     if (isSmsProviderError(err)) throw toApplicationFailure(err, Context.current().info.attempt);
@@ -54,7 +61,7 @@ export function createVenueNumberActivities(deps: ActivityDeps) {
      */
     async findVenueNumber(input: EnsureVenueSenderInput): Promise<FoundVenueNumber> {
       const { provider, policy } = choose(input.venueId, input.provider);
-      const existing = await deps.repos.venueNumbers.findActive(input.venueId, provider);
+      const existing = await db(deps.repos.venueNumbers.findActive(input.venueId, provider));
       return { provider, ...policy, sender: existing ? { ...toSender(existing), ...policy } : null };
     },
 
@@ -77,7 +84,7 @@ export function createVenueNumberActivities(deps: ActivityDeps) {
      */
     async ensureVenueSender(input: EnsureVenueSenderInput): Promise<VenueSender> {
       const { provider, policy } = choose(input.venueId, input.provider);
-      const existing = await deps.repos.venueNumbers.findActive(input.venueId, provider);
+      const existing = await db(deps.repos.venueNumbers.findActive(input.venueId, provider));
       if (existing) return { ...toSender(existing), ...policy };
       // Waiting on the provisioning workflow can take a while; heartbeats show this worker is alive.
       const provisioned = await withHeartbeat(() => deps.provisionVenueNumber(input.venueId, provider)).catch(
@@ -94,7 +101,7 @@ export function createVenueNumberActivities(deps: ActivityDeps) {
      */
     async acquireVenueNumber(input: VenueNumberInput): Promise<VenueSender> {
       const log = activityLogger(deps.logger, { venueId: input.venueId, provider: input.provider });
-      const existing = await deps.repos.venueNumbers.findActive(input.venueId, input.provider);
+      const existing = await db(deps.repos.venueNumbers.findActive(input.venueId, input.provider));
       if (existing) return toSender(existing);
 
       const provider = providerFor(deps, input.provider);
@@ -112,13 +119,15 @@ export function createVenueNumberActivities(deps: ActivityDeps) {
           .catch(rethrow);
         return { adopted: false, number: bought };
       });
-      const { number: stored, inserted } = await deps.repos.venueNumbers.insertActive({
-        venueId: input.venueId,
-        provider: input.provider,
-        phoneNumber: number.phoneNumber,
-        providerId: number.providerId,
-        friendlyName: number.friendlyName,
-      });
+      const { number: stored, inserted } = await db(
+        deps.repos.venueNumbers.insertActive({
+          venueId: input.venueId,
+          provider: input.provider,
+          phoneNumber: number.phoneNumber,
+          providerId: number.providerId,
+          friendlyName: number.friendlyName,
+        }),
+      );
       if (inserted) {
         log.info(
           { sender: maskPhone(stored.phoneNumber), adopted },
@@ -143,11 +152,11 @@ export function createVenueNumberActivities(deps: ActivityDeps) {
      */
     async releaseVenueNumber(input: VenueNumberInput): Promise<{ released: boolean }> {
       const log = activityLogger(deps.logger, { venueId: input.venueId, provider: input.provider });
-      const active = await deps.repos.venueNumbers.findActive(input.venueId, input.provider);
+      const active = await db(deps.repos.venueNumbers.findActive(input.venueId, input.provider));
       if (!active) return { released: false };
       const provider = providerFor(deps, input.provider);
       await withHeartbeat((signal) => provider.releaseNumber(active.providerId, signal).catch(rethrow));
-      await deps.repos.venueNumbers.release(active.id);
+      await db(deps.repos.venueNumbers.release(active.id));
       log.info({ sender: maskPhone(active.phoneNumber) }, 'venue sender number released');
       return { released: true };
     },

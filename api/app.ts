@@ -10,6 +10,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequ
 import type { Config } from '../config';
 import type { Logger } from '../config/logger';
 import type { Repositories } from '../db';
+import { fitCorrelationId } from '../domain/correlation-id';
 import { createProviderWebhooks } from '../providers';
 import { installErrorHandler } from './errors';
 import { createReadiness, type ReadinessCheck } from '../runtime/readiness';
@@ -37,10 +38,15 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({
     // Request URLs carry phone numbers (/api/consent/:venueId/:phone); keep them out of the log.
     loggerInstance: deps.logger.child({}, { serializers: { req: serializeRequest } }) as FastifyBaseLogger,
-    requestIdHeader: 'x-request-id',
+    // The caller's x-request-id, fitted to the CorrelationID columns (a proxy's id is not a reason to
+    // refuse a webhook), else a UUID: unique across restarts and replicas. The id becomes the
+    // correlation id of an order or consent change when the caller sends none.
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && given !== '' ? fitCorrelationId(given) : randomUUID();
+    },
     trustProxy: trustedProxies(deps.config.api.trustProxy),
-    // Unique across restarts and replicas: the id becomes an order's correlation id when the caller sends none.
-    genReqId: () => randomUUID(),
     // The 400 names every field in error, and an unknown property is an error, not silently dropped.
     ajv: { customOptions: { allErrors: true, removeAdditional: false } },
   });

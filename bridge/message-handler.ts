@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { Logger } from '../config/logger';
+import { fitCorrelationId } from '../domain/correlation-id';
 import { describeFieldErrors, type FieldError } from '../domain/order-event';
 import type { EventType } from './event-types';
 import { classifyStartError } from './start-errors';
@@ -57,7 +58,8 @@ export interface MessageHandlerDeps {
  */
 export async function handleMessage(message: IncomingMessage, deps: MessageHandlerDeps): Promise<Settlement> {
   const messageId = idText(message.messageId);
-  const correlationId = idText(message.correlationId) ?? messageId ?? randomUUID();
+  // Fitted to the CorrelationID columns, never refused: docs/adr/0007-column-limits.md.
+  const correlationId = fitCorrelationId(idText(message.correlationId) ?? messageId ?? randomUUID());
   const log = deps.logger.child({ messageId, correlationId, deliveryCount: message.deliveryCount });
 
   const typeName = eventTypeOf(message) ?? deps.defaultEventType;

@@ -1,7 +1,9 @@
 import type { Knex } from 'knex';
 import type { ConsentChangeOutcome, ConsentSource, ConsentStatus, ProviderName } from '../domain/enums';
 import { ConsentChangeOutcomeIds, ConsentSourceIds, ConsentStatusIds, ProviderNameIds } from './enum-ids';
-import { isUniqueViolation, toDate, toDateOrNull } from './knex';
+import { assertFits } from './column-limits';
+import { DatabaseError, isUniqueViolation } from './errors';
+import { toDate, toDateOrNull } from './knex';
 
 export interface ConsentRecord {
   venueId: number;
@@ -77,6 +79,17 @@ export function createConsentRepository(knex: Knex) {
    * audit row is one more statement after the decision (applied, stale or duplicate).
    */
   const applyChange = async (change: ConsentChange): Promise<ApplyResult> => {
+    // The audit row's own values are checked first: a change must not reach SmsConsent and then fail
+    // to be recorded.
+    assertFits(
+      'SmsConsentChanges',
+      {
+        ProviderMessageID: change.providerMessageId,
+        CorrelationID: change.correlationId,
+        ChangeID: change.changeId,
+      },
+      'SmsConsentChanges insert',
+    );
     const result = await applyToConsentRow(change);
     return recordChange(change, result);
   };
@@ -94,6 +107,7 @@ export function createConsentRepository(knex: Knex) {
       ...stamp,
     };
     const key = { VenueID: change.venueId, PhoneNumber: change.phoneNumber };
+    assertFits('SmsConsent', { ...key, ...values }, 'SmsConsent write');
     try {
       await knex('SmsConsent').insert({
         ...key,
@@ -131,28 +145,30 @@ export function createConsentRepository(knex: Knex) {
    */
   const recordChange = async (change: ConsentChange, result: ApplyResult): Promise<ApplyResult> => {
     const outcome: ConsentChangeOutcome = result.applied ? 'applied' : result.reason;
+    const row = {
+      VenueID: change.venueId,
+      PhoneNumber: change.phoneNumber,
+      StatusID: ConsentStatusIds.id(change.status),
+      ConsentSourceID: ConsentSourceIds.id(change.source),
+      ProviderNameID: change.provider ? ProviderNameIds.id(change.provider) : null,
+      ProviderMessageID: change.providerMessageId ?? null,
+      OccurredAt: change.occurredAt,
+      ReceivedAt: change.receivedAt ?? new Date(),
+      OutcomeID: ConsentChangeOutcomeIds.id(outcome),
+      CorrelationID: change.correlationId ?? null,
+      ChangeID: change.changeId ?? null,
+      CreatedAt: new Date(),
+    };
+    assertFits('SmsConsentChanges', row, 'SmsConsentChanges insert');
     try {
-      await knex('SmsConsentChanges').insert({
-        VenueID: change.venueId,
-        PhoneNumber: change.phoneNumber,
-        StatusID: ConsentStatusIds.id(change.status),
-        ConsentSourceID: ConsentSourceIds.id(change.source),
-        ProviderNameID: change.provider ? ProviderNameIds.id(change.provider) : null,
-        ProviderMessageID: change.providerMessageId ?? null,
-        OccurredAt: change.occurredAt,
-        ReceivedAt: change.receivedAt ?? new Date(),
-        OutcomeID: ConsentChangeOutcomeIds.id(outcome),
-        CorrelationID: change.correlationId ?? null,
-        ChangeID: change.changeId ?? null,
-        CreatedAt: new Date(),
-      });
+      await knex('SmsConsentChanges').insert(row);
       return result;
     } catch (err) {
       if (!change.changeId || !isUniqueViolation(err)) throw err;
     }
     const first = (await knex('SmsConsentChanges').where({ ChangeID: change.changeId }).first()) as
       Row | undefined;
-    if (!first) throw new Error('consent change audit row vanished after a unique violation');
+    if (!first) throw new DatabaseError('SmsConsentChanges insert', { problem: 'row_vanished' });
     const recorded = ConsentChangeOutcomeIds.name(Number(first.OutcomeID));
     return recorded === 'applied' ? { applied: true } : { applied: false, reason: recorded };
   };

@@ -6,8 +6,11 @@ import {
   type DeliveryStatus,
 } from '../domain/delivery-status';
 import type { HistoryStatus, ProviderName } from '../domain/enums';
+import { ERROR_CODE_MAX } from '../domain/limits';
 import { HistoryStatusIds, ProviderNameIds } from './enum-ids';
-import { isUniqueViolation, toDate, toDateOrNull } from './knex';
+import { assertFits } from './column-limits';
+import { DatabaseError, isUniqueViolation } from './errors';
+import { toDate, toDateOrNull } from './knex';
 
 export interface HistoryEntry {
   /** One row per workflow run: `<workflowId>/<runId>`. */
@@ -75,25 +78,27 @@ export function createHistoryRepository(knex: Knex) {
     async record(entry: HistoryEntry): Promise<{ record: HistoryRecord; created: boolean }> {
       const existing = await byKey(entry.idempotencyKey);
       if (existing) return { record: toRecord(existing), created: false };
+      const row = {
+        IdempotencyKey: entry.idempotencyKey,
+        // Lower case, as findByOrderId and search query it: a GUID's case is not part of its identity.
+        OrderID: entry.orderId.toLowerCase(),
+        OrderNumber: entry.orderNumber,
+        VenueID: entry.venueId,
+        VenuePhoneNumberID: entry.venuePhoneNumberId,
+        CustomerID: entry.customerId.toLowerCase(),
+        CustomerPhoneNumber: entry.customerPhoneNumber,
+        Message: entry.message,
+        ProviderNameID: ProviderNameIds.id(entry.provider),
+        StatusID: HistoryStatusIds.id(entry.status),
+        ProviderMessageID: entry.providerMessageId,
+        ErrorCode: entry.errorCode,
+        ErrorMessage: entry.errorMessage,
+        CorrelationID: entry.correlationId,
+        CreatedAt: new Date(),
+      };
+      assertFits('SmsSendHistory', row, 'SmsSendHistory insert');
       try {
-        await knex('SmsSendHistory').insert({
-          IdempotencyKey: entry.idempotencyKey,
-          // Lower case, as findByOrderId and search query it: a GUID's case is not part of its identity.
-          OrderID: entry.orderId.toLowerCase(),
-          OrderNumber: entry.orderNumber,
-          VenueID: entry.venueId,
-          VenuePhoneNumberID: entry.venuePhoneNumberId,
-          CustomerID: entry.customerId.toLowerCase(),
-          CustomerPhoneNumber: entry.customerPhoneNumber,
-          Message: entry.message,
-          ProviderNameID: ProviderNameIds.id(entry.provider),
-          StatusID: HistoryStatusIds.id(entry.status),
-          ProviderMessageID: entry.providerMessageId,
-          ErrorCode: entry.errorCode,
-          ErrorMessage: entry.errorMessage,
-          CorrelationID: entry.correlationId,
-          CreatedAt: new Date(),
-        });
+        await knex('SmsSendHistory').insert(row);
       } catch (err) {
         if (!isUniqueViolation(err)) throw err;
         const raced = await byKey(entry.idempotencyKey);
@@ -101,7 +106,7 @@ export function createHistoryRepository(knex: Knex) {
         throw err;
       }
       const stored = await byKey(entry.idempotencyKey);
-      if (!stored) throw new Error('history row vanished after insert');
+      if (!stored) throw new DatabaseError('SmsSendHistory insert', { problem: 'row_vanished' });
       return { record: toRecord(stored), created: true };
     },
 
@@ -115,14 +120,19 @@ export function createHistoryRepository(knex: Knex) {
         ProviderNameID: ProviderNameIds.id(update.provider),
         ProviderMessageID: update.providerMessageId,
       };
+      const values = {
+        DeliveryStatus: update.status,
+        // The provider's diagnostic: cut to its column, so a callback never fails (and is retried) over it.
+        DeliveryErrorCode: isDeliveryFailure(update.status)
+          ? (update.errorCode?.slice(0, ERROR_CODE_MAX) ?? null)
+          : null,
+        DeliveryUpdatedAt: update.at ?? new Date(),
+      };
+      assertFits('SmsSendHistory', { ...byMessage, ...values }, 'SmsSendHistory delivery update');
       const updated = await knex('SmsSendHistory')
         .where(byMessage)
         .andWhereRaw(`${RANK_CASE} < ${Math.trunc(DELIVERY_STATUS_RANK[update.status])}`, RANK_BINDINGS)
-        .update({
-          DeliveryStatus: update.status,
-          DeliveryErrorCode: isDeliveryFailure(update.status) ? update.errorCode : null,
-          DeliveryUpdatedAt: update.at ?? new Date(),
-        });
+        .update(values);
       if (updated > 0) return { updated, matched: true };
       const exists = await knex('SmsSendHistory').where(byMessage).first('ID');
       return { updated: 0, matched: exists !== undefined };

@@ -71,37 +71,7 @@ export function dialectOf(knex: Knex): Dialect {
   return 'mssql';
 }
 
-/** A unique-constraint violation on any of the three dialects. */
-export function isUniqueViolation(err: unknown): boolean {
-  if (typeof err !== 'object' || err === null) return false;
-  const e = err as { code?: unknown; number?: unknown; errno?: unknown };
-  return (
-    e.code === 'SQLITE_CONSTRAINT_UNIQUE' ||
-    e.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' ||
-    e.code === '23505' ||
-    e.number === 2601 ||
-    e.number === 2627
-  );
-}
-
-const SQLITE_DATA_ERRORS = /^SQLITE_(CONSTRAINT|MISMATCH|TOOBIG|RANGE)/;
-/** SQL Server: conversion, overflow, truncation, NOT NULL, foreign key, unique. */
-const MSSQL_DATA_ERRORS = new Set([241, 242, 245, 515, 547, 2601, 2627, 2628, 8115, 8152]);
-
-/**
- * The database refused the statement's data (a constraint, an overflow, a value too long): the same
- * statement fails the same way every time, so a retry cannot help, unlike a connection error.
- */
-export function isDataError(err: unknown): boolean {
-  if (typeof err !== 'object' || err === null) return false;
-  const e = err as { code?: unknown; number?: unknown };
-  if (typeof e.code === 'string') {
-    if (SQLITE_DATA_ERRORS.test(e.code)) return true;
-    // PostgreSQL SQLSTATE classes 22 (data exception) and 23 (integrity constraint violation).
-    if (/^2[23][0-9A-Z]{3}$/.test(e.code)) return true;
-  }
-  return typeof e.number === 'number' && MSSQL_DATA_ERRORS.has(e.number);
-}
+export { isDataError, isUniqueViolation } from './errors';
 
 /** For logs: the URL without its password. */
 export function redactDatabaseUrl(databaseUrl: string): string {

@@ -1,7 +1,9 @@
 import type { Knex } from 'knex';
 import type { ProviderName, VenueNumberStatus } from '../domain/enums';
 import { ProviderNameIds, VenueNumberStatusIds } from './enum-ids';
-import { isUniqueViolation, toDate, toDateOrNull } from './knex';
+import { assertFits } from './column-limits';
+import { DatabaseError, isUniqueViolation } from './errors';
+import { toDate, toDateOrNull } from './knex';
 
 export interface VenueNumber {
   id: number;
@@ -41,18 +43,20 @@ export function createVenueNumbersRepository(knex: Knex) {
       friendlyName?: string;
     }): Promise<{ number: VenueNumber; inserted: boolean }> {
       const now = new Date();
+      const row = {
+        VenueID: input.venueId,
+        PhoneNumber: input.phoneNumber,
+        ProviderID: input.providerId,
+        ProviderNameID: ProviderNameIds.id(input.provider),
+        StatusID: ACTIVE,
+        FriendlyName: input.friendlyName ?? null,
+        AssignedAt: now,
+        CreatedAt: now,
+        UpdatedAt: now,
+      };
+      assertFits('VenuePhoneNumbers', row, 'VenuePhoneNumbers insert');
       try {
-        await knex('VenuePhoneNumbers').insert({
-          VenueID: input.venueId,
-          PhoneNumber: input.phoneNumber,
-          ProviderID: input.providerId,
-          ProviderNameID: ProviderNameIds.id(input.provider),
-          StatusID: ACTIVE,
-          FriendlyName: input.friendlyName ?? null,
-          AssignedAt: now,
-          CreatedAt: now,
-          UpdatedAt: now,
-        });
+        await knex('VenuePhoneNumbers').insert(row);
       } catch (err) {
         if (!isUniqueViolation(err)) throw err;
         const winner = await findActive(input.venueId, input.provider);
@@ -60,7 +64,7 @@ export function createVenueNumbersRepository(knex: Knex) {
         throw err;
       }
       const stored = await findActive(input.venueId, input.provider);
-      if (!stored) throw new Error('venue number vanished after insert');
+      if (!stored) throw new DatabaseError('VenuePhoneNumbers insert', { problem: 'row_vanished' });
       return { number: stored, inserted: true };
     },
 

@@ -1,3 +1,5 @@
+import { MESSAGE_MAX } from './limits';
+
 /**
  * The values of the enum tables (seed 001 plus the sources DESIGN.md adds). The migrations carry
  * their own copy of the seed rows on purpose: a migration must never change after it has run.
@@ -47,4 +49,4 @@ export type HistoryStatus = (typeof HISTORY_STATUSES)[number];
 export type SmsOutcome = HistoryStatus;
 
 /** Width of SmsSendHistory.Message: a rendered message longer than this is refused, never truncated. */
-export const MESSAGE_MAX_LENGTH = 500;
+export const MESSAGE_MAX_LENGTH = MESSAGE_MAX;

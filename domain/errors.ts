@@ -15,10 +15,17 @@ export type SmsErrorType = (typeof SMS_ERROR_TYPES)[number];
 
 /**
  * Every failure type an activity raises: the provider taxonomy, the template's own (a message that
- * cannot fit), and a consent change the database refuses. Retry policies' `nonRetryableErrorTypes`
+ * cannot fit), a consent change the database refuses, and any other row the database refuses
+ * (`InvalidRecord`: a constraint, an overflow, a value too long; raised non-retryable, with a message
+ * that names the table and the problem, never the values). Retry policies' `nonRetryableErrorTypes`
  * are written as `FailureType[]`.
  */
-export const FAILURE_TYPES = [...SMS_ERROR_TYPES, 'MessageTooLong', 'InvalidConsentChange'] as const;
+export const FAILURE_TYPES = [
+  ...SMS_ERROR_TYPES,
+  'MessageTooLong',
+  'InvalidConsentChange',
+  'InvalidRecord',
+] as const;
 export type FailureType = (typeof FAILURE_TYPES)[number];
 
 /** Provider error types a retry can never fix. */

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { normalizePhone } from './phone';
 import { isLocale, isTimeZone } from './intl';
+import { CUSTOMER_NAME_MAX, EVENT_NAME_MAX, ORDER_NUMBER_MAX, VENUE_ID_MAX } from './limits';
+import { isLocalDateTime } from './zoned-time';
 
 /** SendOrderConfirmationSms after validation (DESIGN.md, Event contract). */
 export interface OrderConfirmationEvent {
@@ -15,6 +17,11 @@ export interface OrderConfirmationEvent {
   eventTimestamp: string;
   orderNumber?: string;
   eventName?: string;
+  /**
+   * As sent: a date ("2026-12-31"), a date-time with an offset, or a wall-clock date-time without one
+   * (what .NET emits for an Unspecified DateTime), which means the time in `timeZone`, else the
+   * service's DEFAULT_TIME_ZONE (domain/zoned-time.ts; the template reads it so).
+   */
   eventDate?: string;
   currency?: string;
   locale?: string;
@@ -29,8 +36,17 @@ export interface FieldError {
 
 export type ParseResult = { ok: true; event: OrderConfirmationEvent } | { ok: false; errors: FieldError[] };
 
-const isoDateTime = z.iso.datetime({ offset: true });
-const isoDate = z.union([z.iso.date(), isoDateTime]);
+const isoDateTime = z.iso.datetime({ offset: true, error: 'must be an ISO-8601 date-time with an offset' });
+const EVENT_DATE_FORMAT = 'must be an ISO-8601 date or date-time (with or without an offset)';
+const eventDate = z
+  .string(EVENT_DATE_FORMAT)
+  .refine(
+    (v) =>
+      z.iso.date().safeParse(v).success ||
+      z.iso.datetime({ offset: true }).safeParse(v).success ||
+      isLocalDateTime(v),
+    EVENT_DATE_FORMAT,
+  );
 // .NET serialises decimals as numbers or, with some settings, as strings: accept both.
 const decimal = z.union([
   z.number(),
@@ -40,25 +56,33 @@ const decimal = z.union([
     .transform(Number),
 ]);
 
-const optionalText = (max: number) =>
-  z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
-
-const FIELDS = {
-  OrderId: z.uuid('must be a UUID').transform((v) => v.toLowerCase()),
-  VenueId: z.number('must be a number').int('must be an integer').positive('must be positive'),
-  CustomerId: z.uuid('must be a UUID').transform((v) => v.toLowerCase()),
-  PhoneNumber: z.string('must be a string'),
-  CustomerName: z
+/**
+ * Lengths count UTF-16 code units (`.length`), as SQL Server's nvarchar does (domain/limits.ts); zod's
+ * own .max() counts code points, which would let 26 emoji through into an nvarchar(50).
+ */
+const text = (max: number) =>
+  z
     .string('must be a string')
     .trim()
     .min(1, 'must not be empty')
-    .max(100, 'must be at most 100 characters'),
+    .refine((v) => v.length <= max, `must be at most ${max} characters`);
+
+const FIELDS = {
+  OrderId: z.uuid('must be a UUID').transform((v) => v.toLowerCase()),
+  VenueId: z
+    .number('must be a number')
+    .int('must be an integer')
+    .positive('must be positive')
+    .max(VENUE_ID_MAX, `must be at most ${VENUE_ID_MAX}`),
+  CustomerId: z.uuid('must be a UUID').transform((v) => v.toLowerCase()),
+  PhoneNumber: z.string('must be a string'),
+  CustomerName: text(CUSTOMER_NAME_MAX),
   OrderTotal: decimal.pipe(z.number().min(0, 'must be ≥ 0').max(1e9, 'is implausibly large')),
   TicketCount: z.number('must be a number').int('must be an integer').min(1, 'must be ≥ 1'),
   EventTimestamp: isoDateTime,
-  OrderNumber: optionalText(50).optional(),
-  EventName: optionalText(200).optional(),
-  EventDate: isoDate.optional(),
+  OrderNumber: text(ORDER_NUMBER_MAX).optional(),
+  EventName: text(EVENT_NAME_MAX).optional(),
+  EventDate: eventDate.optional(),
   Currency: z
     .string()
     .regex(/^[A-Za-z]{3}$/, 'must be an ISO 4217 code')
@@ -119,6 +143,7 @@ export function parseOrderEvent(input: unknown, options: { defaultRegion?: strin
 
   if (typeof values.PhoneNumber === 'string') {
     const phone = normalizePhone(values.PhoneNumber, options.defaultRegion ?? 'US');
+    // E.164 is at most 16 characters: every normalised number fits the 20-character columns.
     if (phone.ok) values.PhoneNumber = phone.e164;
     else errors.push({ field: 'PhoneNumber', message: phone.error });
   }

@@ -1,6 +1,7 @@
 import { MESSAGE_MAX_LENGTH } from './enums';
 import type { OrderConfirmationEvent } from './order-event';
 import { countSegments } from './sms-segments';
+import { isLocalDateTime, zonedDateTimeToInstant } from './zoned-time';
 
 /**
  * Seed 000 story 3.2's placeholders. Bracketed parts are optional: a part is dropped whole when any
@@ -96,15 +97,19 @@ export function renderOrderConfirmation(
   return { body, encoding, segments, warnings };
 }
 
-/** A date-only value is a calendar day: formatting it in a time zone must not move it. */
+/**
+ * A date-only value is a calendar day: formatting it in a time zone must not move it. A date-time
+ * without an offset is a wall-clock time in the event's time zone (else the default one).
+ */
 function formatEventDate(value: string, locale: string, timeZone: string): string {
   if (/^\d{4}-\d{2}-\d{2}$/.test(value)) {
     return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeZone: 'UTC' }).format(
       new Date(`${value}T00:00:00Z`),
     );
   }
+  const instant = isLocalDateTime(value) ? zonedDateTimeToInstant(value, timeZone) : new Date(value);
   return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone }).format(
-    new Date(value),
+    instant,
   );
 }
 

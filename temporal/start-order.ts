@@ -1,4 +1,5 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { fitCorrelationId } from '../domain/correlation-id';
 import type { OrderConfirmationEvent } from '../domain/order-event';
 import { ORDER_WORKFLOW_TYPE, type OrderConfirmationInput } from './contracts';
 import { orderWorkflowId } from './ids';
@@ -28,11 +29,10 @@ export async function startOrderConfirmation(
   meta: StartOrderMeta,
 ): Promise<StartOrderResult> {
   const workflowId = orderWorkflowId(event.orderId);
-  const input: OrderConfirmationInput = {
-    event,
-    correlationId: meta.correlationId,
-    messageId: meta.messageId,
-  };
+  // Both doors fit it already; a script or test starting orders directly gets the same guarantee, so
+  // the history row can always store it.
+  const correlationId = fitCorrelationId(meta.correlationId);
+  const input: OrderConfirmationInput = { event, correlationId, messageId: meta.messageId };
   try {
     await client.workflow.start(ORDER_WORKFLOW_TYPE, {
       workflowId,
@@ -40,7 +40,7 @@ export async function startOrderConfirmation(
       args: [input],
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
       workflowIdConflictPolicy: 'FAIL',
-      memo: { orderId: event.orderId, correlationId: meta.correlationId, messageId: meta.messageId },
+      memo: { orderId: event.orderId, correlationId, messageId: meta.messageId },
       typedSearchAttributes: [
         { key: OrderIdKey, value: event.orderId },
         { key: VenueIdKey, value: event.venueId },

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { FastifyPluginAsync, onRequestHookHandler } from 'fastify';
 import { startOrderConfirmation } from '../../temporal/start-order';
+import { CORRELATION_ID_MAX } from '../../domain/limits';
 import { parseOrderEvent } from '../../domain/order-event';
 import { HttpError, badRequest } from '../errors';
 import { bearerSecurity, errorRef } from '../schemas';
@@ -36,7 +37,14 @@ export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (app, o
         security: bearerSecurity,
         headers: {
           type: 'object',
-          properties: { 'x-correlation-id': { type: 'string', maxLength: 128 } },
+          properties: {
+            'x-correlation-id': {
+              type: 'string',
+              minLength: 1,
+              maxLength: CORRELATION_ID_MAX,
+              description: `Carried into the workflow memo, every log line and the history row (at most ${CORRELATION_ID_MAX} characters, the CorrelationID column)`,
+            },
+          },
         },
         response: {
           202: {

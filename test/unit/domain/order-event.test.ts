@@ -121,3 +121,75 @@ test('a dead-letter description stays within Service Bus limits', () => {
   expect(text.length).toBeLessThanOrEqual(4000);
   expect(text.endsWith('...')).toBe(true);
 });
+
+describe('limits agree with the columns the values end up in (domain/limits.ts)', () => {
+  const LONG = (n: number) => 'x'.repeat(n);
+  // Two UTF-16 code units each: nvarchar counts them as two characters, so must the door.
+  const EMOJI = '🎫';
+  test.each<[string, Record<string, unknown>, string | null]>([
+    ['VenueId at the int maximum', { VenueId: 2_147_483_647 }, null],
+    ['VenueId one past the int maximum', { VenueId: 2_147_483_648 }, 'VenueId'],
+    ['VenueId far past it', { VenueId: 1e15 }, 'VenueId'],
+    ['OrderNumber of 50 characters', { OrderNumber: LONG(50) }, null],
+    ['OrderNumber of 51 characters', { OrderNumber: LONG(51) }, 'OrderNumber'],
+    ['OrderNumber of 25 emoji (50 code units)', { OrderNumber: EMOJI.repeat(25) }, null],
+    ['OrderNumber of 26 emoji (52 code units)', { OrderNumber: EMOJI.repeat(26) }, 'OrderNumber'],
+    ['CustomerName of 100 characters', { CustomerName: LONG(100) }, null],
+    ['CustomerName of 101 characters', { CustomerName: LONG(101) }, 'CustomerName'],
+    ['EventName of 200 characters', { EventName: LONG(200) }, null],
+    ['EventName of 201 characters', { EventName: LONG(201) }, 'EventName'],
+  ])('%s', (_name, fields, field) => {
+    const result = parseOrderEvent({ ...PASCAL, ...fields });
+    if (field === null) expect(result.ok).toBe(true);
+    else
+      expect(result).toEqual({ ok: false, errors: [{ field, message: expect.stringMatching(/at most/) }] });
+  });
+
+  test('every field over its limit is reported at once', () => {
+    const result = parseOrderEvent({
+      ...PASCAL,
+      VenueId: 3_000_000_000,
+      OrderNumber: LONG(60),
+      CustomerName: LONG(150),
+      EventName: LONG(250),
+    });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.errors.map((e) => e.field).sort()).toEqual([
+      'CustomerName',
+      'EventName',
+      'OrderNumber',
+      'VenueId',
+    ]);
+  });
+});
+
+describe('EventDate', () => {
+  test.each([
+    ['a date', '2026-12-31'],
+    ['a UTC date-time', '2026-12-31T19:00:00Z'],
+    ['a date-time with an offset', '2026-12-31T20:00:00+01:00'],
+    ['a .NET DateTimeOffset with seven fractional digits', '2026-12-31T20:00:00.1234567+01:00'],
+    ['a .NET Unspecified DateTime (no offset)', '2026-12-31T20:00:00'],
+    ['the same with seven fractional digits', '2026-12-31T20:00:00.0000000'],
+    ['a wall time without seconds', '2026-12-31T20:00'],
+  ])('accepts %s, kept as sent', (_name, value) => {
+    expect(parseOrderEvent({ ...PASCAL, EventDate: value })).toMatchObject({
+      ok: true,
+      event: { eventDate: value },
+    });
+  });
+
+  test.each([
+    ['not a date', 'next Friday'],
+    ['an impossible day', '2026-02-30T20:00:00'],
+    ['an impossible hour', '2026-12-31T24:30:00'],
+    ['a space instead of T', '2026-12-31 20:00:00'],
+    ['a number', 1767211200000],
+  ])('refuses %s', (_name, value) => {
+    expect(parseOrderEvent({ ...PASCAL, EventDate: value })).toEqual({
+      ok: false,
+      errors: [{ field: 'EventDate', message: expect.stringMatching(/ISO-8601 date/) }],
+    });
+  });
+});

@@ -105,3 +105,40 @@ test('template errors: unknown or missing required placeholders, unbalanced brac
     }),
   ).toBe('Hi A, your order is confirmed: 1 ticket. Reply STOP to opt out.');
 });
+
+describe('an EventDate without an offset is the wall-clock time at the venue', () => {
+  test.each<[string, Partial<OrderConfirmationEvent>, { defaultTimeZone?: string }, string]>([
+    [
+      "in the event's time zone",
+      { eventDate: '2026-12-31T20:00:00', timeZone: 'Europe/Berlin', locale: 'de-DE' },
+      {},
+      'on 31.12.2026, 20:00',
+    ],
+    [
+      'with .NET fractional digits',
+      { eventDate: '2026-07-04T19:30:00.0000000', timeZone: 'America/New_York' },
+      {},
+      'on Jul 4, 2026, 7:30 PM',
+    ],
+    [
+      'in the default time zone when the event names none',
+      { eventDate: '2026-12-31T20:00:00' },
+      { defaultTimeZone: 'Asia/Kolkata' },
+      'on Dec 31, 2026, 8:00 PM',
+    ],
+    [
+      'the event zone winning over the default',
+      { eventDate: '2026-12-31T20:00', timeZone: 'Australia/Sydney' },
+      { defaultTimeZone: 'America/Los_Angeles' },
+      'on Dec 31, 2026, 8:00 PM',
+    ],
+    [
+      'a time the clocks skip moving forward by the gap',
+      { eventDate: '2026-03-08T02:30:00', timeZone: 'America/New_York' },
+      {},
+      'on Mar 8, 2026, 3:30 AM',
+    ],
+  ])('%s', (_name, fields, options, expected) => {
+    expect(renderOrderConfirmation({ ...EVENT, ...fields }, options).body).toContain(expected);
+  });
+});
