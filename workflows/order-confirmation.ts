@@ -276,7 +276,7 @@ class Order {
   /** Writes the one history row of this run and publishes the outcome to the query and search attributes. */
   async finish(outcome: SmsOutcome, details: Partial<HistoryDetails> = {}): Promise<OrderConfirmationResult> {
     this.status.step = 'recording_history';
-    await recordHistory({
+    const row: RecordHistoryInput = {
       ...this.ctx,
       venueId: this.event.venueId,
       customerId: this.event.customerId,
@@ -289,7 +289,8 @@ class Order {
       providerMessageId: details.providerMessageId ?? null,
       errorCode: details.errorCode ?? null,
       errorMessage: details.errorMessage ?? null,
-    });
+    };
+    await recordHistory(row).catch((err: unknown) => this.historyRefused(row, err));
     Object.assign(this.status, { step: 'completed', outcome, errorCode: details.errorCode ?? undefined });
     upsertSearchAttributes([
       { key: SmsOutcomeKey, value: outcome },
@@ -301,6 +302,38 @@ class Order {
       providerMessageId: details.providerMessageId ?? undefined,
       errorCode: details.errorCode ?? undefined,
     };
+  }
+
+  /**
+   * The database refused the history row itself (a value it cannot hold; retrying cannot help): keep
+   * the outcome in a row without the optional fields, then fail the run so it shows in the UI, with
+   * the outcome in the failure, instead of retrying forever after the SMS may have gone out.
+   */
+  private async historyRefused(row: RecordHistoryInput, err: unknown): Promise<never> {
+    const failure = describeFailure(err);
+    if (failure.kind !== 'InvalidRecord') throw err;
+    const errorMessage = failure.message.slice(0, 500);
+    await recordHistory({
+      ...row,
+      orderNumber: null,
+      venuePhoneNumberId: null,
+      message: '',
+      errorCode: 'InvalidRecord',
+      errorMessage,
+    }).catch(() => undefined); // best effort: the failure below says it all
+    this.status.step = 'failed';
+    upsertSearchAttributes([
+      { key: SmsOutcomeKey, value: row.status },
+      { key: SmsErrorCodeKey, value: 'InvalidRecord' },
+    ]);
+    throw ApplicationFailure.nonRetryable(
+      `history not recorded (outcome ${row.status}): ${errorMessage}`,
+      'InvalidRecord',
+      {
+        outcome: row.status,
+        providerMessageId: row.providerMessageId,
+      },
+    );
   }
 
   /** This order's SMS as sent from `from`. */

@@ -95,6 +95,65 @@ test('consent withdrawn before the send: the send reports it and the order is bl
   );
 });
 
+test('an earlier run already texted the order (a reset, a re-driven event): duplicate recorded with its id', async () => {
+  await withStubWorkers(
+    env,
+    {
+      ...orderStubs(),
+      sendSms: async () => ({ kind: 'not_sent', outcome: 'duplicate', providerMessageId: 'SM-first-run' }),
+    },
+    async ({ client, taskQueue, calls }) => {
+      const { handle } = await startOrder(client, taskQueue);
+      expect(await handle.result()).toEqual({ outcome: 'duplicate', providerMessageId: 'SM-first-run' });
+      expect(calls.inputs('recordHistory')).toEqual([
+        expect.objectContaining({ status: 'duplicate', providerMessageId: 'SM-first-run' }),
+      ]);
+    },
+  );
+});
+
+test('a history row the database refuses: the outcome is kept in a plain row and the run fails, no endless retry', async () => {
+  let refused = 0;
+  await withStubWorkers(
+    env,
+    {
+      ...orderStubs(),
+      recordHistory: async (row) => {
+        if (row.errorCode === 'InvalidRecord') return { historyId: 2 };
+        refused++;
+        throw ApplicationFailure.create({
+          type: 'InvalidRecord',
+          message: 'SmsSendHistory record: a value is too long for its column',
+          nonRetryable: true,
+        });
+      },
+    },
+    async ({ client, taskQueue, calls }) => {
+      const { handle } = await startOrder(client, taskQueue);
+      const failure = await handle.result().then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(failure).toBeInstanceOf(WorkflowFailedError);
+      expect((failure as WorkflowFailedError).cause).toMatchObject({
+        type: 'InvalidRecord',
+        message: expect.stringContaining('outcome sent'),
+      });
+      expect(refused).toBe(1);
+      expect(calls.inputs('recordHistory')).toEqual([
+        expect.objectContaining({ status: 'sent', message: MESSAGE }),
+        expect.objectContaining({
+          status: 'sent',
+          message: '',
+          orderNumber: null,
+          errorCode: 'InvalidRecord',
+        }),
+      ]);
+      expect(calls.count('sendSms')).toBe(1);
+    },
+  );
+});
+
 test('the provider says opted out: recorded as an opt-out, the order is blocked, no retry', async () => {
   await withStubWorkers(
     env,

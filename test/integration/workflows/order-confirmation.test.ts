@@ -269,4 +269,47 @@ describe('orderConfirmationSms on the dev server', () => {
     expect((await handle.result()).outcome).toBe('blocked_opted_out');
     expect(await sentTo(e.phoneNumber)).toHaveLength(0);
   });
+
+  test('an event re-driven after its closed workflow is gone: the SQL claim says texted, duplicate, nothing sent', async () => {
+    const e = parsedEvent({ PhoneNumber: '+14155550171' });
+    await optIn(w.repos, e);
+    const first = await start(e);
+    expect((await first.result()).outcome).toBe('sent');
+
+    // What retention does to a closed workflow, done at once.
+    await client.workflowService.deleteWorkflowExecution({
+      namespace: client.options.namespace,
+      workflowExecution: { workflowId: orderWorkflowId(e.orderId) },
+    });
+    // Deletion runs in the background; once done, the same event starts a new workflow.
+    const again = await waitFor(
+      async () => {
+        const attempt = await startOrderConfirmation(client, taskQueue, e, { correlationId: 'redrive' });
+        return attempt.started && attempt;
+      },
+      { timeoutMs: 90_000, intervalMs: 500, description: 'the re-driven event starting a new workflow' },
+    );
+    expect(again.started).toBe(true); // Temporal no longer remembers the order
+    const result = await client.workflow.getHandle(orderWorkflowId(e.orderId)).result();
+    const [message] = await sentTo(e.phoneNumber);
+    expect(result).toEqual({ outcome: 'duplicate', providerMessageId: message.sid });
+    expect(await sentTo(e.phoneNumber)).toHaveLength(1);
+    expect((await w.repos.history.findByOrderId(e.orderId)).map((h) => h.status).sort()).toEqual([
+      'duplicate',
+      'sent',
+    ]);
+  });
+
+  test('an event older than MAX_EVENT_AGE_HOURS: expired, nothing sent', async () => {
+    const e = parsedEvent({
+      PhoneNumber: '+14155550172',
+      EventTimestamp: new Date(Date.now() - 72 * 3_600_000).toISOString(),
+    });
+    await optIn(w.repos, e);
+    expect((await (await start(e)).result()).outcome).toBe('expired');
+    expect(await sentTo(e.phoneNumber)).toHaveLength(0);
+    expect(await w.repos.history.findByOrderId(e.orderId)).toEqual([
+      expect.objectContaining({ status: 'expired' }),
+    ]);
+  });
 });
