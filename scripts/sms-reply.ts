@@ -1,4 +1,4 @@
-import { loadConfigOrExit } from '../config';
+import { LOCAL_API_TOKEN, loadConfigOrExit } from '../config';
 import { createRepositories } from '../db';
 import { createKnex } from '../db/knex';
 import { normalizePhone } from '../domain/phone';
@@ -42,7 +42,7 @@ async function main(): Promise<void> {
   if (result.status !== 200) process.exitCode = 1;
   else
     console.log(
-      `consent: curl ${config.api.publicBaseUrl}/api/consent/${venueId}/${encodeURIComponent(phone.e164)}`,
+      `consent: curl -H 'authorization: Bearer ${config.api.token === LOCAL_API_TOKEN ? LOCAL_API_TOKEN : '$API_TOKEN'}' ${config.api.publicBaseUrl}/api/consent/${venueId}/${encodeURIComponent(phone.e164)}`,
     );
 }
 

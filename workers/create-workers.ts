@@ -1,4 +1,4 @@
-import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import { bundleWorkflowCode, Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import {
   createConsentActivities,
   createOrderQueueActivities,
@@ -32,13 +32,18 @@ export interface WorkerSetup {
  */
 export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
   const { tuning } = setup;
-  const workflows: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath' | 'interceptors'> =
-    setup.workflowBundle
-      ? { workflowBundle: setup.workflowBundle }
-      : {
+  // Bundled once for the order and consent workers alike, and only if one runs here (tests and
+  // images bring a bundle built ahead).
+  const runsWorkflows = tuning.queues.includes('orders') || tuning.queues.includes('consent');
+  const workflowBundle =
+    setup.workflowBundle ??
+    (runsWorkflows
+      ? await bundleWorkflowCode({
           workflowsPath: require.resolve('../workflows'),
-          interceptors: { workflowModules: [require.resolve('../workflows/interceptors')] },
-        };
+          workflowInterceptorModules: [require.resolve('../workflows/interceptors')],
+        })
+      : undefined);
+  const workflows: Pick<WorkerOptions, 'workflowBundle'> = { workflowBundle };
   // Explicit, so capacity is a decision; the grace time bounds how long SIGTERM waits on activities
   // (they see the cancellation through their heartbeats and stop).
   const common = {
