@@ -53,6 +53,8 @@ const { ensureVenueSender } = proxyActivities<VenueNumberActivities>(LEGACY_VENU
  * replay their ensureVenueSender activity (docs/adr/0004-venue-number-wait.md).
  */
 const VENUE_NUMBER_WAIT_IN_WORKFLOW = 'venue-number-wait-in-workflow';
+/** Orders from this version on fail over only when the primary said it has no such message. */
+const FAILOVER_ONLY_ON_DEFINITE_ANSWER = 'failover-only-on-definite-answer';
 /** How long an order waits for the provisioning workflow's answer before it looks again. */
 const VENUE_NUMBER_ANSWER_TIMEOUT = '10 minutes';
 const { renderMessage } = proxyActivities<RenderActivities>(RENDER_ACTIVITY);
@@ -83,6 +85,9 @@ export async function orderConfirmationSms(input: OrderConfirmationInput): Promi
   return order.finishSent(sent);
 }
 
+type AcceptedAnswer =
+  { answer: 'accepted'; providerMessageId: string } | { answer: 'not_accepted' } | { answer: 'unknown' };
+
 /** What a send returned, and from which of the venue's numbers it went out. */
 interface Sent {
   result: SendSmsResult;
@@ -92,9 +97,9 @@ interface Sent {
 /**
  * Sends through the venue's primary provider. With failover configured, a primary that is itself
  * failing (down, or refusing our credentials) past the failover time hands the order to the
- * secondary, from the venue's number there, unless the primary turns out to have accepted it after
- * all. A backlog behind the send rate limit is not an outage, and answers about the customer (opted
- * out, invalid) never fail over.
+ * secondary, from the venue's number there, but only once the primary says it did not accept the
+ * message: never on "could not ask". A backlog behind the send rate limit is not an outage, and
+ * answers about the customer (opted out, invalid) never fail over.
  */
 async function sendWithFailover(order: Order, primary: VenueSender): Promise<Sent> {
   const { failover } = primary;
@@ -106,8 +111,16 @@ async function sendWithFailover(order: Order, primary: VenueSender): Promise<Sen
     // Out of time while queued behind the rate limit: the primary keeps the order, with the full budget.
     if (!providerDown(err)) return order.send(primary);
     const accepted = await order.acceptedAt(primary, firstSendAt);
-    if (accepted)
-      return { result: { kind: 'sent', providerMessageId: accepted, reconciled: true }, from: primary };
+    if (accepted.answer === 'accepted') {
+      return {
+        result: { kind: 'sent', providerMessageId: accepted.providerMessageId, reconciled: true },
+        from: primary,
+      };
+    }
+    // Could not ask: the primary may hold the message, so it keeps the order (its next send
+    // reconciles from the order's claim) rather than risk a second text through the secondary.
+    if (accepted.answer === 'unknown' && patched(FAILOVER_ONLY_ON_DEFINITE_ANSWER))
+      return order.send(primary);
     log.warn('primary provider unavailable past the failover time; failing over', {
       from: primary.provider,
       to: failover.provider,
@@ -217,13 +230,18 @@ class Order {
     return { result: await sendSms(this.sms(from)), from };
   }
 
-  /** Best effort: a primary that cannot even answer this counts as "not accepted". */
-  acceptedAt(from: VenueSender, sentAfterMs: number): Promise<string | null> {
+  /** Did `from` accept this order's message after all? "unknown" when it could not be asked. */
+  async acceptedAt(from: VenueSender, sentAfterMs: number): Promise<AcceptedAnswer> {
     const { findAcceptedSms } = proxyActivities<SendActivities>({
       ...RECONCILE_ACTIVITY,
       taskQueue: sendTaskQueue(workflowInfo().taskQueue, from.provider),
     });
-    return findAcceptedSms({ ...this.sms(from), sentAfterMs }).catch(() => null);
+    try {
+      const providerMessageId = await findAcceptedSms({ ...this.sms(from), sentAfterMs });
+      return providerMessageId ? { answer: 'accepted', providerMessageId } : { answer: 'not_accepted' };
+    } catch {
+      return { answer: 'unknown' };
+    }
   }
 
   finishSent({ result, from }: Sent): Promise<OrderConfirmationResult> {

@@ -33,6 +33,32 @@ beforeAll(async () => {
 }, TIME_SKIPPING_SETUP_TIMEOUT_MS);
 afterAll(() => env?.teardown());
 
+test('failover on, but the primary cannot say whether it accepted: no failover, the primary keeps the order', async () => {
+  let primaryDown = true;
+  await withStubWorkers(
+    env,
+    {
+      ...orderStubs({ failoverAfterMs: 10 * MINUTE }),
+      sendSms: async ({ provider }) => {
+        if (provider === PRIMARY.provider && primaryDown) throw providerFailure('ProviderUnavailable', '503');
+        return { kind: 'sent', providerMessageId: acceptedId(provider), reconciled: false };
+      },
+      findAcceptedSms: async () => {
+        primaryDown = false; // the primary recovers after the question it could not answer
+        throw providerFailure('ProviderUnavailable', '503');
+      },
+    },
+    async ({ client, taskQueue, calls }) => {
+      const { handle } = await startOrder(client, taskQueue);
+
+      expect(await handle.result()).toEqual({ outcome: 'sent', providerMessageId: acceptedId('twilio') });
+      expect(calls.count('findAcceptedSms')).toBeGreaterThan(0);
+      expect(calls.inputs('findVenueNumber').map((i) => i.provider)).toEqual([undefined]);
+      expect(calls.inputs('sendSms').every((i) => i.provider === PRIMARY.provider)).toBe(true);
+    },
+  );
+});
+
 test('failover on: the primary unavailable past the failover time, the order goes out through the secondary', async () => {
   const clock = workflowClock(env);
   const primaryAttemptsAt: number[] = [];
