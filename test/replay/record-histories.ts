@@ -16,6 +16,8 @@ import { parsedEvent, startTestWorkers } from '../support/workers';
  * (and is shipped behind patched()/a new workflow type); otherwise the old histories are the point.
  */
 const OUT_DIR = path.resolve(__dirname, '../fixtures/histories');
+/** `npm run histories:record -- v2` writes `<name>-v2.json` beside the older recordings, which stay. */
+const SUFFIX = process.argv[2] ? `-${process.argv[2]}` : '';
 
 async function main(): Promise<void> {
   const server = await startStandaloneTemporal();
@@ -67,8 +69,9 @@ async function main(): Promise<void> {
 
     fs.mkdirSync(OUT_DIR, { recursive: true });
     for (const [name, json] of recorded) {
-      fs.writeFileSync(path.join(OUT_DIR, `${name}.json`), `${JSON.stringify(JSON.parse(json), null, 2)}\n`);
-      console.log(`wrote test/fixtures/histories/${name}.json`);
+      const file = `${name}${SUFFIX}.json`;
+      fs.writeFileSync(path.join(OUT_DIR, file), `${JSON.stringify(JSON.parse(json), null, 2)}\n`);
+      console.log(`wrote test/fixtures/histories/${file}`);
     }
   } finally {
     await w.shutdown();
