@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseEnv } from 'node:util';
 import {
   ConfigError,
   DEFAULT_SMS_HELP_TEXT,
@@ -174,4 +177,9 @@ describe('webhook configuration', () => {
     );
     expect(() => loadConfig({ SMS_HELP_TEXT: 'x'.repeat(321) })).toThrow(/SMS_HELP_TEXT/);
   });
+});
+
+test('.env.example copies to a working .env', () => {
+  const example = parseEnv(fs.readFileSync(path.resolve(__dirname, '../../.env.example'), 'utf8'));
+  expect(() => loadConfig(example)).not.toThrow();
 });
