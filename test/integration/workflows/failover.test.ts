@@ -139,6 +139,31 @@ async function scheduledSends(handle: WorkflowHandle): Promise<number> {
   ).length;
 }
 
+test('a primary that accepted but cannot be asked is never failed over: it keeps the order, one SMS', async () => {
+  await withWorkers(
+    { SMS_FAILOVER_PROVIDER: 'plivo', SMS_FAILOVER_AFTER_SECONDS: FAILOVER_AFTER_SECONDS },
+    async (w, taskQueue) => {
+      // Accepted, answer lost; from then on every look-up at the primary fails, past the failover time.
+      twilio.acceptThenDrop(1);
+      twilio.fail({ path: 'Messages.json', method: 'GET', times: 10_000 }, UNAVAILABLE);
+      const e = await order(w, taskQueue, '+14155550522');
+      const handle = w.client.workflow.getHandle(orderWorkflowId(e.orderId));
+      await waitFor(async () => (await scheduledSends(handle)) >= 2, {
+        timeoutMs: 90_000,
+        description: 'the failover time passed and the order stayed on the primary',
+      });
+      twilio.resetFaults(); // the primary can answer again: the accepted message is found
+
+      const result = await handle.result();
+      const viaTwilio = twilio.messages().filter((m) => m.to === e.phoneNumber);
+      expect(viaTwilio).toHaveLength(1);
+      expect(plivo.messages().filter((m) => `+${m.dst}` === e.phoneNumber)).toHaveLength(0);
+      expect(result).toMatchObject({ outcome: 'sent', providerMessageId: viaTwilio[0].sid });
+      expect(await scheduledSends(handle)).toBe(2);
+    },
+  );
+}, 150_000);
+
 test('before failing over, a message the primary accepted after all is adopted: one SMS, not two', async () => {
   await withWorkers(
     { SMS_FAILOVER_PROVIDER: 'plivo', SMS_FAILOVER_AFTER_SECONDS: FAILOVER_AFTER_SECONDS },
