@@ -61,6 +61,12 @@ export interface FakeControls {
   delay(ms: number, times?: number): void;
   /** The next `times` sends (default 1) are accepted and stored, then the socket is destroyed unanswered. */
   acceptThenDrop(times?: number): void;
+  /**
+   * Random faults on top of the targeted ones, until changed (all 0 turns them off): each call is
+   * answered with `error` (default HTTP 503) with probability `errorRate`; each successful send is
+   * accepted, stored, then dropped unanswered with probability `dropRate`. For chaos runs.
+   */
+  randomFaults(faults: { errorRate?: number; dropRate?: number; error?: InjectedError }): void;
   /** Resolves once no call is being held or handled. */
   settled(): Promise<void>;
   /** Clears injected faults and the request log; stored state stays. */
@@ -97,6 +103,11 @@ export async function startFakeServer(spec: FakeServerSpec): Promise<FakeControl
   let matchFaults: MatchFault[] = [];
   let delays: { ms: number; remaining: number }[] = [];
   let drops = 0;
+  let random: { errorRate: number; dropRate: number; error: InjectedError } = {
+    errorRate: 0,
+    dropRate: 0,
+    error: { status: 503 },
+  };
   let inFlight = 0;
   let idleWaiters: (() => void)[] = [];
   const timers = new Set<{ timer: NodeJS.Timeout; release: () => void }>();
@@ -202,14 +213,15 @@ export async function startFakeServer(spec: FakeServerSpec): Promise<FakeControl
       write(res, entry, spec.unauthorized(parsed), 'unauthorized');
       return;
     }
-    const injected = takeInjected(parsed);
+    const injected = takeInjected(parsed) ?? (Math.random() < random.errorRate ? random.error : null);
     if (injected) {
       write(res, entry, spec.errorReply(parsed, injected), 'injected');
       return;
     }
     const reply = spec.route(parsed, baseUrl);
-    if (spec.isSend(parsed) && reply.status < 300 && drops > 0) {
-      drops -= 1;
+    const randomDrop = spec.isSend(parsed) && reply.status < 300 && Math.random() < random.dropRate;
+    if (spec.isSend(parsed) && reply.status < 300 && (drops > 0 || randomDrop)) {
+      if (!randomDrop) drops -= 1;
       entry.outcome = 'dropped';
       req.socket.destroy();
       return;
@@ -260,6 +272,13 @@ export async function startFakeServer(spec: FakeServerSpec): Promise<FakeControl
     acceptThenDrop(times = 1) {
       drops += times;
     },
+    randomFaults(faults) {
+      random = {
+        errorRate: faults.errorRate ?? 0,
+        dropRate: faults.dropRate ?? 0,
+        error: faults.error ?? { status: 503 },
+      };
+    },
     settled() {
       return inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => idleWaiters.push(resolve));
     },
@@ -268,6 +287,7 @@ export async function startFakeServer(spec: FakeServerSpec): Promise<FakeControl
       matchFaults = [];
       delays = [];
       drops = 0;
+      random = { errorRate: 0, dropRate: 0, error: { status: 503 } };
       requests.length = 0;
     },
     async stop() {

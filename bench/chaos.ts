@@ -1,0 +1,619 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Connection, Client } from '@temporalio/client';
+import { ServiceBusClient, type ServiceBusSender } from '@azure/service-bus';
+import { SEND_ORDER_CONFIRMATION_SMS } from '../bridge/event-types';
+import { createRepositories } from '../db';
+import { orderWorkflowId } from '../temporal/ids';
+import { freePort, startDevServer, type DevServer } from '../scripts/temporal-cli';
+import { createTestDatabase, type TestDatabase } from '../test/support/db';
+import { startTwilioFake, twilioEnv, type TwilioFake } from '../test/support/provider-fakes/twilio-fake';
+import { startServiceBusPeer, type ServiceBusPeer } from '../test/support/servicebus-peer';
+import { startTcpProxy, type TcpProxy } from '../test/support/tcp-proxy';
+import { formBody, twilioHeaders } from '../test/support/webhook-signing';
+import { writeWorkflowBundle } from '../test/support/workflow-bundle';
+import { sampleEvent } from '../test/support/workers';
+
+/**
+ * `npm run chaos [-- --orders N --kills K --db-outage-seconds S | --ci]`: the real roles as real
+ * processes (Temporal dev server, API, two workers, the bridge on the test AMQP peer, PostgreSQL
+ * behind a TCP proxy) under faults: every event delivered 3× (Service Bus and HTTP ingress), 10 %
+ * of customers texting STOP mid-run through the signed webhook, workers SIGKILLed at random
+ * instants, the dev server killed and restarted on its database file, the database cut for S
+ * seconds, the Twilio fake answering 30 % 5xx, 429 bursts and 5 % accept-then-drop.
+ * Progress on stderr; the last stdout line is one JSON object. Exits 1 when anything was lost,
+ * texted twice, texted after an acknowledged STOP, or a valid event was dead-lettered.
+ */
+
+const ROOT = path.resolve(__dirname, '..');
+const TOPIC = 'send-order-confirmation-sms';
+const SUBSCRIPTION = 'sms-service';
+const TASK_QUEUE = 'chaos';
+const API_TOKEN = 'chaos-token-0123456789';
+
+interface Options {
+  orders: number;
+  kills: number;
+  dbOutageSeconds: number;
+  venues: number;
+  stopRate: number;
+  injectSeconds: number;
+  deadlineSeconds: number;
+  keepLogs: boolean;
+}
+
+function parseArgs(argv: string[]): Options {
+  const ci = argv.includes('--ci');
+  const o: Options = {
+    orders: ci ? 200 : 1000,
+    kills: ci ? 3 : 10,
+    dbOutageSeconds: ci ? 10 : 30,
+    venues: ci ? 4 : 10,
+    stopRate: 0.1,
+    injectSeconds: 0,
+    deadlineSeconds: 0,
+    keepLogs: argv.includes('--keep-logs'),
+  };
+  const num = (flag: string): number | undefined => {
+    const i = argv.indexOf(flag);
+    if (i < 0) return undefined;
+    const v = Number(argv[i + 1]);
+    if (!Number.isFinite(v) || v < 0) throw new Error(`${flag} needs a non-negative number`);
+    return v;
+  };
+  o.orders = num('--orders') ?? o.orders;
+  o.kills = num('--kills') ?? o.kills;
+  o.dbOutageSeconds = num('--db-outage-seconds') ?? o.dbOutageSeconds;
+  o.venues = Math.max(1, num('--venues') ?? o.venues);
+  // Traffic is spread over a window long enough for every fault to land while orders flow.
+  o.injectSeconds = num('--inject-seconds') ?? Math.max(30, o.dbOutageSeconds * 2, Math.ceil(o.orders / 10));
+  o.deadlineSeconds = num('--deadline-seconds') ?? o.injectSeconds + 180;
+  return o;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const log = (m: string) => process.stderr.write(`[chaos ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
+const rand = (min: number, max: number) => min + Math.random() * (max - min);
+
+/** Children spawned by this run, killed on any way out. */
+const children = new Set<ChildProcess>();
+function killChildren(): void {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+}
+process.on('exit', killChildren);
+
+interface Role {
+  name: string;
+  child: ChildProcess;
+}
+
+function spawnRole(name: string, entry: string, env: Record<string, string>, logDir: string): Role {
+  const out = fs.openSync(path.join(logDir, `${name}.log`), 'a');
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+    cwd: ROOT,
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', out, out],
+  });
+  fs.closeSync(out);
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return { name, child };
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+async function stopRole(role: Role): Promise<void> {
+  if (role.child.exitCode !== null || role.child.signalCode !== null) return;
+  const timer = setTimeout(() => role.child.kill('SIGKILL'), 10_000);
+  role.child.kill('SIGTERM');
+  await exited(role.child);
+  clearTimeout(timer);
+}
+
+function postgresBaseUrl(): string {
+  if (process.env.TEST_DATABASE_URL?.startsWith('postgres')) return process.env.TEST_DATABASE_URL;
+  const out = execFileSync('bash', [path.join(ROOT, 'scripts/ci-postgres.sh')], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return out.trim().split('\n').pop() ?? '';
+}
+
+interface Order {
+  event: Record<string, unknown>;
+  orderId: string;
+  venueId: number;
+  phone: string;
+  firstSentAt?: number;
+  stop?: { at: number; ackAt?: number; attempts: number };
+}
+
+function phoneFor(i: number): string {
+  const areas = ['415', '628', '510', '650', '408', '707', '925', '831', '209', '559'];
+  return `+1${areas[Math.floor(i / 5000) % areas.length]}555${String(2000 + (i % 5000)).padStart(4, '0')}`;
+}
+
+function percentile(values: number[], p: number): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+async function main(): Promise<void> {
+  const opt = parseArgs(process.argv.slice(2));
+  const t0 = Date.now();
+  const deadline = t0 + opt.deadlineSeconds * 1000;
+  // The last resort: whatever hangs, the run ends (and takes its children with it).
+  setTimeout(
+    () => {
+      log('hard deadline passed: stopping');
+      killChildren();
+      process.exit(3);
+    },
+    (opt.deadlineSeconds + 90) * 1000,
+  );
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sms-chaos-'));
+  log(`options ${JSON.stringify(opt)}; logs in ${workDir}`);
+
+  let db: TestDatabase | undefined;
+  let proxy: TcpProxy | undefined;
+  let server: DevServer | undefined;
+  let fake: TwilioFake | undefined;
+  let peer: ServiceBusPeer | undefined;
+  let sbClient: ServiceBusClient | undefined;
+  let sender: ServiceBusSender | undefined;
+  let temporalConnection: Connection | undefined;
+  const roles: Role[] = [];
+  let failed = false;
+  try {
+    // --- infrastructure ------------------------------------------------------------------------
+    process.env.TEST_DATABASE_URL = postgresBaseUrl();
+    db = await createTestDatabase(); // fresh database, migrated
+    const pgUrl = new URL(db.url);
+    proxy = await startTcpProxy(`${pgUrl.hostname}:${pgUrl.port || '5432'}`);
+    const appDbUrl = new URL(db.url);
+    const [proxyHost, proxyPort] = proxy.address.split(':');
+    appDbUrl.hostname = proxyHost;
+    appDbUrl.port = proxyPort;
+
+    const bundlePath = await writeWorkflowBundle();
+    const temporalPort = await freePort();
+    const temporalDb = path.join(workDir, 'temporal.sqlite');
+    const startServer = () =>
+      startDevServer({ headless: true, port: temporalPort, dbFilename: temporalDb, logLevel: 'error' });
+    server = await startServer();
+
+    fake = await startTwilioFake();
+    peer = await startServiceBusPeer({ topics: { [TOPIC]: { subscriptions: { [SUBSCRIPTION]: {} } } } });
+    const apiPort = await freePort();
+    const apiBase = `http://127.0.0.1:${apiPort}`;
+    const common: Record<string, string> = {
+      NODE_ENV: 'test',
+      DATABASE_URL: appDbUrl.toString(),
+      TEMPORAL_ADDRESS: server.address,
+      TEMPORAL_TASK_QUEUE: TASK_QUEUE,
+      API_TOKEN,
+      PUBLIC_BASE_URL: apiBase,
+      SEND_RATE_PER_SECOND: '200',
+      ...twilioEnv(fake),
+    };
+    const api = spawnRole(
+      'api',
+      'api/main.ts',
+      { ...common, HOST: '127.0.0.1', PORT: String(apiPort) },
+      workDir,
+    );
+    const bridge = spawnRole(
+      'bridge',
+      'bridge/main.ts',
+      { ...common, SERVICEBUS_CONNECTION_STRING: peer.connectionString, BRIDGE_HEALTH_PORT: '0' },
+      workDir,
+    );
+    roles.push(api, bridge);
+    const workerEnv = { ...common, WORKFLOW_BUNDLE_PATH: bundlePath };
+    const workers: Role[] = [0, 1].map((i) =>
+      spawnRole(`worker-${i}`, 'workers/main.ts', workerEnv, workDir),
+    );
+    roles.push(...workers);
+
+    // The API answers once it is up (it needs the database and Temporal to be ready).
+    for (;;) {
+      if (Date.now() > deadline) throw new Error('API not ready before the deadline');
+      if (api.child.exitCode !== null) throw new Error(`API exited; see ${workDir}/api.log`);
+      const ok = await fetch(`${apiBase}/health/ready`)
+        .then((r) => r.ok)
+        .catch(() => false);
+      if (ok) break;
+      await sleep(250);
+    }
+    log(`stack up in ${((Date.now() - t0) / 1000).toFixed(1)} s: temporal ${server.address}, api ${apiBase}`);
+
+    // --- customers, opted in beforehand (checkout), straight into SQL -------------------------------
+    const repos = createRepositories(db.knex);
+    const venueIds = Array.from({ length: opt.venues }, (_, i) => 7000 + i);
+    const orders: Order[] = Array.from({ length: opt.orders }, (_, i) => {
+      const venueId = venueIds[i % venueIds.length];
+      const phone = phoneFor(i);
+      const event = sampleEvent({ VenueId: venueId, PhoneNumber: phone, OrderNumber: `C-${i}` });
+      return { event, orderId: String(event.OrderId), venueId, phone };
+    });
+    for (const o of orders) {
+      await repos.consent.applyChange({
+        venueId: o.venueId,
+        phoneNumber: o.phone,
+        status: 'opted_in',
+        source: 'checkout',
+        occurredAt: new Date(Date.now() - 60_000),
+      });
+    }
+    const stoppers = orders.filter(() => Math.random() < opt.stopRate);
+    log(`${orders.length} customers opted in, ${stoppers.length} will text STOP`);
+
+    // Warm-up: the first order of each venue goes through a healthy provider, so every venue has its
+    // number before the faults start (STOPs need the venue's number, and a purchase under 30 % 5xx
+    // can back off for minutes). These orders count like the others.
+    const warmups = orders.slice(0, opt.venues);
+    for (const o of warmups) {
+      o.firstSentAt = Date.now();
+      const r = await fetch(`${apiBase}/api/events/send-order-confirmation-sms`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${API_TOKEN}` },
+        body: JSON.stringify(o.event),
+      });
+      if (r.status !== 202) throw new Error(`warm-up order refused: HTTP ${r.status}`);
+    }
+    for (const venueId of venueIds) {
+      while (!(await db.knex('VenuePhoneNumbers').where({ VenueID: venueId }).first('ID'))) {
+        if (Date.now() > deadline) throw new Error(`venue ${venueId} has no number`);
+        await sleep(250);
+      }
+    }
+    log(`warm-up: ${venueIds.length} venues have their numbers`);
+    // --- faults at the provider ----------------------------------------------------------------------
+    fake.randomFaults({ errorRate: 0.3, dropRate: 0.05, error: { status: 503, message: 'chaos' } });
+
+    sbClient = new ServiceBusClient(peer.connectionString);
+    sender = sbClient.createSender(TOPIC);
+    const injectMs = opt.injectSeconds * 1000;
+    const injectStart = Date.now();
+    const counters = { sbSent: 0, httpSent: 0, httpRetries: 0, stopsAcked: 0, kills: 0 };
+
+    const deliver = async (o: Order, channel: 'sb' | 'http', copy: number): Promise<void> => {
+      o.firstSentAt ??= Date.now();
+      if (channel === 'sb') {
+        for (let attempt = 0; ; attempt++) {
+          try {
+            await sender!.sendMessages({
+              body: o.event,
+              messageId: `${o.orderId}-${copy}-${randomUUID()}`,
+              correlationId: `chaos-${o.orderId}`,
+              subject: SEND_ORDER_CONFIRMATION_SMS,
+              contentType: 'application/json',
+            });
+            counters.sbSent++;
+            return;
+          } catch (err) {
+            if (attempt > 20 || Date.now() > deadline) throw err;
+            await sleep(500);
+          }
+        }
+      }
+      for (let attempt = 0; Date.now() < deadline; attempt++) {
+        const status = await fetch(`${apiBase}/api/events/send-order-confirmation-sms`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${API_TOKEN}` },
+          body: JSON.stringify(o.event),
+          signal: AbortSignal.timeout(15_000),
+        })
+          .then((r) => r.status)
+          .catch(() => 0);
+        if (status === 202 || status === 200) {
+          counters.httpSent++;
+          return;
+        }
+        if (status === 400) throw new Error(`ingress refused a valid event: ${o.orderId}`);
+        counters.httpRetries++;
+        // A publisher's retry: back off (429 from the API's rate limit, 503 while Temporal is away).
+        await sleep(Math.min(5000, 250 * 2 ** Math.min(attempt, 5)) * rand(0.5, 1.5));
+      }
+      throw new Error(`HTTP ingress never took order ${o.orderId} before the deadline`);
+    };
+
+    // Each order delivered 3×, its copies split between the two channels, a few seconds apart.
+    const deliveries = orders.map((o, i) => {
+      const at = (i / orders.length) * injectMs;
+      return (async () => {
+        await sleep(at);
+        const copies = [0, 1, 2].map(async (copy) => {
+          await sleep(copy === 0 ? 0 : rand(0, 5000));
+          await deliver(o, (i + copy) % 2 === 0 ? 'sb' : 'http', copy);
+        });
+        await Promise.all(copies);
+      })();
+    });
+
+    // STOPs through the signed webhook, once the venue has its number, at random instants mid-run.
+    const stopUrl = `${apiBase}/webhooks/twilio`;
+    const venueNumber = async (venueId: number): Promise<string | undefined> => {
+      const row = (await db!
+        .knex('VenuePhoneNumbers')
+        .where({ VenueID: venueId })
+        .whereNull('ReleasedAt')
+        .first('PhoneNumber')) as { PhoneNumber: string } | undefined;
+      return row?.PhoneNumber;
+    };
+    const stops = stoppers.map(async (o) => {
+      await sleep(rand(0.2, 1) * injectMs);
+      let to: string | undefined;
+      while (!(to = await venueNumber(o.venueId))) {
+        if (Date.now() > injectStart + 2 * injectMs) return;
+        await sleep(500);
+      }
+      o.stop = { at: Date.now(), attempts: 0 };
+      const fields = {
+        MessageSid: `SM${randomUUID().replace(/-/g, '')}`,
+        AccountSid: fake!.accountSid,
+        From: o.phone,
+        To: to,
+        Body: 'STOP',
+        NumMedia: '0',
+      };
+      while (Date.now() < deadline) {
+        o.stop.attempts++;
+        const status = await fetch(stopUrl, {
+          method: 'POST',
+          headers: twilioHeaders(fake!.authToken, stopUrl, fields),
+          body: formBody(fields),
+          signal: AbortSignal.timeout(15_000),
+        })
+          .then((r) => r.status)
+          .catch(() => 0);
+        if (status === 200) {
+          o.stop.ackAt = Date.now();
+          counters.stopsAcked++;
+          return;
+        }
+        if (status === 403) throw new Error('webhook signature refused');
+        await sleep(rand(250, 1000));
+      }
+    });
+
+    // --- faults in processes ---------------------------------------------------------------------
+    const restartWorker = async (i: number) => {
+      const w = workers[i];
+      w.child.kill('SIGKILL');
+      await exited(w.child);
+      counters.kills++;
+      await sleep(rand(500, 3000));
+      workers[i] = spawnRole(`worker-${i}`, 'workers/main.ts', workerEnv, workDir);
+      roles.push(workers[i]);
+    };
+    const killTimes = Array.from({ length: opt.kills }, () => rand(0.05, 1) * injectMs).sort((a, b) => a - b);
+    const workerKills = (async () => {
+      for (const at of killTimes) {
+        await sleep(Math.max(0, injectStart + at - Date.now()));
+        const both = Math.random() < 0.2;
+        const which = Math.random() < 0.5 ? 0 : 1;
+        log(`SIGKILL worker${both ? 's 0 and 1' : ` ${which}`}`);
+        if (both) {
+          // Both at once counts as two kills.
+          await Promise.all([restartWorker(0), restartWorker(1)]);
+        } else await restartWorker(which);
+      }
+    })();
+    const serverKill = (async () => {
+      await sleep(rand(0.3, 0.7) * injectMs);
+      log(`SIGKILL the Temporal dev server (pid ${server!.pid})`);
+      process.kill(server!.pid, 'SIGKILL');
+      await sleep(rand(2000, 5000));
+      for (;;) {
+        try {
+          server = await startServer();
+          break;
+        } catch (err) {
+          if (Date.now() > deadline) throw err;
+          log(`dev server restart failed, retrying: ${String(err).slice(0, 200)}`);
+          await sleep(1000);
+        }
+      }
+      log('Temporal dev server restarted on its database file');
+    })();
+    const dbOutage = (async () => {
+      if (opt.dbOutageSeconds <= 0) return;
+      await sleep(rand(0.1, 0.5) * Math.max(0, injectMs - opt.dbOutageSeconds * 1000));
+      log(`database cut for ${opt.dbOutageSeconds} s`);
+      proxy!.cut();
+      await sleep(opt.dbOutageSeconds * 1000);
+      proxy!.restore();
+      log('database back');
+    })();
+    // 429 bursts: every 5–15 s, for 0.5–2 s, every call is rate limited (a window in time, as at
+    // Twilio: a count of calls would starve a quiet moment for as long as nobody calls).
+    let injecting = true;
+    const normalFaults = { errorRate: 0.3, dropRate: 0.05, error: { status: 503, message: 'chaos' } };
+    const bursts = (async () => {
+      while (injecting && Date.now() < deadline) {
+        await sleep(rand(5000, 15000));
+        if (!injecting) break;
+        fake!.randomFaults({
+          errorRate: 1,
+          dropRate: 0,
+          error: { status: 429, code: 20429, message: 'Too Many Requests' },
+        });
+        await sleep(rand(500, 2000));
+        fake!.randomFaults(normalFaults);
+      }
+    })();
+
+    // --- progress and completion -------------------------------------------------------------------
+    const historyOrders = async (): Promise<Map<string, string[]>> => {
+      const rows = (await db!
+        .knex('SmsSendHistory as h')
+        .join('SmsSendHistoryStatuses as s', 's.ID', 'h.StatusID')
+        .select('h.OrderID as orderId', 's.Name as status')) as { orderId: string; status: string }[];
+      const m = new Map<string, string[]>();
+      for (const r of rows)
+        m.set(String(r.orderId).toLowerCase(), [...(m.get(String(r.orderId).toLowerCase()) ?? []), r.status]);
+      return m;
+    };
+    const progress = setInterval(() => {
+      void historyOrders()
+        .then((h) =>
+          log(
+            `${Math.round((Date.now() - t0) / 1000)} s: sent sb ${counters.sbSent} http ${counters.httpSent} ` +
+              `(retries ${counters.httpRetries}), stops acked ${counters.stopsAcked}/${stoppers.length}, ` +
+              `kills ${counters.kills}, history ${h.size}/${orders.length}, fake messages ${fake!.messages().length}, ` +
+              `dead letters ${peer!.deadLetters(TOPIC, SUBSCRIPTION).length}`,
+          ),
+        )
+        .catch(() => undefined);
+    }, 10_000);
+    try {
+      await Promise.all([...deliveries, ...stops, workerKills, serverKill, dbOutage]);
+      // Provider faults go on until 95 % of the orders have an outcome (most sends happen after the
+      // last event went in), then the provider recovers: what still retries finishes on its next attempt.
+      while (Date.now() < deadline - 60_000 && (await historyOrders()).size < 0.95 * orders.length)
+        await sleep(1000);
+      injecting = false;
+      await bursts;
+      fake.randomFaults({});
+      log('all events delivered and faults played; provider healthy again; waiting for every order to close');
+
+      temporalConnection = await Connection.connect({ address: server.address });
+      const client = new Client({ connection: temporalConnection });
+      const closed = new Set<string>();
+      while (Date.now() < deadline && closed.size < orders.length) {
+        const h = await historyOrders();
+        for (const o of orders) {
+          if (closed.has(o.orderId) || !h.has(o.orderId.toLowerCase())) continue;
+          const d = await client.workflow
+            .getHandle(orderWorkflowId(o.orderId))
+            .describe()
+            .catch(() => undefined);
+          if (d && d.status.name !== 'RUNNING') closed.add(o.orderId);
+        }
+        if (closed.size < orders.length) await sleep(2000);
+      }
+      // Let the bridge settle what it still holds, so the DLQ count is final.
+      while (Date.now() < deadline && peer.activeCount(TOPIC, SUBSCRIPTION) > 0) await sleep(500);
+      await fake.settled();
+
+      // --- measure -----------------------------------------------------------------------------------
+      const h = await historyOrders();
+      const outcomes: Record<string, number> = {};
+      for (const statuses of h.values()) for (const s of statuses) outcomes[s] = (outcomes[s] ?? 0) + 1;
+      // Not closed by the deadline: still retrying a provider call in Temporal's backoff (it finishes
+      // on a later attempt: not lost), or lost (no workflow, closed with no history, or stuck).
+      const lostOrders: Order[] = [];
+      let stillRetrying = 0;
+      for (const o of orders) {
+        if (closed.has(o.orderId) && h.has(o.orderId.toLowerCase())) continue;
+        const d = await client.workflow
+          .getHandle(orderWorkflowId(o.orderId))
+          .describe()
+          .catch(() => undefined);
+        const retrying =
+          d?.status.name === 'RUNNING' && (d.raw.pendingActivities ?? []).some((a) => (a.attempt ?? 0) > 1);
+        if (retrying) stillRetrying++;
+        else lostOrders.push(o);
+      }
+      const multipleHistory = [...h.values()].filter((s) => s.length > 1).length;
+      const messages = fake.messages();
+      const byPhone = new Map<string, typeof messages>();
+      for (const m of messages) byPhone.set(m.to, [...(byPhone.get(m.to) ?? []), m]);
+      const doubled = [...byPhone.values()].filter((ms) => ms.length > 1).length;
+      let afterStop = 0;
+      for (const o of stoppers) {
+        if (o.stop?.ackAt === undefined) continue;
+        afterStop += (byPhone.get(o.phone) ?? []).filter(
+          (m) => m.dateCreated.getTime() > o.stop!.ackAt!,
+        ).length;
+      }
+      const latencies = orders.flatMap((o) => {
+        const first = byPhone.get(o.phone)?.[0];
+        return first && o.firstSentAt ? [first.dateCreated.getTime() - o.firstSentAt] : [];
+      });
+      const deadLettered = peer.deadLetters(TOPIC, SUBSCRIPTION);
+      const sends = fake.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/Messages.json'));
+      const result = {
+        orders: orders.length,
+        deliveriesPerOrder: 3,
+        outcomes,
+        lost: lostOrders.length,
+        stillRetrying,
+        doubled,
+        afterStop,
+        deadLetteredValid: deadLettered.length,
+        p95LatencyMs: percentile(latencies, 95),
+        p50LatencyMs: percentile(latencies, 50),
+        seconds: Math.round((Date.now() - t0) / 1000),
+        faults: {
+          workerKills: counters.kills,
+          devServerRestarts: 1,
+          dbOutageSeconds: opt.dbOutageSeconds,
+          stopsAcked: counters.stopsAcked,
+          stopsUnacked: stoppers.length - counters.stopsAcked,
+          providerSendCalls: sends.length,
+          provider5xx: sends.filter(
+            (r) => r.outcome === 'injected' && r.status !== undefined && r.status >= 500,
+          ).length,
+          provider429: fake.requests.filter((r) => r.status === 429).length,
+          providerDropped: sends.filter((r) => r.outcome === 'dropped').length,
+          httpIngressRetries: counters.httpRetries,
+        },
+        ordersWithSeveralHistoryRows: multipleHistory,
+        numbersBought: fake.purchases().length,
+      };
+      if (lostOrders.length > 0)
+        log(
+          `lost orders (first 10): ${lostOrders
+            .slice(0, 10)
+            .map((o) => o.orderId)
+            .join(', ')}`,
+        );
+      if (deadLettered.length > 0)
+        log(
+          `dead-lettered (first 3): ${JSON.stringify(deadLettered.slice(0, 3).map((m) => [m.reason, m.description]))}`,
+        );
+      failed = result.lost + result.doubled + result.afterStop + result.deadLetteredValid > 0;
+      if (failed || opt.keepLogs) log(`process logs kept in ${workDir}`);
+      process.stdout.write(`${JSON.stringify(result)}\n`);
+    } finally {
+      injecting = false;
+      clearInterval(progress);
+    }
+  } finally {
+    await Promise.all(roles.map((r) => stopRole(r).catch(() => undefined)));
+    killChildren();
+    await sender?.close().catch(() => undefined);
+    await sbClient?.close().catch(() => undefined);
+    await temporalConnection?.close().catch(() => undefined);
+    await peer?.stop().catch(() => undefined);
+    await fake?.stop().catch(() => undefined);
+    await server?.stop().catch(() => undefined);
+    await proxy?.close().catch(() => undefined);
+    await db?.destroy().catch(() => undefined);
+    if (!failed && !opt.keepLogs) fs.rmSync(workDir, { recursive: true, force: true });
+  }
+  process.exit(failed ? 1 : 0);
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    log(`${signal}: stopping every child`);
+    killChildren();
+    process.exit(130);
+  });
+}
+
+main().catch((err: unknown) => {
+  log(`failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  killChildren();
+  process.exit(2);
+});
