@@ -84,13 +84,15 @@ export async function handleMessage(message: IncomingMessage, deps: MessageHandl
   const key = eventType.key(parsed.event);
   const startLog = log.child({ orderId: key });
   const { gate, signal } = deps;
-  const attempt = async () => {
+  /** One start attempt; on success the message is complete. */
+  const attempt = async (): Promise<Settlement> => {
     const began = Date.now();
     const result = await withDeadline(deps.client, deps.startTimeoutMs ?? 5_000, () =>
       eventType.start(deps.client, deps.taskQueue, parsed.event, { correlationId, messageId }),
     );
     gate.succeeded(began);
-    return result;
+    startLog.info({ workflowId: result.workflowId, started: result.started }, 'order event accepted');
+    return { action: 'complete', ...result };
   };
   let firstRefusedAt: number | undefined;
   for (let attempts = 1; ; attempts++) {
@@ -102,9 +104,7 @@ export async function handleMessage(message: IncomingMessage, deps: MessageHandl
       }
       // Closing: one last try (Temporal may be back already), then the message goes back.
       try {
-        const result = await attempt();
-        startLog.info({ workflowId: result.workflowId, started: result.started }, 'order event accepted');
-        return { action: 'complete', ...result };
+        return await attempt();
       } catch (err) {
         const failure = classifyStartError(err);
         startLog.warn(
@@ -115,9 +115,7 @@ export async function handleMessage(message: IncomingMessage, deps: MessageHandl
       }
     }
     try {
-      const result = await attempt();
-      startLog.info({ workflowId: result.workflowId, started: result.started }, 'order event accepted');
-      return { action: 'complete', ...result };
+      return await attempt();
     } catch (err) {
       const failure = classifyStartError(err);
       if (!failure.transient) {
