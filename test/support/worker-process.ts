@@ -1,7 +1,24 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { testTemporalAddress, workflowBundle } from './temporal';
 
 const ROOT = path.resolve(__dirname, '../..');
+
+/** What a worker process needs to join this test run: the shared dev server and the run's bundle. */
+export function workerProcessEnv(options: {
+  taskQueue: string;
+  databaseUrl: string;
+  simulatorPath: string;
+}): Record<string, string> {
+  return {
+    NODE_ENV: 'test',
+    TEMPORAL_ADDRESS: testTemporalAddress(),
+    TEMPORAL_TASK_QUEUE: options.taskQueue,
+    DATABASE_URL: options.databaseUrl,
+    SIMULATOR_DB_PATH: options.simulatorPath,
+    WORKFLOW_BUNDLE_PATH: workflowBundle().codePath,
+  };
+}
 
 /** The real worker entry (npm run worker) as its own process, so it can be killed like a crashed pod. */
 export function spawnWorker(env: Record<string, string>): { child: ChildProcess; output: () => string } {

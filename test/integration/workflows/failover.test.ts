@@ -2,8 +2,8 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { SEND_ATTEMPT_TIMEOUT_MS } from '../../../domain/limits';
 import { orderWorkflowId } from '../../../temporal/ids';
 import { createTestDatabase, type TestDatabase } from '../../support/db';
-import { startPlivoFake, type PlivoFake } from '../../support/provider-fakes/plivo-fake';
-import { startTwilioFake, type TwilioFake } from '../../support/provider-fakes/twilio-fake';
+import { plivoEnv, startPlivoFake, type PlivoFake } from '../../support/provider-fakes/plivo-fake';
+import { startTwilioFake, twilioEnv, type TwilioFake } from '../../support/provider-fakes/twilio-fake';
 import { pendingAttempt, uniqueTaskQueue, waitFor } from '../../support/temporal';
 import { startOptedInOrder, startTestWorkers, type TestWorkers } from '../../support/workers';
 
@@ -30,15 +30,8 @@ afterEach(() => {
   plivo.resetFaults();
 });
 
-const credentials = () => ({
-  SMS_PROVIDER: 'twilio',
-  TWILIO_ACCOUNT_SID: twilio.accountSid,
-  TWILIO_AUTH_TOKEN: twilio.authToken,
-  TWILIO_API_BASE_URL: twilio.baseUrl,
-  PLIVO_AUTH_ID: plivo.authId,
-  PLIVO_AUTH_TOKEN: plivo.authToken,
-  PLIVO_API_BASE_URL: plivo.baseUrl,
-});
+// Both fakes configured; Twilio is the default provider unless a test says otherwise.
+const credentials = () => ({ ...plivoEnv(plivo), ...twilioEnv(twilio) });
 
 async function withWorkers(
   env: Record<string, string>,

@@ -5,14 +5,8 @@ import { SimulatorStore } from '../../../providers/simulator/simulator-store';
 import { orderWorkflowId } from '../../../temporal/ids';
 import { startOrderConfirmation } from '../../../temporal/start-order';
 import { createTestDatabase, type TestDatabase } from '../../support/db';
-import {
-  connectTestClient,
-  testTemporalAddress,
-  uniqueTaskQueue,
-  waitFor,
-  workflowBundle,
-} from '../../support/temporal';
-import { exited, spawnWorker } from '../../support/worker-process';
+import { connectTestClient, uniqueTaskQueue, waitFor } from '../../support/temporal';
+import { exited, spawnWorker, workerProcessEnv } from '../../support/worker-process';
 import {
   optIn,
   parsedEvent,
@@ -110,12 +104,7 @@ test('SIGTERM in the middle of a burst: the worker exits within its grace time, 
   const { client, close } = await connectTestClient();
   const graceSeconds = 5;
   const worker = spawnWorker({
-    NODE_ENV: 'test',
-    TEMPORAL_ADDRESS: testTemporalAddress(),
-    TEMPORAL_TASK_QUEUE: taskQueue,
-    DATABASE_URL: db.url,
-    SIMULATOR_DB_PATH: simulatorPath,
-    WORKFLOW_BUNDLE_PATH: workflowBundle().codePath,
+    ...workerProcessEnv({ taskQueue, databaseUrl: db.url, simulatorPath }),
     WORKER_SHUTDOWN_GRACE_SECONDS: String(graceSeconds),
     ...BURST_ENV,
     // Sends held long past the grace time: shutdown must cancel them rather than wait.

@@ -5,8 +5,8 @@ import { orderWorkflowId } from '../../../temporal/ids';
 import { releaseVenueNumber } from '../../../temporal/venue-number';
 import { createTestDatabase, type TestDatabase } from '../../support/db';
 import type { FakeControls, InjectedError } from '../../support/provider-fakes/fake-server';
-import { startPlivoFake } from '../../support/provider-fakes/plivo-fake';
-import { startTwilioFake } from '../../support/provider-fakes/twilio-fake';
+import { plivoEnv, startPlivoFake } from '../../support/provider-fakes/plivo-fake';
+import { startTwilioFake, twilioEnv } from '../../support/provider-fakes/twilio-fake';
 import { uniqueTaskQueue, waitFor } from '../../support/temporal';
 import { startOptedInOrder, startTestWorkers, type TestWorkers } from '../../support/workers';
 
@@ -28,12 +28,7 @@ async function twilioFake(): Promise<ProviderFake> {
   const fake = await startTwilioFake();
   return {
     controls: fake,
-    env: {
-      SMS_PROVIDER: 'twilio',
-      TWILIO_ACCOUNT_SID: fake.accountSid,
-      TWILIO_AUTH_TOKEN: fake.authToken,
-      TWILIO_API_BASE_URL: fake.baseUrl,
-    },
+    env: twilioEnv(fake),
     messages: () => fake.messages().map((m) => ({ id: m.sid, to: m.to, from: m.from })),
     purchases: () => fake.purchases().map((n) => ({ phoneNumber: n.phoneNumber, released: !!n.releasedAt })),
     optedOut: { status: 400, code: 21610, message: 'Attempt to send to unsubscribed recipient' },
@@ -51,12 +46,7 @@ async function plivoFake(): Promise<ProviderFake> {
   const fake = await startPlivoFake();
   return {
     controls: fake,
-    env: {
-      SMS_PROVIDER: 'plivo',
-      PLIVO_AUTH_ID: fake.authId,
-      PLIVO_AUTH_TOKEN: fake.authToken,
-      PLIVO_API_BASE_URL: fake.baseUrl,
-    },
+    env: plivoEnv(fake),
     messages: () => fake.messages().map((m) => ({ id: m.uuid, to: `+${m.dst}`, from: `+${m.src}` })),
     purchases: () => fake.purchases().map((n) => ({ phoneNumber: `+${n.number}`, released: !!n.releasedAt })),
     optedOut: { status: 400, message: 'destination number has opted out (replied STOP)' },

@@ -2,8 +2,8 @@ import type { ProviderName } from '../../../domain/enums';
 import { orderWorkflowId } from '../../../temporal/ids';
 import { createTestDatabase, type TestDatabase } from '../../support/db';
 import type { FakeControls } from '../../support/provider-fakes/fake-server';
-import { startPlivoFake, type PlivoFake } from '../../support/provider-fakes/plivo-fake';
-import { startTwilioFake, type TwilioFake } from '../../support/provider-fakes/twilio-fake';
+import { plivoEnv, startPlivoFake, type PlivoFake } from '../../support/provider-fakes/plivo-fake';
+import { startTwilioFake, twilioEnv, type TwilioFake } from '../../support/provider-fakes/twilio-fake';
 import { uniqueTaskQueue, waitFor } from '../../support/temporal';
 import { startOptedInOrder, startTestWorkers } from '../../support/workers';
 
@@ -35,14 +35,8 @@ afterEach(() => {
   plivo.resetFaults();
 });
 
-const credentials = () => ({
-  TWILIO_ACCOUNT_SID: twilio.accountSid,
-  TWILIO_AUTH_TOKEN: twilio.authToken,
-  TWILIO_API_BASE_URL: twilio.baseUrl,
-  PLIVO_AUTH_ID: plivo.authId,
-  PLIVO_AUTH_TOKEN: plivo.authToken,
-  PLIVO_API_BASE_URL: plivo.baseUrl,
-});
+// Both fakes configured; Twilio is the default provider unless a test says otherwise.
+const credentials = () => ({ ...plivoEnv(plivo), ...twilioEnv(twilio) });
 
 interface Side {
   controls: FakeControls;

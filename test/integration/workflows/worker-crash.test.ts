@@ -5,13 +5,7 @@ import { venueFriendlyName } from '../../../providers/sms-provider';
 import { SimulatorStore } from '../../../providers/simulator/simulator-store';
 import { orderWorkflowId } from '../../../temporal/ids';
 import { createTestDatabase, type TestDatabase } from '../../support/db';
-import {
-  connectTestClient,
-  testTemporalAddress,
-  uniqueTaskQueue,
-  waitFor,
-  workflowBundle,
-} from '../../support/temporal';
+import { connectTestClient, uniqueTaskQueue, waitFor } from '../../support/temporal';
 import {
   optIn,
   parsedEvent,
@@ -19,7 +13,7 @@ import {
   tempSimulatorPath,
   type TestWorkers,
 } from '../../support/workers';
-import { spawnWorker } from '../../support/worker-process';
+import { spawnWorker, workerProcessEnv } from '../../support/worker-process';
 
 interface CrashScenario {
   /** What makes the doomed worker's provider hold its answer, so the kill lands inside that window. */
@@ -43,12 +37,7 @@ async function crashMidStep(
   const { client, close } = await connectTestClient();
   let replacement: TestWorkers | undefined;
   const doomed = spawnWorker({
-    NODE_ENV: 'test',
-    TEMPORAL_ADDRESS: testTemporalAddress(),
-    TEMPORAL_TASK_QUEUE: taskQueue,
-    DATABASE_URL: db.url,
-    SIMULATOR_DB_PATH: simulatorPath,
-    WORKFLOW_BUNDLE_PATH: workflowBundle().codePath,
+    ...workerProcessEnv({ taskQueue, databaseUrl: db.url, simulatorPath }),
     ...scenario.slowProvider,
   });
   try {

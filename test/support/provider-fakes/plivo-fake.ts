@@ -363,3 +363,13 @@ export async function startPlivoFake(
     applications: () => [...applications],
   });
 }
+
+/** The environment that points a worker's Plivo SDK at this fake. */
+export function plivoEnv(fake: Pick<PlivoFake, 'authId' | 'authToken' | 'baseUrl'>): Record<string, string> {
+  return {
+    SMS_PROVIDER: 'plivo',
+    PLIVO_AUTH_ID: fake.authId,
+    PLIVO_AUTH_TOKEN: fake.authToken,
+    PLIVO_API_BASE_URL: fake.baseUrl,
+  };
+}
