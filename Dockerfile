@@ -1,29 +1,33 @@
-# One image, three roles (worker, api, bridge): the command picks the role.
 # syntax=docker/dockerfile:1
+# One image, every role (worker, api, bridge, migrations): the command picks the role, e.g.
+#   node dist/workers/main.js | node dist/api/main.js | node dist/bridge/main.js | node dist/scripts/migrate.js
 
-FROM node:20-bookworm-slim AS deps
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
-# better-sqlite3 compiles from source when no prebuilt binary matches.
-RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
+# No compiler: better-sqlite3 and the Temporal core bridge ship prebuilt binaries for this platform.
 COPY package.json package-lock.json ./
-RUN npm ci
-
-FROM deps AS build
+RUN npm ci --no-audit --no-fund
 COPY . .
+# `npm run build` emits dist/ and, once it does, dist/workflow-bundle.js; until then the bundle is
+# made here, so a worker starts without webpack either way.
 RUN npm run build \
-  # Bundle the workflow code once at build time, so a worker starts without webpack.
-  && node -e "require('@temporalio/worker').bundleWorkflowCode({workflowsPath: require.resolve('./dist/workflows'), workflowInterceptorModules: [require.resolve('./dist/workflows/interceptors')]}).then(b => require('fs').writeFileSync('dist/workflow-bundle.js', b.code))" \
-  && npm prune --omit=dev
+  && if [ ! -f dist/workflow-bundle.js ]; then \
+       node -e "require('@temporalio/worker').bundleWorkflowCode({workflowsPath: require.resolve('./dist/workflows'), workflowInterceptorModules: [require.resolve('./dist/workflows/interceptors')]}).then(b => require('fs').writeFileSync('dist/workflow-bundle.js', b.code))"; \
+     fi \
+  && test -f dist/workflow-bundle.js \
+  && npm prune --omit=dev --no-audit --no-fund
 
-FROM node:20-bookworm-slim AS runtime
+FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     WORKFLOW_BUNDLE_PATH=/app/dist/workflow-bundle.js
 WORKDIR /app
+# Code and dependencies stay root-owned (the app cannot rewrite itself); /data is the one writable
+# place, for the simulator's record (a volume in docker-compose.yml).
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
+RUN mkdir -p /data && chown node:node /data
 USER node
 EXPOSE 3000
-# Override per service: node dist/workers/main.js | node dist/api/main.js | node dist/scripts/migrate.js
 CMD ["node", "dist/api/main.js"]
