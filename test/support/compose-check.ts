@@ -401,7 +401,13 @@ export function checkCompose({ compose, text, dockerfile, envExample }: CheckInp
     if (!config) continue;
 
     if (source.includes('config.databaseUrl')) {
-      const url = new URL(config.databaseUrl);
+      let url: URL;
+      try {
+        url = new URL(config.databaseUrl);
+      } catch {
+        problems.push(`${name}: DATABASE_URL is not a URL (a password with / ? # or % breaks it)`);
+        continue;
+      }
       if (url.protocol === 'sqlite:' || url.protocol === 'file:') {
         problems.push(
           `${name}: DATABASE_URL is SQLite (${config.databaseUrl}): a container's file, shared by no other role`,
@@ -409,6 +415,13 @@ export function checkCompose({ compose, text, dockerfile, envExample }: CheckInp
       } else {
         const defaultPort = url.protocol.startsWith('postgres') ? 5432 : 1433;
         endpoint(name, 'DATABASE_URL', url.hostname, url.port ? Number(url.port) : defaultPort);
+        // db/knex.ts decodes the URL's password: it must be the one the database server was given.
+        const server = services[url.hostname];
+        const serverPassword =
+          server && serviceEnv(server)[url.protocol === 'mssql:' ? 'MSSQL_SA_PASSWORD' : 'POSTGRES_PASSWORD'];
+        if (serverPassword !== undefined && decodeURIComponent(url.password) !== serverPassword) {
+          problems.push(`${name}: the DATABASE_URL password is not the one ${url.hostname} was given`);
+        }
         const database = url.pathname.replace(/^\//, '');
         const creator = Object.entries(services).find(([, s]) => {
           const env = serviceEnv(s);

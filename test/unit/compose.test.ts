@@ -86,6 +86,18 @@ describe('docker-compose.yml', () => {
     );
   });
 
+  test.each(['Pass#1word', 'Pass/1word', 'Pass?1word'])(
+    'fails on an SQL Server password that breaks DATABASE_URL (%s)',
+    (password) => {
+      const problems = check(loaded({ ...operatorEnv(), MSSQL_SA_PASSWORD: password }));
+      expect(problems).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/^worker: (DATABASE_URL is not a URL|the DATABASE_URL password)/),
+        ]),
+      );
+    },
+  );
+
   type Mutation = (c: ComposeFile) => void;
   const env = (c: ComposeFile, service: string) => c.services[service].environment as Record<string, unknown>;
   const mutations: [string, Mutation, RegExp][] = [
@@ -123,6 +135,11 @@ describe('docker-compose.yml', () => {
       'the migrate service removed',
       (c) => delete c.services.migrate,
       /no service runs dist\/scripts\/migrate\.js/,
+    ],
+    [
+      'the database server given another password',
+      (c) => (env(c, 'sqlserver').MSSQL_SA_PASSWORD = 'Another42Secret'),
+      /^worker: the DATABASE_URL password is not the one sqlserver was given/,
     ],
     [
       'sqlserver-init removed',
