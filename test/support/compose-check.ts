@@ -584,10 +584,9 @@ export function checkCompose({ compose, text, dockerfile, envExample }: CheckInp
     return api.config.api.port === t.target ? undefined : `the API listens on ${api.config.api.port}`;
   };
 
+  // What providers call and sign (PUBLIC_BASE_URL, else the app's http://localhost:PORT).
   for (const role of apiRoles) {
-    if (role.config?.api.statusCallbackBaseUrl) {
-      browserUrl(role.service, 'PUBLIC_BASE_URL', role.config.api.statusCallbackBaseUrl, isApi);
-    }
+    if (role.config) browserUrl(role.service, 'the public base URL', role.config.api.publicBaseUrl, isApi);
   }
 
   const uiEntry = Object.entries(services).find(([, s]) => s.image?.startsWith('temporalio/ui'));

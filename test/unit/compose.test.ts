@@ -98,6 +98,21 @@ describe('docker-compose.yml', () => {
     },
   );
 
+  test('a real provider without a public URL is refused by the app, so by the check', () => {
+    const twilio = {
+      ...operatorEnv(),
+      SMS_PROVIDER: 'twilio',
+      TWILIO_ACCOUNT_SID: `AC${'0'.repeat(32)}`,
+      TWILIO_AUTH_TOKEN: 'twilio-auth-token',
+    };
+    expect(check(loaded(twilio))).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^worker: .*PUBLIC_BASE_URL: is required in production with twilio/),
+      ]),
+    );
+    expect(check(loaded({ ...twilio, PUBLIC_BASE_URL: 'https://sms.example.com' }))).toEqual([]);
+  });
+
   type Mutation = (c: ComposeFile) => void;
   const env = (c: ComposeFile, service: string) => c.services[service].environment as Record<string, unknown>;
   const mutations: [string, Mutation, RegExp][] = [
