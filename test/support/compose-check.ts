@@ -296,8 +296,8 @@ export function checkCompose({ compose, text, dockerfile, envExample }: CheckInp
     }
   }
 
-  // Secrets the file requires are documented where operators fill them in.
-  const documented = new Set([...envExample.matchAll(/^#?\s*([A-Z_][A-Z0-9_]*)=/gm)].map((m) => m[1]));
+  // Secrets the file requires are documented where operators fill them in (as lines to fill, not comments).
+  const documented = new Set([...envExample.matchAll(/^([A-Z_][A-Z0-9_]*)=/gm)].map((m) => m[1]));
   for (const name of requiredVariables(text)) {
     if (!documented.has(name))
       problems.push(`${name} is required by docker-compose.yml but missing from compose.env.example`);

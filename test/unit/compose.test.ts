@@ -68,6 +68,20 @@ describe('docker-compose.yml', () => {
     );
   });
 
+  test('fails when a required secret is not a line to fill in compose.env.example', () => {
+    const envExample = files.envExample.replace(/^API_TOKEN=/m, '# API_TOKEN=');
+    expect(envExample).not.toBe(files.envExample);
+    const problems = checkCompose({
+      compose: loaded(),
+      text: files.text,
+      dockerfile: files.dockerfile,
+      envExample,
+    });
+    expect(problems).toEqual([
+      'API_TOKEN is required by docker-compose.yml but missing from compose.env.example',
+    ]);
+  });
+
   test.each(Object.keys(operatorEnv()))('fails when %s is missing from the operator environment', (name) => {
     const env: Record<string, string | undefined> = operatorEnv();
     delete env[name];
