@@ -156,7 +156,7 @@ describe('the compiled worker and API', () => {
           .output()
           .split('\n')
           .find((line) => line.includes('"worker started"')),
-      { timeoutMs: 60_000, description: 'the compiled worker started' },
+      { timeoutMs: 90_000, description: 'the compiled worker started' },
     ).catch(withOutput(worker));
     // The script's default: the pre-built bundle, not one bundled at start.
     expect(JSON.parse(started)).toMatchObject({ workflowBundle: 'dist/workflow-bundle.js' });
@@ -164,7 +164,7 @@ describe('the compiled worker and API', () => {
     const base = `http://127.0.0.1:${port}`;
     const headers = { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json' };
     await waitFor(async () => (await fetch(`${base}/health/ready`)).ok, {
-      timeoutMs: 60_000,
+      timeoutMs: 90_000,
       description: 'the compiled API ready',
     }).catch(withOutput(api));
 
@@ -193,9 +193,9 @@ describe('the compiled worker and API', () => {
         const body = (await res.json()) as { workflowStatus: string | null; outcome: string | null };
         return body.workflowStatus === 'COMPLETED' ? body : undefined;
       },
-      { timeoutMs: 60_000, description: 'the order workflow completed' },
+      { timeoutMs: 90_000, description: 'the order workflow completed' },
     ).catch(withOutput(worker));
     expect(order.outcome).toBe('sent');
     expect(worker.child.exitCode).toBeNull();
-  }, 180_000);
+  }, 300_000);
 });
