@@ -5,6 +5,7 @@ import pretty from 'pino-pretty';
 import { LOCAL_API_TOKEN, loadConfigOrExit } from '../config';
 import { createKnex, redactDatabaseUrl } from '../db/knex';
 import { migrateLatest } from '../db/migrate';
+import { assertSupportedNode } from './node-version';
 import { ensureTemporalCli, startDevServer, type DevServer } from './temporal-cli';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -15,6 +16,7 @@ const UI_PORT = 8233;
  * in ./data), the SQLite database, the worker and the API — and Ctrl-C stops all of it.
  */
 async function main(): Promise<void> {
+  assertSupportedNode();
   const config = loadConfigOrExit();
   const children: ChildProcess[] = [];
   let devServer: DevServer | undefined;

@@ -57,6 +57,8 @@ async function main(): Promise<void> {
         failover: config.sms.failover,
         sendRatePerSecond: config.sms.sendRatePerSecond,
         worker: config.worker,
+        // Which workflow code this replica runs: the pre-built bundle, or one bundled at start.
+        workflowBundle: config.temporal.workflowBundlePath ?? 'bundled at start',
         database: redactDatabaseUrl(config.databaseUrl),
       },
       'worker started',

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { assertSupportedNode } from '../../scripts/node-version';
 import { startDevServer, type DevServer } from '../../scripts/temporal-cli';
 import { writeWorkflowBundle } from './workflow-bundle';
 
@@ -12,6 +13,7 @@ declare global {
  * the environment (jest workers inherit it) — see test/support/temporal.ts.
  */
 export default async function globalSetup(): Promise<void> {
+  assertSupportedNode();
   if (!process.env.TEMPORAL_TEST_ADDRESS) {
     const server = await startDevServer({ headless: true, logLevel: 'error' });
     globalThis.__temporalDevServer = server;

@@ -1,0 +1,33 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
+
+/**
+ * The pre-built workflow bundle the production worker loads through WORKFLOW_BUNDLE_PATH, so a
+ * worker starts without webpack and every replica runs byte-identical workflow code. Part of
+ * `npm run build`: compiled, it runs as `node dist/scripts/bundle-workflows.js [out]` and bundles
+ * the compiled dist/workflows (what production runs) into dist/workflow-bundle.js.
+ */
+async function main(): Promise<void> {
+  // dist/ when compiled; the workflows and their interceptors sit beside scripts/ in either tree.
+  const root = path.resolve(__dirname, '..');
+  const out = path.resolve(process.argv[2] ?? path.join(root, 'workflow-bundle.js'));
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../workflows'),
+    workflowInterceptorModules: [require.resolve('../workflows/interceptors')],
+    // webpack's module listing is noise in a build log; its warnings and errors still show.
+    logger: new DefaultLogger('WARN'),
+  });
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  // Written whole, then renamed: a worker starting meanwhile never reads half a bundle.
+  fs.writeFileSync(`${out}.tmp`, code);
+  fs.renameSync(`${out}.tmp`, out);
+  console.log(
+    `workflow bundle: ${path.relative(process.cwd(), out)} (${(code.length / 1024).toFixed(0)} KiB)`,
+  );
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
