@@ -418,7 +418,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
 export const DEFAULT_METRICS_PORTS = { worker: 9464, bridge: 9465 } as const;
 
 /** The port a worker or bridge serves /metrics on (0: an ephemeral one, as tests and the chaos suite ask). */
-export function metricsPort(config: Pick<Config, 'metrics'>, role: keyof typeof DEFAULT_METRICS_PORTS): number {
+export function metricsPort(
+  config: Pick<Config, 'metrics'>,
+  role: keyof typeof DEFAULT_METRICS_PORTS,
+): number {
   return config.metrics.port ?? DEFAULT_METRICS_PORTS[role];
 }
 

@@ -46,7 +46,8 @@ export function startLongRunningWorkflowsGauge(options: {
       }
       failing = false;
     } catch (err) {
-      if (!failing) logger.warn({ err }, 'counting long-running workflows failed; the gauge keeps its last value');
+      if (!failing)
+        logger.warn({ err }, 'counting long-running workflows failed; the gauge keeps its last value');
       failing = true;
     }
   };

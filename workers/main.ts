@@ -71,7 +71,14 @@ async function main(): Promise<void> {
         ? { codePath: config.temporal.workflowBundlePath }
         : undefined,
       metrics,
-      deps: createActivityDeps({ config, logger, repos: createRepositories(knex), providers, client, metrics }),
+      deps: createActivityDeps({
+        config,
+        logger,
+        repos: createRepositories(knex),
+        providers,
+        client,
+        metrics,
+      }),
     });
     logger.info(
       {

@@ -17,16 +17,23 @@ export function metricsInterceptors(metrics: Metrics): ActivityInterceptorsFacto
         const type = ctx.info.activityType;
         if (type === 'sendSms') return timedSend(metrics, input.args[0] as SendSmsInput, () => next(input));
         const result = await next(input);
-        if (type === 'recordProviderOptOut') metrics.consentChanges.inc({ direction: 'opt_out', source: 'provider' });
+        if (type === 'recordProviderOptOut')
+          metrics.consentChanges.inc({ direction: 'opt_out', source: 'provider' });
         return result;
       },
     },
   });
 }
 
-async function timedSend(metrics: Metrics, input: SendSmsInput, run: () => Promise<unknown>): Promise<unknown> {
+async function timedSend(
+  metrics: Metrics,
+  input: SendSmsInput,
+  run: () => Promise<unknown>,
+): Promise<unknown> {
   // The provider comes from the workflow: bounded by the enum, whatever the input says.
-  const provider = (PROVIDER_NAMES as readonly string[]).includes(input?.provider) ? input.provider : 'unknown';
+  const provider = (PROVIDER_NAMES as readonly string[]).includes(input?.provider)
+    ? input.provider
+    : 'unknown';
   const stop = metrics.sendDuration.startTimer();
   let outcome: SendOutcome = 'error';
   try {
