@@ -12,7 +12,7 @@ import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import type { Logger } from '../config/logger';
 import { EVENT_TYPES, SEND_ORDER_CONFIRMATION_SMS, type EventType } from './event-types';
-import { handleMessage, type Settlement } from './message-handler';
+import { DEAD_LETTER_REASONS, handleMessage, type Settlement } from './message-handler';
 import { StartGate, type StartGateStatus } from './start-gate';
 
 export interface BridgeOptions {
@@ -71,6 +71,8 @@ const ERROR_MEMORY_MS = 60_000;
 export function createBridge(options: BridgeOptions): Bridge {
   const { serviceBus, logger } = options;
   const metrics = options.metrics ?? processMetrics();
+  // Every reason exported at 0 from the start: the alert's increase() sees the first dead letter.
+  for (const reason of DEAD_LETTER_REASONS) metrics.deadLetters.inc({ reason }, 0);
   const sbClient =
     'connectionString' in serviceBus.auth
       ? new ServiceBusClient(serviceBus.auth.connectionString)

@@ -64,8 +64,14 @@ export const SEND_FAILURE_OUTCOMES: readonly SendOutcome[] = [
 export type ConsentDirection = 'opt_out' | 'opt_in';
 /** Where an acknowledged consent change came from: a provider webhook, the internal API, a provider's send error. */
 export type ConsentChangeSource = 'webhook' | 'api' | 'provider';
-export type ProviderOperation =
-  'send' | 'find_accepted' | 'buy_number' | 'find_owned_number' | 'release_number';
+export const PROVIDER_OPERATIONS = [
+  'send',
+  'find_accepted',
+  'buy_number',
+  'find_owned_number',
+  'release_number',
+] as const;
+export type ProviderOperation = (typeof PROVIDER_OPERATIONS)[number];
 
 /** Seconds; 3 s is a bucket boundary because the latency alert's threshold is 3 s. */
 const SEND_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 30, 60];

@@ -1,6 +1,6 @@
 import type { ProviderName } from '../domain/enums';
 import { isSmsProviderError } from '../domain/errors';
-import { errorLabel, type Metrics, type ProviderOperation } from '../runtime/metrics';
+import { errorLabel, PROVIDER_OPERATIONS, type Metrics, type ProviderOperation } from '../runtime/metrics';
 import type { SmsProvider } from '../providers/sms-provider';
 
 /**
@@ -20,6 +20,10 @@ export function instrumentProviders(
 
 export function instrumentProvider(provider: SmsProvider, metrics: Metrics): SmsProvider {
   const labels = { provider: provider.name };
+  // Auth failures exported at 0 from the start, so the alert's increase() sees the first one.
+  for (const operation of PROVIDER_OPERATIONS) {
+    metrics.providerRequests.inc({ ...labels, operation, result: 'provider_auth' }, 0);
+  }
   const timed = async <T>(operation: ProviderOperation, call: () => Promise<T>): Promise<T> => {
     const stop = metrics.providerRequestDuration.startTimer({ ...labels, operation });
     try {

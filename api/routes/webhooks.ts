@@ -105,6 +105,10 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (ap
 
   for (const webhook of options.webhooks) {
     const { provider } = webhook;
+    // Exported at 0 from the start, so the alert's increase() sees the first failure.
+    for (const kind of ['inbound', 'status'] as const) {
+      options.metrics.webhookSignatureFailures.inc({ provider, kind }, 0);
+    }
 
     /** Verified request or a 403 already sent (null). */
     const verified = (
