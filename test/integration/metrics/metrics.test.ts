@@ -279,6 +279,17 @@ describe('API and worker', () => {
         },
         { description: 'the gauge to see the running order' },
       );
+      // With the real threshold (an hour) the same just-started order is not counted.
+      const hourly = startLongRunningWorkflowsGauge({
+        client: w.client,
+        taskQueue: idleQueue,
+        metrics,
+        logger,
+      });
+      hourly.stop();
+      await hourly.refresh();
+      const text = await metrics.registry.metrics();
+      expect(metricValue(text, 'sms_workflows_running_long', { workflow_type: ORDER_WORKFLOW_TYPE })).toBe(0);
     } finally {
       gauge.stop();
     }
