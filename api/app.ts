@@ -13,12 +13,15 @@ import type { Repositories } from '../db';
 import { fitCorrelationId } from '../domain/correlation-id';
 import { createProviderWebhooks } from '../providers';
 import { installErrorHandler } from './errors';
+import { processMetrics, type Metrics } from '../runtime/metrics';
 import { createReadiness, type ReadinessCheck } from '../runtime/readiness';
 import { consentRoutes } from './routes/consent';
 import { eventRoutes } from './routes/events';
 import { healthRoutes } from '../runtime/health-routes';
 import { historyRoutes } from './routes/history';
+import { installRequestMetrics, metricsRoutes } from './routes/metrics';
 import { orderRoutes } from './routes/orders';
+import { venueRoutes } from './routes/venues';
 import { webhookConsentSignaller, webhookRoutes } from './routes/webhooks';
 import { sharedSchemas } from './schemas';
 
@@ -31,6 +34,8 @@ export interface ApiDeps {
   /** Dependency checks behind /health/ready, by name (database, temporal, servicebus…). */
   readinessChecks: Record<string, ReadinessCheck>;
   version: string;
+  /** The registry GET /metrics serves; the process's unless a test brings its own. */
+  metrics?: Metrics;
 }
 
 /** The Fastify app without listening, so tests drive it with inject() or on an ephemeral port. */
@@ -51,6 +56,8 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     ajv: { customOptions: { allErrors: true, removeAdditional: false } },
   });
   installErrorHandler(app);
+  const metrics = deps.metrics ?? processMetrics();
+  installRequestMetrics(app, metrics);
   for (const schema of sharedSchemas) app.addSchema(schema);
 
   await app.register(helmet);
@@ -58,7 +65,8 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     max: 1000,
     timeWindow: '1 minute',
     // Probes come from the orchestrator, often through one address: a 429 there would restart pods.
-    allowList: (request) => request.url.startsWith('/health'),
+    // Prometheus' scrapes likewise: a refused scrape is a gap in every graph.
+    allowList: (request) => request.url.startsWith('/health') || request.url.split('?')[0] === '/metrics',
   });
   await app.register(formbody);
   await app.register(swagger, {
@@ -86,7 +94,9 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     onDown: (check, err) => deps.logger.warn({ check, err }, 'readiness check failed'),
   });
   await app.register(healthRoutes, { readiness, version: deps.version });
+  await app.register(metricsRoutes, { metrics, authenticate });
   await app.register(consentRoutes, {
+    metrics,
     consent: deps.repos.consent,
     temporal: deps.temporal,
     defaultPhoneRegion,
@@ -95,6 +105,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(eventRoutes, { temporal: deps.temporal, defaultPhoneRegion, authenticate });
   await app.register(orderRoutes, { history: deps.repos.history, temporal: deps.temporal, authenticate });
   await app.register(historyRoutes, { history: deps.repos.history, defaultPhoneRegion, authenticate });
+  await app.register(venueRoutes, { history: deps.repos.history, authenticate });
   await app.register(webhookRoutes, {
     webhooks: createProviderWebhooks(deps.config),
     publicBaseUrl: deps.config.api.publicBaseUrl,
@@ -103,6 +114,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     signalConsent: webhookConsentSignaller(deps.temporal),
     helpText: deps.config.sms.helpText,
     defaultPhoneRegion,
+    metrics,
   });
   return app;
 }

@@ -201,6 +201,9 @@ async function main(): Promise<void> {
       API_TOKEN,
       PUBLIC_BASE_URL: apiBase,
       SEND_RATE_PER_SECOND: '200',
+      // Two workers and the bridge on one machine: ephemeral metrics ports, no SDK exporter.
+      METRICS_PORT: '0',
+      TEMPORAL_METRICS_PORT: '0',
       ...twilioEnv(fake),
     };
     const api = spawnRole(

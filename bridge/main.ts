@@ -1,9 +1,11 @@
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { createReadiness } from '../runtime/readiness';
 import { healthRoutes } from '../runtime/health-routes';
-import { loadConfigOrExit } from '../config';
+import { loadConfigOrExit, metricsPort } from '../config';
 import { createLogger } from '../config/logger';
 import { version } from '../package.json';
+import { processMetrics } from '../runtime/metrics';
+import { startMetricsServer } from '../runtime/metrics-server';
 import { exitOnSignal } from '../runtime/shutdown';
 import { connectTemporalClient } from '../temporal/client';
 import { createBridge } from './subscriber';
@@ -22,8 +24,16 @@ async function main(): Promise<void> {
     );
     process.exit(78);
   }
+  const metrics = processMetrics();
+  const metricsServer = await startMetricsServer({
+    registry: metrics.registry,
+    host: config.api.host,
+    port: metricsPort(config, 'bridge'),
+    logger,
+  });
   const temporal = connectTemporalClient(config.temporal);
   const bridge = createBridge({
+    metrics,
     serviceBus: config.serviceBus,
     temporal: { client: temporal.client, taskQueue: config.temporal.taskQueue },
     defaultRegion: config.sms.defaultPhoneRegion,
@@ -47,6 +57,7 @@ async function main(): Promise<void> {
     logger.info({ signal, ...bridge.stats() }, 'bridge stopping: finishing in-flight messages');
     await bridge.close();
     await health.close();
+    await metricsServer.close();
     await temporal.close();
   });
 
@@ -59,6 +70,7 @@ async function main(): Promise<void> {
       temporal: config.temporal.address,
       taskQueue: config.temporal.taskQueue,
       health: `http://localhost:${config.serviceBus.healthPort}/health/ready`,
+      metricsPort: metricsServer.port,
     },
     'bridge started',
   );

@@ -17,7 +17,8 @@ export interface IncomingMessage {
   deliveryCount?: number;
 }
 
-export type DeadLetterReason = 'InvalidPayload' | 'UnknownEventType' | 'StartRejected';
+export const DEAD_LETTER_REASONS = ['InvalidPayload', 'UnknownEventType', 'StartRejected'] as const;
+export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];
 
 /** What to do with the message once handled. */
 export type Settlement =

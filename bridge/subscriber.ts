@@ -1,3 +1,4 @@
+import { processMetrics, type Metrics } from '../runtime/metrics';
 import { ReadinessReason } from '../runtime/readiness';
 import { DefaultAzureCredential } from '@azure/identity';
 import {
@@ -11,7 +12,7 @@ import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import type { Logger } from '../config/logger';
 import { EVENT_TYPES, SEND_ORDER_CONFIRMATION_SMS, type EventType } from './event-types';
-import { handleMessage, type Settlement } from './message-handler';
+import { DEAD_LETTER_REASONS, handleMessage, type Settlement } from './message-handler';
 import { StartGate, type StartGateStatus } from './start-gate';
 
 export interface BridgeOptions {
@@ -20,6 +21,8 @@ export interface BridgeOptions {
   defaultRegion: string;
   logger: Logger;
   eventTypes?: ReadonlyMap<string, EventType>;
+  /** Where messages are counted; the process's registry unless a test brings its own. */
+  metrics?: Metrics;
 }
 
 export interface Bridge {
@@ -67,6 +70,9 @@ const ERROR_MEMORY_MS = 60_000;
  */
 export function createBridge(options: BridgeOptions): Bridge {
   const { serviceBus, logger } = options;
+  const metrics = options.metrics ?? processMetrics();
+  // Every reason exported at 0 from the start: the alert's increase() sees the first dead letter.
+  for (const reason of DEAD_LETTER_REASONS) metrics.deadLetters.inc({ reason }, 0);
   const sbClient =
     'connectionString' in serviceBus.auth
       ? new ServiceBusClient(serviceBus.auth.connectionString)
@@ -89,11 +95,14 @@ export function createBridge(options: BridgeOptions): Bridge {
   let lastError: { at: number; message: string } | undefined;
   let lastSuccessAt = 0;
 
+  // Counted once the broker took the settlement: a failed one is redelivered and counted then.
   const settle = async (message: ServiceBusReceivedMessage, settlement: Settlement) => {
     switch (settlement.action) {
       case 'complete':
         await receiver.completeMessage(message);
         counts.completed++;
+        metrics.bridgeMessagesSettled.inc({ action: 'complete' });
+        metrics.bridgeWorkflowStarts.inc({ result: settlement.started ? 'started' : 'already_started' });
         break;
       case 'deadLetter':
         await receiver.deadLetterMessage(message, {
@@ -101,18 +110,23 @@ export function createBridge(options: BridgeOptions): Bridge {
           deadLetterErrorDescription: settlement.description,
         });
         counts.deadLettered++;
+        metrics.bridgeMessagesSettled.inc({ action: 'dead_letter' });
+        metrics.deadLetters.inc({ reason: settlement.reason });
         break;
       case 'abandon':
         await receiver.abandonMessage(message);
         counts.abandoned++;
+        metrics.bridgeMessagesSettled.inc({ action: 'abandon' });
         break;
       case 'lockLost':
         counts.lockLost++;
+        metrics.bridgeMessagesSettled.inc({ action: 'lock_lost' });
         break;
     }
   };
 
   const processMessage = async (message: ServiceBusReceivedMessage) => {
+    metrics.bridgeMessagesReceived.inc();
     const hold = new AbortController();
     if (closing) hold.abort('shutdown');
     holds.add(hold);

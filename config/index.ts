@@ -147,6 +147,10 @@ const schema = z
       .positive()
       .default(256 * 1024),
     BRIDGE_HEALTH_PORT: port.default(3001),
+    // Unset: the role's default (worker 9464, bridge 9465); 0 asks for an ephemeral port.
+    METRICS_PORT: port.optional(),
+    // 0 turns the Temporal SDK's own exporter off.
+    TEMPORAL_METRICS_PORT: port.default(9466),
   })
   .superRefine((env, ctx) => {
     if (env.SERVICEBUS_CONNECTION_STRING && env.SERVICEBUS_NAMESPACE) {
@@ -297,6 +301,12 @@ export interface Config {
     maxBodyBytes: number;
     healthPort: number;
   };
+  metrics: {
+    /** METRICS_PORT as given; undefined means the role's default (metricsPort()). */
+    port?: number;
+    /** The worker's Temporal SDK runtime metrics (Prometheus); 0 = off. */
+    temporalPort: number;
+  };
   simulator: {
     dbPath: string;
     latencyMs: number;
@@ -388,6 +398,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
         ? { authId: env.PLIVO_AUTH_ID, authToken: env.PLIVO_AUTH_TOKEN, apiBaseUrl: env.PLIVO_API_BASE_URL }
         : undefined,
     serviceBus: serviceBusConfig(env),
+    metrics: { port: env.METRICS_PORT, temporalPort: env.TEMPORAL_METRICS_PORT },
     simulator: {
       dbPath: env.SIMULATOR_DB_PATH,
       latencyMs: env.SIMULATOR_LATENCY_MS,
@@ -401,6 +412,17 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
         (env.NODE_ENV === 'production' ? undefined : LOCAL_SIMULATOR_WEBHOOK_SECRET),
     },
   };
+}
+
+/** Where each role serves Prometheus metrics unless METRICS_PORT says otherwise. */
+export const DEFAULT_METRICS_PORTS = { worker: 9464, bridge: 9465 } as const;
+
+/** The port a worker or bridge serves /metrics on (0: an ephemeral one, as tests and the chaos suite ask). */
+export function metricsPort(
+  config: Pick<Config, 'metrics'>,
+  role: keyof typeof DEFAULT_METRICS_PORTS,
+): number {
+  return config.metrics.port ?? DEFAULT_METRICS_PORTS[role];
 }
 
 function serviceBusConfig(env: Env): Config['serviceBus'] {

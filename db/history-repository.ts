@@ -69,6 +69,15 @@ export interface HistoryFilter {
 
 type Row = Record<string, unknown>;
 
+/** One group of a venue's history rows over a window (venueStats). */
+export interface VenueStatsGroup {
+  status: HistoryStatus;
+  provider: ProviderName;
+  /** null when no delivery callback arrived (and for rows that were never sent). */
+  deliveryStatus: DeliveryStatus | null;
+  count: number;
+}
+
 export function createHistoryRepository(knex: Knex) {
   const byKey = (key: string) =>
     knex('SmsSendHistory').where({ IdempotencyKey: key }).first() as Promise<Row | undefined>;
@@ -167,6 +176,30 @@ export function createHistoryRepository(knex: Knex) {
         .limit(filter.limit)
         .offset(filter.offset);
       return { items: rows.map(toRecord), total: Number(total) };
+    },
+
+    /**
+     * A venue's rows in [from, to) counted by outcome, provider and delivery status, in one GROUP BY
+     * that the (VenueID, CreatedAt) index serves; the caller folds the groups into its breakdowns.
+     * Plain columns and COUNT(*) only, so it reads the same on SQLite, PostgreSQL and SQL Server.
+     */
+    async venueStats(venueId: number, from: Date, to: Date): Promise<VenueStatsGroup[]> {
+      const rows = (await knex('SmsSendHistory')
+        .select('StatusID', 'ProviderNameID', 'DeliveryStatus')
+        .count({ n: '*' })
+        .where('VenueID', venueId)
+        .andWhere('CreatedAt', '>=', from)
+        .andWhere('CreatedAt', '<', to)
+        .groupBy('StatusID', 'ProviderNameID', 'DeliveryStatus')) as Row[];
+      return rows.map((row) => ({
+        status: HistoryStatusIds.name(Number(row.StatusID)),
+        provider: ProviderNameIds.name(Number(row.ProviderNameID)),
+        deliveryStatus: (DELIVERY_STATUSES as readonly unknown[]).includes(row.DeliveryStatus)
+          ? (row.DeliveryStatus as DeliveryStatus)
+          : null,
+        // PostgreSQL's count is a bigint, which pg hands over as a string.
+        count: Number(row.n),
+      }));
     },
 
     /**

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import pretty from 'pino-pretty';
-import { LOCAL_API_TOKEN, loadConfigOrExit } from '../config';
+import { LOCAL_API_TOKEN, loadConfigOrExit, metricsPort } from '../config';
 import { createKnex, redactDatabaseUrl } from '../db/knex';
 import { migrateLatest } from '../db/migrate';
 import { assertSupportedNode } from './node-version';
@@ -94,6 +94,11 @@ async function main(): Promise<void> {
       `  Temporal       ${config.temporal.address}  namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}`,
       `  Database       ${redactDatabaseUrl(config.databaseUrl)}`,
       `  Provider       ${config.sms.provider}`,
+      `  Metrics        ${api}/metrics (bearer token), worker http://localhost:${metricsPort(config, 'worker')}/metrics` +
+        (config.metrics.temporalPort > 0
+          ? `, Temporal SDK http://localhost:${config.metrics.temporalPort}/metrics`
+          : '') +
+        (config.serviceBus ? `, bridge http://localhost:${metricsPort(config, 'bridge')}/metrics` : ''),
       config.serviceBus
         ? `  Service Bus    topic ${config.serviceBus.topic}, subscription ${config.serviceBus.subscription} (bridge health: http://localhost:${config.serviceBus.healthPort}/health/ready)`
         : '  Service Bus    not configured: events arrive through POST /api/events/send-order-confirmation-sms',

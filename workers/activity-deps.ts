@@ -4,8 +4,10 @@ import type { Config } from '../config';
 import type { Logger } from '../config/logger';
 import type { Repositories } from '../db';
 import type { ProvidersHandle } from '../providers';
+import { processMetrics, type Metrics } from '../runtime/metrics';
 import { pendingConsentChanges, signalConsentChange } from '../temporal/consent-signal';
 import { provisionVenueNumber, requestVenueNumber } from '../temporal/venue-number';
+import { instrumentProviders } from './instrumented-provider';
 
 /**
  * The activities' dependencies, wired the one way the production worker and the tests both use:
@@ -17,12 +19,14 @@ export function createActivityDeps(options: {
   repos: Repositories;
   providers: ProvidersHandle['providers'];
   client: Client;
+  /** Counts every provider call; the process's registry unless a test brings its own. */
+  metrics?: Metrics;
 }): ActivityDeps {
   const { config, client } = options;
   const { taskQueue } = config.temporal;
   return {
     repos: options.repos,
-    providers: options.providers,
+    providers: instrumentProviders(options.providers, options.metrics ?? processMetrics()),
     config,
     logger: options.logger,
     pendingConsentChanges: (venueId, phoneNumber) => pendingConsentChanges(client, venueId, phoneNumber),

@@ -7,7 +7,9 @@ import {
 } from '../activities';
 import type { Config } from '../config';
 import type { ProviderName } from '../domain/enums';
+import { processMetrics, type Metrics } from '../runtime/metrics';
 import { consentTaskQueue, sendTaskQueue } from '../temporal/contracts';
+import { metricsInterceptors } from './metrics-interceptor';
 
 export interface WorkerSetup {
   connection: NativeConnection;
@@ -22,6 +24,8 @@ export interface WorkerSetup {
   workflowBundle?: { codePath: string };
   /** Which queues to poll, slot counts and the shutdown grace time (WORKER_* settings). */
   tuning: Config['worker'];
+  /** Where activity outcomes are counted; the process's registry unless a test brings its own. */
+  metrics?: Metrics;
 }
 
 /**
@@ -52,6 +56,7 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
     maxConcurrentActivityTaskExecutions: tuning.activitySlots,
     maxConcurrentWorkflowTaskExecutions: tuning.workflowSlots,
     shutdownGraceTime: tuning.shutdownGraceMs,
+    interceptors: { activity: [metricsInterceptors(setup.metrics ?? processMetrics())] },
   };
   const workers: Array<Promise<Worker>> = [];
   if (tuning.queues.includes('orders')) {

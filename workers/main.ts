@@ -1,20 +1,39 @@
 import { Client } from '@temporalio/client';
 import { NativeConnection, Runtime } from '@temporalio/worker';
-import { loadConfigOrExit } from '../config';
+import { loadConfigOrExit, metricsPort } from '../config';
 import { createLogger } from '../config/logger';
 import { createKnex, redactDatabaseUrl } from '../db/knex';
 import { createRepositories } from '../db';
 import { createProviders } from '../providers';
+import { processMetrics } from '../runtime/metrics';
+import { startMetricsServer } from '../runtime/metrics-server';
 import { temporalLogger } from '../temporal/logger';
 import { ensureSearchAttributes } from '../temporal/search-attributes-setup';
 import { createActivityDeps } from './activity-deps';
 import { createWorkers, runWorkers } from './create-workers';
+import { startLongRunningWorkflowsGauge } from './long-running-gauge';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = createLogger({ level: config.logLevel, name: 'worker' });
-  // Installs SIGINT/SIGTERM handlers that drain the workers before the process exits.
-  Runtime.install({ logger: temporalLogger(logger) });
+  // Installs SIGINT/SIGTERM handlers that drain the workers before the process exits. The SDK's
+  // own metrics (temporal_*: task slots, poll and schedule-to-start latencies, activity and workflow
+  // outcomes) get their own Prometheus port; 0 turns them off.
+  const sdkMetricsPort = config.metrics.temporalPort;
+  Runtime.install({
+    logger: temporalLogger(logger),
+    telemetryOptions:
+      sdkMetricsPort > 0
+        ? { metrics: { prometheus: { bindAddress: socketAddress(config.api.host, sdkMetricsPort) } } }
+        : undefined,
+  });
+  const metrics = processMetrics();
+  const metricsServer = await startMetricsServer({
+    registry: metrics.registry,
+    host: config.api.host,
+    port: metricsPort(config, 'worker'),
+    logger,
+  });
 
   const knex = createKnex(config.databaseUrl);
   const { providers, close: closeProviders } = createProviders(config);
@@ -35,6 +54,12 @@ async function main(): Promise<void> {
     }
 
     const client = new Client({ connection, namespace: config.temporal.namespace });
+    const longRunning = startLongRunningWorkflowsGauge({
+      client,
+      taskQueue: config.temporal.taskQueue,
+      metrics,
+      logger,
+    });
     const workers = await createWorkers({
       connection,
       namespace: config.temporal.namespace,
@@ -45,7 +70,15 @@ async function main(): Promise<void> {
       workflowBundle: config.temporal.workflowBundlePath
         ? { codePath: config.temporal.workflowBundlePath }
         : undefined,
-      deps: createActivityDeps({ config, logger, repos: createRepositories(knex), providers, client }),
+      metrics,
+      deps: createActivityDeps({
+        config,
+        logger,
+        repos: createRepositories(knex),
+        providers,
+        client,
+        metrics,
+      }),
     });
     logger.info(
       {
@@ -60,16 +93,28 @@ async function main(): Promise<void> {
         // Which workflow code this replica runs: the pre-built bundle, or one bundled at start.
         workflowBundle: config.temporal.workflowBundlePath ?? 'bundled at start',
         database: redactDatabaseUrl(config.databaseUrl),
+        metricsPort: metricsServer.port,
+        temporalMetricsPort: sdkMetricsPort || 'off',
       },
       'worker started',
     );
-    await runWorkers(workers);
+    try {
+      await runWorkers(workers);
+    } finally {
+      longRunning.stop();
+    }
   } finally {
+    await metricsServer.close();
     await connection.close();
     await closeProviders();
     await knex.destroy();
     logger.info('worker stopped');
   }
+}
+
+/** host:port as a socket address; an IPv6 host goes in brackets. */
+function socketAddress(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 main().catch((err: unknown) => {

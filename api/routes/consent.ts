@@ -10,6 +10,7 @@ import { acknowledgedOccurredAt, occurredAtProblem, readAcknowledgedConsent } fr
 import { CONSENT_CHANGE_OUTCOMES, PROVIDER_NAMES } from '../../domain/enums';
 import { VENUE_ID_MAX } from '../../domain/limits';
 import { pendingConsentChanges, signalConsentChange } from '../../temporal/consent-signal';
+import type { Metrics } from '../../runtime/metrics';
 import { HttpError, badRequest, notFound } from '../errors';
 import { requireE164 } from '../params';
 import { bearerSecurity, consentSource, consentStatus, errorRef } from '../schemas';
@@ -19,6 +20,8 @@ export interface ConsentRoutesOptions {
   temporal: { client: Client; taskQueue: string };
   defaultPhoneRegion: string;
   authenticate: onRequestHookHandler;
+  /** Counts acknowledged changes (source `api`). */
+  metrics: Pick<Metrics, 'consentChanges'>;
 }
 
 const consentRecord = {
@@ -268,6 +271,10 @@ export const consentRoutes: FastifyPluginAsync<ConsentRoutesOptions> = async (ap
           correlationId: request.id,
         },
       );
+      options.metrics.consentChanges.inc({
+        direction: status === 'opted_out' ? 'opt_out' : 'opt_in',
+        source: 'api',
+      });
       return reply.code(202).send({ accepted: true, workflowId });
     },
   );

@@ -14,6 +14,7 @@ import {
   type WebhookParams,
   type WebhookRequest,
 } from '../../providers/webhook';
+import type { Metrics } from '../../runtime/metrics';
 import { signalConsentChange } from '../../temporal/consent-signal';
 import type { ConsentChangeSignal } from '../../temporal/contracts';
 import { HttpError, badRequest } from '../errors';
@@ -38,6 +39,8 @@ export interface WebhookRoutesOptions {
   defaultPhoneRegion: string;
   /** Per client address; providers post from a handful of addresses, so this is high. */
   rateLimitPerMinute?: number;
+  /** Signature failures and acknowledged consent changes (source `webhook`). */
+  metrics: Pick<Metrics, 'consentChanges' | 'webhookSignatureFailures'>;
 }
 
 /** Inbound texts and delivery reports are small; Plivo's MMS bodies carry media URLs, not media. */
@@ -102,9 +105,17 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (ap
 
   for (const webhook of options.webhooks) {
     const { provider } = webhook;
+    // Exported at 0 from the start, so the alert's increase() sees the first failure.
+    for (const kind of ['inbound', 'status'] as const) {
+      options.metrics.webhookSignatureFailures.inc({ provider, kind }, 0);
+    }
 
     /** Verified request or a 403 already sent (null). */
-    const verified = (request: FastifyRequest, reply: FastifyReply): WebhookRequest | null => {
+    const verified = (
+      request: FastifyRequest,
+      reply: FastifyReply,
+      kind: 'inbound' | 'status',
+    ): WebhookRequest | null => {
       const body = (request.body as ParsedBody | undefined) ?? { encoding: 'form', rawBody: '', params: {} };
       if (!webhook.accepts.includes(body.encoding)) {
         throw new HttpError(
@@ -121,6 +132,7 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (ap
       };
       const verdict = webhook.verify(req);
       if (verdict.ok) return req;
+      options.metrics.webhookSignatureFailures.inc({ provider, kind });
       // Never the body or the signature: a forged request's content is the attacker's, and a real one's is personal.
       request.log.warn(
         { provider, route: request.url.split('?')[0], reason: verdict.reason },
@@ -141,7 +153,7 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (ap
         },
       },
       async (request, reply) => {
-        const req = verified(request, reply);
+        const req = verified(request, reply, 'inbound');
         if (!req) return reply;
         const inbound = webhook.parseInbound(req.params);
         if (!inbound) throw badRequest(`not a ${provider} inbound message`);
@@ -185,6 +197,7 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (ap
             throw new HttpError(503, 'ServiceUnavailable', 'the consent change could not be stored; retry');
           });
           log.info({ venueId: number.venueId, status }, 'consent change accepted');
+          options.metrics.consentChanges.inc({ direction: intent, source: 'webhook' });
           // The carrier confirms STOP / START itself: answering too would send the customer a second text.
           return answer();
         }
@@ -203,7 +216,7 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (ap
         },
       },
       async (request, reply) => {
-        const req = verified(request, reply);
+        const req = verified(request, reply, 'status');
         if (!req) return reply;
         const report = webhook.parseStatus(req.params);
         if (!report) throw badRequest(`not a ${provider} delivery report`);

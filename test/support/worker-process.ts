@@ -17,6 +17,9 @@ export function workerProcessEnv(options: {
     DATABASE_URL: options.databaseUrl,
     SIMULATOR_DB_PATH: options.simulatorPath,
     WORKFLOW_BUNDLE_PATH: workflowBundle().codePath,
+    // Several workers run on one machine at once: an ephemeral metrics port each, no SDK exporter.
+    METRICS_PORT: '0',
+    TEMPORAL_METRICS_PORT: '0',
   };
 }
 

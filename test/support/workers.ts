@@ -11,6 +11,7 @@ import { createRepositories, type Repositories } from '../../db';
 import { startOrderConfirmation } from '../../temporal/start-order';
 import { parseOrderEvent, type OrderConfirmationEvent } from '../../domain/order-event';
 import { createProviders } from '../../providers';
+import { createMetrics, type Metrics } from '../../runtime/metrics';
 import { SimulatorStore } from '../../providers/simulator/simulator-store';
 import { createActivityDeps } from '../../workers/activity-deps';
 import { createWorkers, runWorkers } from '../../workers/create-workers';
@@ -23,6 +24,8 @@ export interface TestWorkers {
   store: SimulatorStore;
   simulatorPath: string;
   client: Client;
+  /** These workers' own registry: a test reads the counters its actions moved. */
+  metrics: Metrics;
   /** Stops the workers (waiting for them to drain) and closes what they opened. */
   shutdown(): Promise<void>;
 }
@@ -60,7 +63,9 @@ export async function startTestWorkers(options: {
   quietRuntime();
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
+  const metrics = createMetrics();
   const workers: Worker[] = await createWorkers({
+    metrics,
     connection,
     namespace: config.temporal.namespace,
     taskQueue: options.taskQueue,
@@ -68,7 +73,7 @@ export async function startTestWorkers(options: {
     sendRatePerSecond: config.sms.sendRatePerSecond,
     tuning: config.worker,
     workflowBundle: workflowBundle(),
-    deps: createActivityDeps({ config, logger, repos, providers, client }),
+    deps: createActivityDeps({ config, logger, repos, providers, client, metrics }),
   });
   const running = runWorkers(workers);
   return {
@@ -77,6 +82,7 @@ export async function startTestWorkers(options: {
     store,
     simulatorPath,
     client,
+    metrics,
     async shutdown() {
       for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
       await running;

@@ -229,6 +229,7 @@ function spawnBridge(env: Record<string, string> = {}): { child: ChildProcess; o
       TEMPORAL_ADDRESS: testTemporalAddress(),
       TEMPORAL_TASK_QUEUE: taskQueue,
       BRIDGE_HEALTH_PORT: '0',
+      METRICS_PORT: '0',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
