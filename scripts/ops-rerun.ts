@@ -31,7 +31,7 @@ export interface OpsIo {
 }
 
 /** Exit codes: 0 done (or nothing to do), 1 some order was refused or failed, 64 bad usage. */
-export async function opsRerun(client: Client, args: string[], io: OpsIo): Promise<number> {
+export async function opsRerun(connect: () => Promise<Client>, args: string[], io: OpsIo): Promise<number> {
   let values;
   try {
     ({ values } = parseArgs({
@@ -67,7 +67,7 @@ export async function opsRerun(client: Client, args: string[], io: OpsIo): Promi
       return usage('--order names one order: it takes no batch filters');
     if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(values.order))
       return usage('--order must be an OrderId (uuid)');
-    return rerunOne(client, values.order, values.yes, io);
+    return rerunOne(await connect(), values.order, values.yes, io);
   }
 
   if (values['failed-since'] === undefined) return usage('give --order or --failed-since');
@@ -79,6 +79,8 @@ export async function opsRerun(client: Client, args: string[], io: OpsIo): Promi
   const limit = values.limit === undefined ? 500 : Number(values.limit);
   if (!(Number.isInteger(limit) && limit > 0)) return usage('--limit must be a positive integer');
 
+  // Connected only once the arguments are known to be good: a usage error never waits on Temporal.
+  const client = await connect();
   const listing = await findRerunCandidates(client, {
     failedSince,
     venueId,

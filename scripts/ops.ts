@@ -15,7 +15,16 @@ async function main(): Promise<number> {
   const config = loadConfigOrExit();
   const temporal = connectTemporalClient(config.temporal);
   try {
-    return await opsRerun(temporal.client, args, {
+    // The SDK retries an unreachable server for a long time: say so at once instead of hanging.
+    const connect = async () => {
+      await temporal.ping(10_000).catch((err: unknown) => {
+        throw new Error(
+          `Temporal at ${config.temporal.address} (namespace ${config.temporal.namespace}) did not answer: ${err instanceof Error ? err.message : String(err)}`,
+        );
+      });
+      return temporal.client;
+    };
+    return await opsRerun(connect, args, {
       out: (line) => process.stdout.write(`${line}\n`),
       err: (text) => process.stderr.write(text),
       tty: process.stderr.isTTY,

@@ -85,7 +85,7 @@ async function ops(...args: string[]) {
   let err = '';
   const [command, ...rest] = args;
   if (command !== 'rerun') throw new Error('ops() runs the rerun command');
-  const code = await opsRerun(w.client, rest, {
+  const code = await opsRerun(async () => w.client, rest, {
     out: (line) => out.push(line),
     err: (text) => (err += text),
     sleep: async () => undefined,
