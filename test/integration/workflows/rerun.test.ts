@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
@@ -8,7 +9,7 @@ import { orderWorkflowId } from '../../../temporal/ids';
 import { findRerunCandidates, rerunOrder, rerunQuery } from '../../../temporal/rerun';
 import { createTestDatabase, type TestDatabase } from '../../support/db';
 import { startTwilioFake, twilioEnv, type TwilioFake } from '../../support/provider-fakes/twilio-fake';
-import { pendingAttempt, uniqueTaskQueue, waitFor } from '../../support/temporal';
+import { pendingAttempt, testTemporalAddress, uniqueTaskQueue, waitFor } from '../../support/temporal';
 import { startOptedInOrder, startTestWorkers, type TestWorkers } from '../../support/workers';
 
 // Orders fail fast here with a provider answer that is final (HTTP 400 + a code: Misconfiguration);
@@ -82,15 +83,29 @@ async function completedOrder(venueId: number) {
 /** Runs the CLI command in process, as `npm run ops -- rerun ...` would, capturing its output. */
 async function ops(...args: string[]) {
   const out: string[] = [];
+  const sleeps: number[] = [];
   let err = '';
   const [command, ...rest] = args;
   if (command !== 'rerun') throw new Error('ops() runs the rerun command');
   const code = await opsRerun(async () => w.client, rest, {
     out: (line) => out.push(line),
     err: (text) => (err += text),
-    sleep: async () => undefined,
+    sleep: async (ms) => void sleeps.push(ms),
   });
-  return { code, out, err };
+  return { code, out, err, sleeps };
+}
+
+/** `npm run ops -- ...` as a process against the test server. */
+function spawnOps(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'scripts/ops.ts', ...args],
+      { env: { ...process.env, TEMPORAL_ADDRESS: testTemporalAddress() }, timeout: 60_000 },
+      (err, stdout, stderr) =>
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr }),
+    );
+  });
 }
 
 const listed = (lines: string[], verb: string) =>
@@ -173,11 +188,15 @@ describe('batch', () => {
       String(venueA),
       '--yes',
       '--rate',
-      '20',
+      '0.5',
     );
     expect(run.code).toBe(0);
     expect(listed(run.out, 'rerun')).toEqual([a1.orderId, a2.orderId].sort());
     expect(run.err).toMatch(/\[#{30}\] 2\/2/);
+    // Paced at 0.5/s: a pause of what is left of 2 s after the first start, none after the last.
+    expect(run.sleeps).toHaveLength(1);
+    expect(run.sleeps[0]).toBeGreaterThan(0);
+    expect(run.sleeps[0]).toBeLessThanOrEqual(2_000);
     for (const o of [a1, a2]) {
       expect(await w.client.workflow.getHandle(orderWorkflowId(o.orderId)).result()).toMatchObject({
         outcome: 'sent',
@@ -208,8 +227,12 @@ describe('one order', () => {
         new RegExp(`^refused ${o.orderId}: completed: order completed \\(outcome sent\\)`),
       ),
     ]);
-    const cli = await ops('rerun', '--order', o.orderId, '--yes');
-    expect(cli.code).toBe(1);
+    // As an operator runs it: the npm script's entry, its own client from the environment.
+    const cli = await spawnOps('rerun', '--order', o.orderId, '--yes');
+    expect(cli).toMatchObject({
+      code: 1,
+      stdout: expect.stringMatching(new RegExp(`^refused ${o.orderId}: completed:`)),
+    });
 
     const api = await app.inject({ method: 'POST', url: `/api/orders/${o.orderId}/rerun`, headers: auth });
     expect(api.statusCode).toBe(409);
@@ -267,6 +290,26 @@ describe('one order', () => {
     // A second rerun now hits a Completed order.
     const again = await app.inject({ method: 'POST', url: `/api/orders/${o.orderId}/rerun`, headers: auth });
     expect(again.statusCode).toBe(409);
+  });
+
+  test('two API calls and the CLI rerun one order at once: exactly one new run, one SMS', async () => {
+    const o = await failedOrder(800_001 + Math.floor(Math.random() * 100_000), CODE_A);
+    const post = () => app.inject({ method: 'POST', url: `/api/orders/${o.orderId}/rerun`, headers: auth });
+    const [first, second, cli] = await Promise.all([
+      post(),
+      post(),
+      rerunOrder(w.client, o.orderId, 'ops-cli'),
+    ]);
+    const runIds = [
+      ...[first, second].filter((r) => r.statusCode === 202).map((r) => r.json<{ runId: string }>().runId),
+      ...(cli.rerun ? [cli.runId] : []),
+    ];
+    expect(runIds).toHaveLength(1);
+    expect([first, second].map((r) => r.statusCode).sort()).toEqual(cli.rerun ? [409, 409] : [202, 409]);
+    expect(await w.client.workflow.getHandle(orderWorkflowId(o.orderId), runIds[0]).result()).toMatchObject({
+      outcome: 'sent',
+    });
+    expect(sentTo(o.phone)).toHaveLength(1);
   });
 
   test('an unknown order: 404 from the API, refused by the CLI; a bad id is a 400 / usage error', async () => {
