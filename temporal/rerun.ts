@@ -5,6 +5,8 @@ import {
   type WorkflowExecutionInfo,
   type WorkflowExecutionStatusName,
 } from '@temporalio/client';
+// The SDK's own decoder for history payloads (converter + codec); the client has no public call that
+// reads a past run's input.
 import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
 import { ORDER_WORKFLOW_TYPE, type OrderConfirmationInput } from './contracts';
 import { orderWorkflowId } from './ids';

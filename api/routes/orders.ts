@@ -1,4 +1,4 @@
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { isGrpcServiceError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { FastifyPluginAsync, onRequestHookHandler } from 'fastify';
 import type { FromSchema } from 'json-schema-to-ts';
 import type { HistoryRecord, HistoryRepository } from '../../db/history-repository';
@@ -142,7 +142,11 @@ export const orderRoutes: FastifyPluginAsync<OrderRoutesOptions> = async (app, o
         .withDeadline(Date.now() + RERUN_DEADLINE_MS, () => rerunOrder(client, orderId, 'api'))
         .catch((err: unknown) => {
           request.log.error({ err, orderId }, 'rerun failed');
-          throw new HttpError(503, 'ServiceUnavailable', 'Temporal did not answer in time; retry');
+          // Temporal away or slow: the caller may retry (each try checks the order again). Anything
+          // else (an input the codec cannot decode, say) is ours to look into: a 500.
+          if (isGrpcServiceError(err))
+            throw new HttpError(503, 'ServiceUnavailable', 'Temporal did not answer in time; retry');
+          throw err;
         });
       if (!result.rerun) {
         if (result.reason === 'not_found') throw notFound(result.message);

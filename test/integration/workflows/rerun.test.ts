@@ -243,7 +243,7 @@ describe('one order', () => {
     expect(sentTo(o.phone)).toHaveLength(1);
   });
 
-  test('a Running order (retrying a provider outage) is refused: 409 running', async () => {
+  test('a Running order (retrying a provider outage) is refused: 409 running; once terminated, only by name', async () => {
     const phone = nextPhone();
     twilio.fail({ to: phone, times: 1_000 }, { status: 503, message: 'Service Unavailable' });
     const e = await startOptedInOrder(w, taskQueue, { PhoneNumber: phone });
@@ -254,7 +254,24 @@ describe('one order', () => {
     const api = await app.inject({ method: 'POST', url: `/api/orders/${e.orderId}/rerun`, headers: auth });
     expect(api.statusCode).toBe(409);
     expect(api.json()).toMatchObject({ reason: 'running', workflowStatus: 'RUNNING' });
-    await handle.terminate('test over');
+
+    // An operator terminates it: a batch leaves a person's decision alone, naming the order reruns it.
+    await handle.terminate('stopped by ops');
+    await waitFor(
+      async () => {
+        const query = `WorkflowId = '${handle.workflowId}' AND ExecutionStatus = 'Terminated'`;
+        for await (const found of w.client.workflow.list({ query })) return found;
+        return undefined;
+      },
+      { description: 'the terminated run in visibility' },
+    );
+    const batch = await ops('rerun', '--failed-since', since.toISOString(), '--venue', String(e.venueId));
+    expect(listed(batch.out, 'would rerun')).toEqual([]);
+    twilio.resetFaults(); // the provider is back
+    const rerun = await rerunOrder(w.client, e.orderId, 'ops-cli');
+    expect(rerun).toMatchObject({ rerun: true, rerunOf: { status: 'TERMINATED' } });
+    expect(await handle.result()).toMatchObject({ outcome: 'sent' });
+    expect(sentTo(phone)).toHaveLength(1);
   });
 
   test('the API reruns a failed order: 202 with the new run id; the new run sends once', async () => {
