@@ -9,7 +9,7 @@ import type { OrderContext } from '../temporal/contracts';
 import { acknowledgedConsent } from './consent';
 import { activityLogger, providerFor, withHeartbeat } from './context';
 import type { ActivityDeps } from './deps';
-import { toApplicationFailure } from './failures';
+import { nonRetryableFailure, toApplicationFailure } from './failures';
 
 export interface SendSmsInput extends OrderContext {
   venueId: number;
@@ -133,6 +133,17 @@ export function createSendActivities(deps: ActivityDeps) {
               await deps.repos.orderClaims.markSent(input.orderId, earlier.providerMessageId);
               return alreadySent(claim, earlier.providerMessageId);
             }
+            // An earlier run's last attempt went through another provider (ops switched providers to
+            // end the outage that run failed in, or it had failed over): that provider may hold the
+            // message, so a rerun asks it too (docs/adr/0008-rerun.md). The same run's failover asked
+            // the primary itself before switching (workflows/order-confirmation.ts).
+            if (claim.runId !== workflowExecution.runId && claim.provider !== input.provider) {
+              const there = await acceptedAtEarlierProvider(deps, input, claim, signal);
+              if (there) {
+                await deps.repos.orderClaims.markSent(input.orderId, there.providerMessageId);
+                return alreadySent(claim, there.providerMessageId);
+              }
+            }
           }
 
           if (isExpired(input.eventTimestamp, deps.config.sms.maxEventAgeMs)) {
@@ -149,6 +160,10 @@ export function createSendActivities(deps: ActivityDeps) {
             log.info({ outcome }, 'consent changed before the send; not sending');
             return { kind: 'not_sent', outcome };
           }
+
+          // The claim names the provider of the order's latest attempt, the one a rerun must ask.
+          if (claim.provider !== input.provider)
+            await deps.repos.orderClaims.recordProvider(input.orderId, input.provider);
 
           // Last moment to notice this attempt timed out or the worker is stopping: never send after that.
           signal.throwIfAborted();
@@ -180,6 +195,32 @@ export function createSendActivities(deps: ActivityDeps) {
       });
     },
   };
+}
+
+/**
+ * Asks the provider an earlier run last tried for this order's message, from the venue's number
+ * there. A rerun that cannot ask (that provider no longer configured on this worker, or the venue
+ * has no number there any more) fails for good instead of risking a second SMS: ops configure the
+ * old provider again for the rerun, or decide the order by hand.
+ */
+async function acceptedAtEarlierProvider(
+  deps: ActivityDeps,
+  input: SendSmsInput,
+  claim: OrderClaim,
+  signal: AbortSignal,
+) {
+  const earlierProvider = providerFor(deps, claim.provider);
+  const number = await deps.repos.venueNumbers.findActive(input.venueId, claim.provider);
+  if (!number) {
+    throw nonRetryableFailure(
+      'Misconfiguration',
+      `an earlier run sent through ${claim.provider}, where venue ${input.venueId} has no active number to look its message up from`,
+    );
+  }
+  const asked = { ...input, provider: claim.provider, from: number.phoneNumber };
+  return earlierProvider.findAcceptedMessage(
+    acceptedMessageQuery(deps, asked, claim.claimedAt.getTime(), signal),
+  );
 }
 
 function isExpired(eventTimestamp: string | undefined, maxAgeMs: number): boolean {

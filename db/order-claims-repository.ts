@@ -7,6 +7,7 @@ import { isUniqueViolation, toDate, toDateOrNull } from './knex';
 export interface OrderClaim {
   orderId: string;
   venueId: number;
+  /** The provider of the order's latest send attempt (the first claimer's until another is tried). */
   provider: ProviderName;
   workflowId: string;
   runId: string;
@@ -58,6 +59,18 @@ export function createOrderClaimsRepository(knex: Knex) {
         .where({ OrderID: orderId })
         .whereNull('ProviderMessageID')
         .update({ ProviderMessageID: providerMessageId, SentAt: at });
+    },
+
+    /**
+     * The order's next attempt goes through another provider (a failover, or a rerun after ops
+     * switched providers): the claim names it from now on, so that a later rerun asks it whether the
+     * message went out. Only while nothing is known to be sent.
+     */
+    async recordProvider(orderId: string, provider: ProviderName): Promise<void> {
+      await knex('SmsOrderClaims')
+        .where({ OrderID: orderId })
+        .whereNull('ProviderMessageID')
+        .update({ ProviderNameID: ProviderNameIds.id(provider) });
     },
 
     /** Of these provider message ids, those another order's claim holds: never adopt one of them. */

@@ -69,11 +69,13 @@ let input: SendSmsInput;
 const RUN_ID = defaultActivityInfo.workflowExecution?.runId ?? '';
 
 /** An earlier attempt (this run's by default) claimed the order when the send was first scheduled. */
-async function claimedEarlier(options: { runId?: string; providerMessageId?: string } = {}) {
+async function claimedEarlier(
+  options: { runId?: string; providerMessageId?: string; provider?: SendSmsInput['provider'] } = {},
+) {
   await repos.orderClaims.claim({
     orderId: input.orderId,
     venueId: input.venueId,
-    provider: input.provider,
+    provider: options.provider ?? input.provider,
     workflowId: 'test',
     runId: options.runId ?? RUN_ID,
     claimedAt: new Date(SCHEDULED_AT),
@@ -192,6 +194,65 @@ test('an earlier run that claimed but never heard back: asked at the provider si
   });
   expect(provider.send).not.toHaveBeenCalled();
   expect((await repos.orderClaims.find(input.orderId))?.providerMessageId).toBe('SM-lost-answer');
+});
+
+describe('an earlier run went through another provider (a rerun after ops switched providers)', () => {
+  const PLIVO_NUMBER = '+14155550222';
+  let plivo: ReturnType<typeof fakeProvider>;
+  beforeEach(async () => {
+    plivo = { ...fakeProvider(), name: 'plivo' } as unknown as ReturnType<typeof fakeProvider>; // same shape, other name
+    input = { ...input, venueId: 10_000 + Math.floor(Math.random() * 1_000_000) };
+    consent.set(`${input.venueId}:${input.to}`, 'opted_in');
+    await repos.venueNumbers.insertActive({
+      venueId: input.venueId,
+      provider: 'plivo',
+      phoneNumber: PLIVO_NUMBER,
+      providerId: `PN-${input.venueId}`,
+    });
+    await claimedEarlier({ runId: 'an-earlier-run', provider: 'plivo' });
+  });
+
+  test('its provider is asked too, from the venue number there: adopted as duplicate, nothing sent', async () => {
+    plivo.findAcceptedMessage.mockResolvedValue(accepted('PL-lost-answer'));
+    expect(await sendSms({ attempt: 1 }, { providers: { twilio: provider, plivo } })).toEqual({
+      kind: 'not_sent',
+      outcome: 'duplicate',
+      providerMessageId: 'PL-lost-answer',
+    });
+    expect(provider.findAcceptedMessage).toHaveBeenCalledTimes(1);
+    expect(plivo.findAcceptedMessage).toHaveBeenCalledWith(
+      expect.objectContaining({ to: input.to, from: PLIVO_NUMBER, sentAfter: new Date(SCHEDULED_AT) }),
+    );
+    expect(provider.send).not.toHaveBeenCalled();
+    expect(plivo.send).not.toHaveBeenCalled();
+    expect((await repos.orderClaims.find(input.orderId))?.providerMessageId).toBe('PL-lost-answer');
+  });
+
+  test('neither has it: sent through the new provider, which the claim names from then on', async () => {
+    expect(await sendSms({ attempt: 1 }, { providers: { twilio: provider, plivo } })).toMatchObject({
+      kind: 'sent',
+      providerMessageId: 'SM-new',
+    });
+    expect(plivo.findAcceptedMessage).toHaveBeenCalledTimes(1);
+    expect(await repos.orderClaims.find(input.orderId)).toMatchObject({
+      provider: 'twilio',
+      providerMessageId: 'SM-new',
+    });
+  });
+
+  test('its provider is not configured here any more: fails for good rather than risk a second SMS', async () => {
+    const failure = await failureOf(sendSms({ attempt: 1 }));
+    expect(failure).toMatchObject({ type: 'Misconfiguration', nonRetryable: true });
+    expect(provider.send).not.toHaveBeenCalled();
+  });
+
+  test("the same run's failover (the workflow asked the primary itself) is not asked again", async () => {
+    await db.knex('SmsOrderClaims').where({ OrderID: input.orderId }).update({ RunID: RUN_ID });
+    expect(await sendSms({ attempt: 1 }, { providers: { twilio: provider, plivo } })).toMatchObject({
+      kind: 'sent',
+    });
+    expect(plivo.findAcceptedMessage).not.toHaveBeenCalled();
+  });
 });
 
 test('an event older than MAX_EVENT_AGE_HOURS: expired, nothing sent', async () => {

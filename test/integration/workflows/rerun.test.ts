@@ -1,0 +1,351 @@
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { WorkflowFailedError } from '@temporalio/client';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../../api/app';
+import { createLogger } from '../../../config/logger';
+import { opsRerun } from '../../../scripts/ops-rerun';
+import { orderWorkflowId } from '../../../temporal/ids';
+import { findRerunCandidates, rerunOrder, rerunQuery } from '../../../temporal/rerun';
+import { createTestDatabase, type TestDatabase } from '../../support/db';
+import { startTwilioFake, twilioEnv, type TwilioFake } from '../../support/provider-fakes/twilio-fake';
+import { pendingAttempt, testTemporalAddress, uniqueTaskQueue, waitFor } from '../../support/temporal';
+import { startOptedInOrder, startTestWorkers, type TestWorkers } from '../../support/workers';
+
+// Orders fail fast here with a provider answer that is final (HTTP 400 + a code: Misconfiguration);
+// the outage case, a day of retries, is in rerun-after-outage.test.ts on the time-skipping server.
+
+const TOKEN = 'rerun-test-token-0123456789';
+const auth = { authorization: `Bearer ${TOKEN}` };
+const taskQueue = uniqueTaskQueue('rerun');
+/** Codes no other test file fails orders with, so a filter on them alone is exact on the shared server. */
+const CODE_A = '21606';
+const CODE_B = '21612';
+
+let twilio: TwilioFake;
+let db: TestDatabase;
+let w: TestWorkers;
+let app: FastifyInstance;
+const since = new Date(Date.now() - 1_000);
+
+beforeAll(async () => {
+  twilio = await startTwilioFake();
+  db = await createTestDatabase();
+  w = await startTestWorkers({ knex: db.knex, taskQueue, env: twilioEnv(twilio) });
+  app = await buildApp({
+    config: {
+      api: { host: '127.0.0.1', port: 0, token: TOKEN, publicBaseUrl: 'http://localhost', trustProxy: false },
+      sms: w.config.sms,
+    },
+    logger: createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent', name: 'rerun-test' }),
+    repos: w.repos,
+    temporal: { client: w.client, taskQueue },
+    readinessChecks: {},
+    version: 'test',
+  });
+});
+afterAll(async () => {
+  await app?.close();
+  await w?.shutdown();
+  await db?.destroy();
+  await twilio?.stop();
+});
+
+let phoneSeq = 0;
+const nextPhone = () => `+1415555${String(900 + phoneSeq++).padStart(4, '0')}`;
+const sentTo = (phone: string) => twilio.messages().filter((m) => m.to === phone);
+
+/** An order whose first send the provider refuses for good with `code`: the workflow fails. */
+async function failedOrder(venueId: number, code: string) {
+  const phone = nextPhone();
+  twilio.fail({ to: phone, times: 1 }, { status: 400, code: Number(code), message: 'refused' });
+  const e = await startOptedInOrder(w, taskQueue, { VenueId: venueId, PhoneNumber: phone });
+  const err = await w.client.workflow
+    .getHandle(orderWorkflowId(e.orderId))
+    .result()
+    .then(
+      () => null,
+      (x: unknown) => x,
+    );
+  expect(err).toBeInstanceOf(WorkflowFailedError);
+  return { orderId: e.orderId, phone };
+}
+
+async function completedOrder(venueId: number) {
+  const phone = nextPhone();
+  const e = await startOptedInOrder(w, taskQueue, { VenueId: venueId, PhoneNumber: phone });
+  expect(await w.client.workflow.getHandle(orderWorkflowId(e.orderId)).result()).toMatchObject({
+    outcome: 'sent',
+  });
+  return { orderId: e.orderId, phone };
+}
+
+/** Runs the CLI command in process, as `npm run ops -- rerun ...` would, capturing its output. */
+async function ops(...args: string[]) {
+  const out: string[] = [];
+  const sleeps: number[] = [];
+  let err = '';
+  const [command, ...rest] = args;
+  if (command !== 'rerun') throw new Error('ops() runs the rerun command');
+  const code = await opsRerun(async () => w.client, rest, {
+    out: (line) => out.push(line),
+    err: (text) => (err += text),
+    sleep: async (ms) => void sleeps.push(ms),
+  });
+  return { code, out, err, sleeps };
+}
+
+/** `npm run ops -- ...` as a process against the test server. */
+function spawnOps(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'scripts/ops.ts', ...args],
+      { env: { ...process.env, TEMPORAL_ADDRESS: testTemporalAddress() }, timeout: 60_000 },
+      (err, stdout, stderr) =>
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr }),
+    );
+  });
+}
+
+const listed = (lines: string[], verb: string) =>
+  lines
+    .filter((l) => l.startsWith(`${verb} `))
+    .map((l) => l.split(/\s+/)[verb.split(' ').length])
+    .sort();
+
+describe('batch', () => {
+  const venueA = 500_000 + Math.floor(Math.random() * 100_000);
+  const venueB = venueA + 1;
+  let a1: { orderId: string; phone: string };
+  let a2: { orderId: string; phone: string };
+  let b1: { orderId: string; phone: string };
+  let b2: { orderId: string; phone: string };
+  let done: { orderId: string; phone: string };
+
+  beforeAll(async () => {
+    // Each venue's first order buys its number, so the failures below all reach the send.
+    done = await completedOrder(venueA);
+    await completedOrder(venueB);
+    [a1, a2, b1, b2] = await Promise.all([
+      failedOrder(venueA, CODE_A),
+      failedOrder(venueA, CODE_B),
+      failedOrder(venueB, CODE_A),
+      failedOrder(venueB, CODE_A),
+    ]);
+    // b2 is rerun at once (and sent): its failed run still matches in visibility, but is history now.
+    const rerun = await rerunOrder(w.client, b2.orderId, 'ops-cli');
+    if (!rerun.rerun) throw new Error(rerun.message);
+    await w.client.workflow.getHandle(orderWorkflowId(b2.orderId), rerun.runId).result();
+  }, 120_000);
+
+  /** Visibility catches up within a second or so: wait until every expected order is listed. */
+  async function dryRun(expected: string[], ...filters: string[]) {
+    return waitFor(
+      async () => {
+        const run = await ops('rerun', '--failed-since', since.toISOString(), ...filters);
+        const ids = listed(run.out, 'would rerun');
+        return expected.every((id) => ids.includes(id)) && { ...run, ids };
+      },
+      { description: `dry run ${filters.join(' ')} listing ${expected.length} orders` },
+    );
+  }
+
+  test('the dry run lists exactly the failed orders that match its filters, with why, and starts nothing', async () => {
+    const byVenue = await dryRun([a1.orderId, a2.orderId], '--venue', String(venueA));
+    expect(byVenue.code).toBe(0);
+    expect(byVenue.ids).toEqual([a1.orderId, a2.orderId].sort());
+    const a1Line = byVenue.out.find((l) => l.includes(a1.orderId));
+    expect(a1Line).toMatch(new RegExp(`FAILED, error code ${CODE_A}, venue ${venueA}, closed \\d{4}-`));
+    expect(byVenue.out.at(-1)).toMatch(/^dry run: 2 order\(s\) would be rerun, 0 skipped; add --yes/);
+
+    const byVenueAndCode = await dryRun([b1.orderId], '--venue', String(venueB), '--error-code', CODE_A);
+    expect(byVenueAndCode.ids).toEqual([b1.orderId]);
+    // b2's failed run matches the filters but its order has been rerun since: skipped, saying so.
+    expect(byVenueAndCode.out).toContainEqual(
+      expect.stringMatching(new RegExp(`^skip ${b2.orderId} .*not the order's latest run any more`)),
+    );
+
+    const byCode = await dryRun([a2.orderId], '--error-code', CODE_B);
+    expect(byCode.ids).toEqual([a2.orderId]);
+
+    const statuses = await Promise.all(
+      [a1, a2, b1].map(
+        async (o) => (await w.client.workflow.getHandle(orderWorkflowId(o.orderId)).describe()).status.name,
+      ),
+    );
+    expect(statuses).toEqual(['FAILED', 'FAILED', 'FAILED']);
+    expect(listed(byVenue.out, 'would rerun')).not.toContain(done.orderId);
+  });
+
+  test('--yes reruns what the dry run listed, paced, with a progress bar; each sent once', async () => {
+    await dryRun([a1.orderId, a2.orderId], '--venue', String(venueA));
+    const run = await ops(
+      'rerun',
+      '--failed-since',
+      since.toISOString(),
+      '--venue',
+      String(venueA),
+      '--yes',
+      '--rate',
+      '0.5',
+    );
+    expect(run.code).toBe(0);
+    expect(listed(run.out, 'rerun')).toEqual([a1.orderId, a2.orderId].sort());
+    expect(run.err).toMatch(/\[#{30}\] 2\/2/);
+    // Paced at 0.5/s: a pause of what is left of 2 s after the first start, none after the last.
+    expect(run.sleeps).toHaveLength(1);
+    expect(run.sleeps[0]).toBeGreaterThan(0);
+    expect(run.sleeps[0]).toBeLessThanOrEqual(2_000);
+    for (const o of [a1, a2]) {
+      expect(await w.client.workflow.getHandle(orderWorkflowId(o.orderId)).result()).toMatchObject({
+        outcome: 'sent',
+      });
+      expect(sentTo(o.phone)).toHaveLength(1);
+    }
+    // Nothing is left to rerun for the venue.
+    const after = await ops('rerun', '--failed-since', since.toISOString(), '--venue', String(venueA));
+    expect(listed(after.out, 'would rerun')).toEqual([]);
+  });
+
+  test('the query quotes its values: a filter cannot widen it', () => {
+    expect(rerunQuery({ failedSince: since, errorCode: "x' OR WorkflowType != '" })).toContain(
+      "SmsErrorCode = 'x\\' OR WorkflowType != \\''",
+    );
+  });
+});
+
+describe('one order', () => {
+  test('a Completed order is refused with the reason (CLI exit 1, API 409); nothing is started or sent', async () => {
+    const o = await completedOrder(600_001 + Math.floor(Math.random() * 100_000));
+    const before = await w.client.workflow.getHandle(orderWorkflowId(o.orderId)).describe();
+
+    const dry = await ops('rerun', '--order', o.orderId);
+    expect(dry.code).toBe(1);
+    expect(dry.out).toEqual([
+      expect.stringMatching(
+        new RegExp(`^refused ${o.orderId}: completed: order completed \\(outcome sent\\)`),
+      ),
+    ]);
+    // As an operator runs it: the npm script's entry, its own client from the environment.
+    const cli = await spawnOps('rerun', '--order', o.orderId, '--yes');
+    expect(cli).toMatchObject({
+      code: 1,
+      stdout: expect.stringMatching(new RegExp(`^refused ${o.orderId}: completed:`)),
+    });
+
+    const api = await app.inject({ method: 'POST', url: `/api/orders/${o.orderId}/rerun`, headers: auth });
+    expect(api.statusCode).toBe(409);
+    expect(api.json()).toMatchObject({ error: 'Conflict', reason: 'completed', workflowStatus: 'COMPLETED' });
+
+    const after = await w.client.workflow.getHandle(orderWorkflowId(o.orderId)).describe();
+    expect(after.runId).toBe(before.runId);
+    expect(sentTo(o.phone)).toHaveLength(1);
+  });
+
+  test('a Running order (retrying a provider outage) is refused: 409 running; once terminated, only by name', async () => {
+    const phone = nextPhone();
+    twilio.fail({ to: phone, times: 1_000 }, { status: 503, message: 'Service Unavailable' });
+    const e = await startOptedInOrder(w, taskQueue, { PhoneNumber: phone });
+    const handle = w.client.workflow.getHandle(orderWorkflowId(e.orderId));
+    await waitFor(async () => ((await pendingAttempt(handle, 'sendSms')) ?? 0) >= 2, {
+      description: 'the send retrying',
+    });
+    const api = await app.inject({ method: 'POST', url: `/api/orders/${e.orderId}/rerun`, headers: auth });
+    expect(api.statusCode).toBe(409);
+    expect(api.json()).toMatchObject({ reason: 'running', workflowStatus: 'RUNNING' });
+
+    // An operator terminates it: a batch leaves a person's decision alone, naming the order reruns it.
+    await handle.terminate('stopped by ops');
+    await waitFor(
+      async () => {
+        const query = `WorkflowId = '${handle.workflowId}' AND ExecutionStatus = 'Terminated'`;
+        for await (const found of w.client.workflow.list({ query })) return found;
+        return undefined;
+      },
+      { description: 'the terminated run in visibility' },
+    );
+    const batch = await ops('rerun', '--failed-since', since.toISOString(), '--venue', String(e.venueId));
+    expect(listed(batch.out, 'would rerun')).toEqual([]);
+    twilio.resetFaults(); // the provider is back
+    const rerun = await rerunOrder(w.client, e.orderId, 'ops-cli');
+    expect(rerun).toMatchObject({ rerun: true, rerunOf: { status: 'TERMINATED' } });
+    expect(await handle.result()).toMatchObject({ outcome: 'sent' });
+    expect(sentTo(phone)).toHaveLength(1);
+  });
+
+  test('the API reruns a failed order: 202 with the new run id; the new run sends once', async () => {
+    const o = await failedOrder(700_001 + Math.floor(Math.random() * 100_000), CODE_A);
+    const failedRun = await w.client.workflow.getHandle(orderWorkflowId(o.orderId)).describe();
+
+    expect((await app.inject({ method: 'POST', url: `/api/orders/${o.orderId}/rerun` })).statusCode).toBe(
+      401,
+    );
+    const dry = await ops('rerun', '--order', o.orderId);
+    expect(dry).toMatchObject({
+      code: 0,
+      out: [expect.stringMatching(/^would rerun .* FAILED, error code 21606/), expect.any(String)],
+    });
+
+    const res = await app.inject({ method: 'POST', url: `/api/orders/${o.orderId}/rerun`, headers: auth });
+    expect(res.statusCode).toBe(202);
+    const body = res.json<{
+      runId: string;
+      workflowId: string;
+      rerunOf: { runId: string; status: string; errorCode: string };
+    }>();
+    expect(body).toMatchObject({
+      orderId: o.orderId,
+      workflowId: orderWorkflowId(o.orderId),
+      rerunOf: { runId: failedRun.runId, status: 'FAILED', errorCode: CODE_A },
+    });
+    expect(body.runId).not.toBe(failedRun.runId);
+    expect(await w.client.workflow.getHandle(body.workflowId, body.runId).result()).toMatchObject({
+      outcome: 'sent',
+    });
+    expect(sentTo(o.phone)).toHaveLength(1);
+    // A second rerun now hits a Completed order.
+    const again = await app.inject({ method: 'POST', url: `/api/orders/${o.orderId}/rerun`, headers: auth });
+    expect(again.statusCode).toBe(409);
+  });
+
+  test('two API calls and the CLI rerun one order at once: exactly one new run, one SMS', async () => {
+    const o = await failedOrder(800_001 + Math.floor(Math.random() * 100_000), CODE_A);
+    const post = () => app.inject({ method: 'POST', url: `/api/orders/${o.orderId}/rerun`, headers: auth });
+    const [first, second, cli] = await Promise.all([
+      post(),
+      post(),
+      rerunOrder(w.client, o.orderId, 'ops-cli'),
+    ]);
+    const runIds = [
+      ...[first, second].filter((r) => r.statusCode === 202).map((r) => r.json<{ runId: string }>().runId),
+      ...(cli.rerun ? [cli.runId] : []),
+    ];
+    expect(runIds).toHaveLength(1);
+    expect([first, second].map((r) => r.statusCode).sort()).toEqual(cli.rerun ? [409, 409] : [202, 409]);
+    expect(await w.client.workflow.getHandle(orderWorkflowId(o.orderId), runIds[0]).result()).toMatchObject({
+      outcome: 'sent',
+    });
+    expect(sentTo(o.phone)).toHaveLength(1);
+  });
+
+  test('an unknown order: 404 from the API, refused by the CLI; a bad id is a 400 / usage error', async () => {
+    const id = randomUUID();
+    const res = await app.inject({ method: 'POST', url: `/api/orders/${id}/rerun`, headers: auth });
+    expect(res.statusCode).toBe(404);
+    expect((await ops('rerun', '--order', id)).out).toEqual([
+      expect.stringMatching(/^refused .*: not_found:/),
+    ]);
+    expect(
+      (await app.inject({ method: 'POST', url: '/api/orders/nope/rerun', headers: auth })).statusCode,
+    ).toBe(400);
+    expect((await ops('rerun', '--order', 'nope')).code).toBe(64);
+    expect((await ops('rerun')).code).toBe(64);
+    expect((await ops('rerun', '--failed-since', 'yesterday')).code).toBe(64);
+  });
+});
+
+test('a filter no failed order matches lists nothing', async () => {
+  const listing = await findRerunCandidates(w.client, { failedSince: new Date(), venueId: 999_999_999 });
+  expect(listing).toEqual({ candidates: [], skipped: [] });
+});
