@@ -12,7 +12,7 @@ FROM deps AS build
 COPY . .
 RUN npm run build \
   # Bundle the workflow code once at build time, so a worker starts without webpack.
-  && node -e "require('@temporalio/worker').bundleWorkflowCode({workflowsPath: require.resolve('./dist/workflows'), workflowInterceptorModules: [require.resolve('./dist/workflows/interceptors')]}).then(b => require('fs').writeFileSync('dist/workflow-bundle.js', b.code))" \
+  && node -e "require('@temporalio/worker').bundleWorkflowCode(require('./dist/workers/workflow-bundle-options').workflowBundleOptions()).then(b => require('fs').writeFileSync('dist/workflow-bundle.js', b.code))" \
   && npm prune --omit=dev
 
 FROM node:20-bookworm-slim AS runtime

@@ -8,6 +8,9 @@ import {
 import type { Config } from '../config';
 import type { ProviderName } from '../domain/enums';
 import { consentTaskQueue, sendTaskQueue } from '../temporal/contracts';
+import { createDataConverter } from '../temporal/data-converter';
+import type { PayloadCodecKey } from '../temporal/payload-codec';
+import { workflowBundleOptions } from './workflow-bundle-options';
 
 export interface WorkerSetup {
   connection: NativeConnection;
@@ -22,6 +25,8 @@ export interface WorkerSetup {
   workflowBundle?: { codePath: string };
   /** Which queues to poll, slot counts and the shutdown grace time (WORKER_* settings). */
   tuning: Config['worker'];
+  /** The payload codec's keys (PAYLOAD_CODEC_KEYS): every worker encrypts and decrypts with them. */
+  payloadCodecKeys: PayloadCodecKey[];
 }
 
 /**
@@ -36,19 +41,14 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
   // images bring a bundle built ahead).
   const runsWorkflows = tuning.queues.includes('orders') || tuning.queues.includes('consent');
   const workflowBundle =
-    setup.workflowBundle ??
-    (runsWorkflows
-      ? await bundleWorkflowCode({
-          workflowsPath: require.resolve('../workflows'),
-          workflowInterceptorModules: [require.resolve('../workflows/interceptors')],
-        })
-      : undefined);
+    setup.workflowBundle ?? (runsWorkflows ? await bundleWorkflowCode(workflowBundleOptions()) : undefined);
   const workflows: Pick<WorkerOptions, 'workflowBundle'> = { workflowBundle };
   // Explicit, so capacity is a decision; the grace time bounds how long SIGTERM waits on activities
   // (they see the cancellation through their heartbeats and stop).
   const common = {
     connection: setup.connection,
     namespace: setup.namespace,
+    dataConverter: createDataConverter({ payloadCodecKeys: setup.payloadCodecKeys }),
     maxConcurrentActivityTaskExecutions: tuning.activitySlots,
     maxConcurrentWorkflowTaskExecutions: tuning.workflowSlots,
     shutdownGraceTime: tuning.shutdownGraceMs,

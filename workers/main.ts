@@ -5,6 +5,7 @@ import { createLogger } from '../config/logger';
 import { createKnex, redactDatabaseUrl } from '../db/knex';
 import { createRepositories } from '../db';
 import { createProviders } from '../providers';
+import { createDataConverter } from '../temporal/data-converter';
 import { temporalLogger } from '../temporal/logger';
 import { ensureSearchAttributes } from '../temporal/search-attributes-setup';
 import { createActivityDeps } from './activity-deps';
@@ -34,7 +35,12 @@ async function main(): Promise<void> {
       logger.info({ added: attributes.added }, 'search attributes registered');
     }
 
-    const client = new Client({ connection, namespace: config.temporal.namespace });
+    // The activities' own client (consent signals, provisioning) encrypts like the workers do.
+    const client = new Client({
+      connection,
+      namespace: config.temporal.namespace,
+      dataConverter: createDataConverter(config.temporal),
+    });
     const workers = await createWorkers({
       connection,
       namespace: config.temporal.namespace,
@@ -42,6 +48,7 @@ async function main(): Promise<void> {
       providers: config.sms.providers,
       sendRatePerSecond: config.sms.sendRatePerSecond,
       tuning: config.worker,
+      payloadCodecKeys: config.temporal.payloadCodecKeys,
       workflowBundle: config.temporal.workflowBundlePath
         ? { codePath: config.temporal.workflowBundlePath }
         : undefined,
@@ -58,6 +65,7 @@ async function main(): Promise<void> {
         sendRatePerSecond: config.sms.sendRatePerSecond,
         worker: config.worker,
         database: redactDatabaseUrl(config.databaseUrl),
+        payloadCodecKeyId: config.temporal.payloadCodecKeys[0].id,
       },
       'worker started',
     );
