@@ -5,15 +5,17 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import bearerAuth from '@fastify/bearer-auth';
-import type { Client } from '@temporalio/client';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Config } from '../config';
 import type { Logger } from '../config/logger';
 import type { Repositories } from '../db';
 import { fitCorrelationId } from '../domain/correlation-id';
 import { createProviderWebhooks } from '../providers';
+import type { ConsentEntities } from '../temporal/consent-signal';
+import type { PayloadCodec } from '@temporalio/common';
 import { installErrorHandler } from './errors';
 import { createReadiness, type ReadinessCheck } from '../runtime/readiness';
+import { codecRoutes } from './routes/codec';
 import { consentRoutes } from './routes/consent';
 import { eventRoutes } from './routes/events';
 import { healthRoutes } from '../runtime/health-routes';
@@ -27,10 +29,16 @@ export interface ApiDeps {
   config: Pick<Config, 'api' | 'sms'> & Partial<Pick<Config, 'twilio' | 'plivo' | 'simulator'>>;
   logger: Logger;
   repos: Repositories;
-  temporal: { client: Client; taskQueue: string };
+  /** The client, the order queue and the consent id key (WORKFLOW_ID_HASH_KEY). */
+  temporal: ConsentEntities;
   /** Dependency checks behind /health/ready, by name (database, temporal, servicebus…). */
   readinessChecks: Record<string, ReadinessCheck>;
   version: string;
+  /**
+   * The Web UI's remote codec (/codec/encode, /codec/decode); not served when absent. `requireToken`
+   * is false only on the documented local key (config usesLocalPayloadCodecKey).
+   */
+  codec?: { codec: PayloadCodec; corsOrigins: string[]; requireToken: boolean };
 }
 
 /** The Fastify app without listening, so tests drive it with inject() or on an ephemeral port. */
@@ -95,6 +103,13 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(eventRoutes, { temporal: deps.temporal, defaultPhoneRegion, authenticate });
   await app.register(orderRoutes, { history: deps.repos.history, temporal: deps.temporal, authenticate });
   await app.register(historyRoutes, { history: deps.repos.history, defaultPhoneRegion, authenticate });
+  if (deps.codec) {
+    await app.register(codecRoutes, {
+      codec: deps.codec.codec,
+      corsOrigins: deps.codec.corsOrigins,
+      authenticate: deps.codec.requireToken ? authenticate : undefined,
+    });
+  }
   await app.register(webhookRoutes, {
     webhooks: createProviderWebhooks(deps.config),
     publicBaseUrl: deps.config.api.publicBaseUrl,

@@ -8,6 +8,8 @@ import type { Knex } from 'knex';
 import { loadConfig, type Config } from '../../config';
 import { createLogger } from '../../config/logger';
 import { createRepositories, type Repositories } from '../../db';
+import type { ConsentEntities } from '../../temporal/consent-signal';
+import { createDataConverter } from '../../temporal/data-converter';
 import { startOrderConfirmation } from '../../temporal/start-order';
 import { parseOrderEvent, type OrderConfirmationEvent } from '../../domain/order-event';
 import { createProviders } from '../../providers';
@@ -23,6 +25,8 @@ export interface TestWorkers {
   store: SimulatorStore;
   simulatorPath: string;
   client: Client;
+  /** How this run reaches consent entities (signalConsentChange, pendingConsentChanges). */
+  consentEntities: ConsentEntities;
   /** Stops the workers (waiting for them to drain) and closes what they opened. */
   shutdown(): Promise<void>;
 }
@@ -59,7 +63,11 @@ export async function startTestWorkers(options: {
   const repos = createRepositories(options.knex);
   quietRuntime();
   const connection = await NativeConnection.connect({ address: config.temporal.address });
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const client = new Client({
+    connection,
+    namespace: config.temporal.namespace,
+    dataConverter: createDataConverter(config.temporal),
+  });
   const workers: Worker[] = await createWorkers({
     connection,
     namespace: config.temporal.namespace,
@@ -67,6 +75,7 @@ export async function startTestWorkers(options: {
     providers: config.sms.providers,
     sendRatePerSecond: config.sms.sendRatePerSecond,
     tuning: config.worker,
+    payloadCodecKeys: config.temporal.payloadCodecKeys,
     workflowBundle: workflowBundle(),
     deps: createActivityDeps({ config, logger, repos, providers, client }),
   });
@@ -77,6 +86,11 @@ export async function startTestWorkers(options: {
     store,
     simulatorPath,
     client,
+    consentEntities: {
+      client,
+      taskQueue: options.taskQueue,
+      workflowIdHashKey: config.temporal.workflowIdHashKey,
+    },
     async shutdown() {
       for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
       await running;

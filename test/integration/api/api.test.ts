@@ -28,7 +28,7 @@ async function build(
     },
     logger: createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent', name: 'api-test' }),
     repos: w.repos,
-    temporal: { client, taskQueue },
+    temporal: { client, taskQueue, workflowIdHashKey: w.config.temporal.workflowIdHashKey },
     readinessChecks: readinessChecks ?? { database: () => pingDatabase(db.knex), temporal: temporal.ping },
     version: 'test',
   });
@@ -275,7 +275,12 @@ describe('consent', () => {
     expect(res.statusCode).toBe(400);
     expect(res.json().fields).toEqual([expect.objectContaining({ field })]);
     const venue = (override as { venueId?: number }).venueId ?? venueId;
-    expect(await workflowStarted(temporal.client, consentWorkflowId(venue, phoneNumber))).toBe(false);
+    expect(
+      await workflowStarted(
+        temporal.client,
+        consentWorkflowId(venue, phoneNumber, w.config.temporal.workflowIdHashKey),
+      ),
+    ).toBe(false);
   });
 
   test('a change body with every field wrong lists every field', async () => {
