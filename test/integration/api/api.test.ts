@@ -229,7 +229,12 @@ describe('consent', () => {
       payload: { venueId, phoneNumber: '(415) 555-0161', status: 'opted_in', source: 'checkout' },
     });
     expect(res.statusCode).toBe(202);
-    expect(res.json()).toEqual({ accepted: true, workflowId: `consent-${venueId}-+14155550161` });
+    // The entity's id is a keyed hash: no phone in it (docs/adr/0010-payload-codec-and-ids.md).
+    expect(res.json()).toEqual({
+      accepted: true,
+      workflowId: consentWorkflowId(venueId, '+14155550161', w.config.temporal.workflowIdHashKey),
+    });
+    expect(res.json().workflowId).toMatch(/^consent-\d+-[0-9a-f]{32}$/);
 
     const consent = await waitFor(
       async () => {
