@@ -1,14 +1,17 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
 import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../../api/app';
 import { createLogger } from '../../../config/logger';
+import { ensureTemporalCli } from '../../../scripts/temporal-cli';
 import { AesGcmPayloadCodec, ENCRYPTED_ENCODING, payloadCodecKey } from '../../../temporal/payload-codec';
 import { consentWorkflowId, orderWorkflowId, venueNumberWorkflowId } from '../../../temporal/ids';
 import { startOrderConfirmation } from '../../../temporal/start-order';
 import { createTestDatabase, type TestDatabase } from '../../support/db';
-import { uniqueTaskQueue, waitFor } from '../../support/temporal';
+import { testTemporalAddress, uniqueTaskQueue, waitFor } from '../../support/temporal';
 import { optIn, parsedEvent, startTestWorkers, type TestWorkers } from '../../support/workers';
 
 /**
@@ -297,3 +300,44 @@ describe('codec endpoint CORS', () => {
     expect(Buffer.from(opened.data, 'base64').toString()).toBe('"y"');
   });
 });
+
+test("Temporal's own remote-codec client (the CLI, same protocol as the Web UI) shows the decoded input through the endpoint", async () => {
+  const e = event(PHONES.sent);
+  await optIn(w.repos, e);
+  await startOrderConfirmation(w.client, taskQueue, e, { correlationId: `corr-${e.orderId}` });
+  const workflowId = orderWorkflowId(e.orderId);
+  await w.client.workflow.getHandle(workflowId).result();
+
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  const cli = await ensureTemporalCli();
+  const show = async (codecAuth?: string) => {
+    const args = [
+      'workflow',
+      'show',
+      '-w',
+      workflowId,
+      '--address',
+      testTemporalAddress(),
+      '--output',
+      'json',
+    ];
+    args.push('--codec-endpoint', `${url}/codec`);
+    if (codecAuth) args.push('--codec-auth', codecAuth);
+    const { stdout } = await promisify(execFile)(cli, args, { maxBuffer: 16 * 1024 * 1024 });
+    return payloadTexts(stdout);
+  };
+  // JSON output carries each payload's data base64-encoded, as the proto JSON mapping does.
+  const payloadTexts = (json: string) =>
+    [...json.matchAll(/"data": "([A-Za-z0-9+/=]*)"/g)]
+      .map((m) => Buffer.from(m[1], 'base64').toString('latin1'))
+      .join('\n');
+  const decoded = await show(`Bearer ${TOKEN}`);
+  expect(decoded).toContain(PHONES.sent);
+  expect(decoded).toContain(CUSTOMER);
+  // Without the token the endpoint refuses, and nothing personal comes out.
+  const refused = await show().catch(
+    (err: { stdout?: string; stderr?: string }) => `${err.stdout ?? ''}${err.stderr ?? ''}`,
+  );
+  expect(refused).not.toContain(PHONES.sent);
+  expect(refused).not.toContain(CUSTOMER);
+}, 120_000);
