@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { bundleWorkflowCode, Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import {
   createConsentActivities,
@@ -40,6 +41,7 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
   // Bundled once for the order and consent workers alike, and only if one runs here (tests and
   // images bring a bundle built ahead).
   const runsWorkflows = tuning.queues.includes('orders') || tuning.queues.includes('consent');
+  if (setup.workflowBundle && runsWorkflows) await assertBundleEncodesFailures(setup.workflowBundle.codePath);
   const workflowBundle =
     setup.workflowBundle ?? (runsWorkflows ? await bundleWorkflowCode(workflowBundleOptions()) : undefined);
   const workflows: Pick<WorkerOptions, 'workflowBundle'> = { workflowBundle };
@@ -87,6 +89,19 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
     }
   }
   return Promise.all(workers);
+}
+
+/**
+ * A bundle built without workflowBundleOptions() would run, but the failures its workflows raise
+ * would keep their messages in plain text on the server: refuse it at start instead.
+ */
+async function assertBundleEncodesFailures(codePath: string): Promise<void> {
+  const code = await fs.promises.readFile(codePath, 'utf8');
+  if (!/temporal\/failure-converter\.(ts|js)"/.test(code)) {
+    throw new Error(
+      `the workflow bundle ${codePath} was built without the failure converter: build it with workflowBundleOptions() (workers/workflow-bundle-options.ts)`,
+    );
+  }
 }
 
 /** Runs workers together; when one stops (signal or fatal error) the others are shut down too. */
