@@ -9,6 +9,7 @@ import {
   LOCAL_SIMULATOR_WEBHOOK_SECRET,
   LOCAL_WORKFLOW_ID_HASH_KEY,
   loadConfig,
+  usesLocalPayloadCodecKey,
 } from '../../config';
 
 /** What production needs besides its token: its own codec key and id hash key. */
@@ -198,6 +199,11 @@ describe('payload codec keys and the workflow id hash key', () => {
     expect(temporal.payloadCodecKeys.map((k) => k.id)).toEqual([LOCAL_PAYLOAD_CODEC_KEYS.split(':')[0]]);
     expect(temporal.workflowIdHashKey).toBe(LOCAL_WORKFLOW_ID_HASH_KEY);
     expect(codecEndpoint.corsOrigins).toEqual(['http://localhost:8233']);
+    // Only then does the codec endpoint skip the token (the key is public anyway).
+    expect(usesLocalPayloadCodecKey(temporal)).toBe(true);
+    expect(usesLocalPayloadCodecKey(loadConfig(PROD_SECRETS).temporal)).toBe(false);
+    const both = `${PROD_SECRETS.PAYLOAD_CODEC_KEYS},${LOCAL_PAYLOAD_CODEC_KEYS}`;
+    expect(usesLocalPayloadCodecKey(loadConfig({ PAYLOAD_CODEC_KEYS: both }).temporal)).toBe(false);
   });
 
   test('production requires both, and refuses the local ones', () => {

@@ -5,6 +5,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../../api/app';
+import { loadConfig } from '../../../config';
 import { createLogger } from '../../../config/logger';
 import { ensureTemporalCli } from '../../../scripts/temporal-cli';
 import { AesGcmPayloadCodec, ENCRYPTED_ENCODING, payloadCodecKey } from '../../../temporal/payload-codec';
@@ -262,6 +263,43 @@ describe('codec endpoint CORS', () => {
     });
     expect(other.statusCode).toBe(403);
     expect(other.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
+  test('on the documented local key alone the local UI needs no token', async () => {
+    const local = await buildApp({
+      config: {
+        api: {
+          host: '127.0.0.1',
+          port: 0,
+          token: TOKEN,
+          publicBaseUrl: 'http://localhost',
+          trustProxy: false,
+        },
+        sms: w.config.sms,
+      },
+      logger: createLogger({ level: 'silent', name: 'privacy-test-local' }),
+      repos: w.repos,
+      temporal: w.consentEntities,
+      readinessChecks: {},
+      version: 'test',
+      codec: {
+        codec: new AesGcmPayloadCodec(loadConfig({}).temporal.payloadCodecKeys),
+        corsOrigins: [UI_ORIGIN],
+        requireToken: false,
+      },
+    });
+    try {
+      const res = await local.inject({
+        method: 'POST',
+        url: '/codec/decode',
+        headers: { origin: UI_ORIGIN },
+        payload: { payloads: [] },
+      });
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toEqual({ payloads: [] });
+    } finally {
+      await local.close();
+    }
   });
 
   test('a refusal still carries the CORS headers, so the UI can show it', async () => {
