@@ -156,6 +156,12 @@ test('orders and consent changes leave no phone, name or message text in the raw
   // Through the codec the client reads everything as before: the summary included.
   const description = await orders[0].handle.describe();
   expect(await description.staticSummary()).toMatch(/^Order A-1001 · venue \d+ · \+1\*+71$/);
+  expect(await description.staticDetails()).toContain('**Phone:** +1********71');
+  // The current details the UI shows beside them (its built-in metadata query): outcome and provider.
+  const metadata = await orders[0].handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+  expect(metadata.currentDetails).toContain('**Outcome:** sent');
+  expect(metadata.currentDetails).toContain('**Provider:** simulator');
+  expect(metadata.currentDetails).not.toContain(PHONES.sent.slice(2));
 
   const ids = [
     ...orders.map((o) => orderWorkflowId(o.orderId)),
