@@ -8,12 +8,9 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY . .
-# `npm run build` emits dist/ and, once it does, dist/workflow-bundle.js; until then the bundle is
-# made here, so a worker starts without webpack either way.
+# `npm run build` emits dist/ and the pre-built dist/workflow-bundle.js (scripts/bundle-workflows.ts),
+# so a worker starts without webpack.
 RUN npm run build \
-  && if [ ! -f dist/workflow-bundle.js ]; then \
-       node -e "require('@temporalio/worker').bundleWorkflowCode({workflowsPath: require.resolve('./dist/workflows'), workflowInterceptorModules: [require.resolve('./dist/workflows/interceptors')]}).then(b => require('fs').writeFileSync('dist/workflow-bundle.js', b.code))"; \
-     fi \
   && test -f dist/workflow-bundle.js \
   && npm prune --omit=dev --no-audit --no-fund
 

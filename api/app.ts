@@ -5,16 +5,18 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import bearerAuth from '@fastify/bearer-auth';
-import type { Client } from '@temporalio/client';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Config } from '../config';
 import type { Logger } from '../config/logger';
 import type { Repositories } from '../db';
 import { fitCorrelationId } from '../domain/correlation-id';
 import { createProviderWebhooks } from '../providers';
+import type { ConsentEntities } from '../temporal/consent-signal';
+import type { PayloadCodec } from '@temporalio/common';
 import { installErrorHandler } from './errors';
 import { processMetrics, type Metrics } from '../runtime/metrics';
 import { createReadiness, type ReadinessCheck } from '../runtime/readiness';
+import { codecRoutes } from './routes/codec';
 import { consentRoutes } from './routes/consent';
 import { eventRoutes } from './routes/events';
 import { healthRoutes } from '../runtime/health-routes';
@@ -30,12 +32,18 @@ export interface ApiDeps {
   config: Pick<Config, 'api' | 'sms'> & Partial<Pick<Config, 'twilio' | 'plivo' | 'simulator'>>;
   logger: Logger;
   repos: Repositories;
-  temporal: { client: Client; taskQueue: string };
+  /** The client, the order queue and the consent id key (WORKFLOW_ID_HASH_KEY). */
+  temporal: ConsentEntities;
   /** Dependency checks behind /health/ready, by name (database, temporal, servicebus…). */
   readinessChecks: Record<string, ReadinessCheck>;
   version: string;
   /** The registry GET /metrics serves; the process's unless a test brings its own. */
   metrics?: Metrics;
+  /**
+   * The Web UI's remote codec (/codec/encode, /codec/decode); not served when absent. `requireToken`
+   * is false only on the documented local key (config usesLocalPayloadCodecKey).
+   */
+  codec?: { codec: PayloadCodec; corsOrigins: string[]; requireToken: boolean };
 }
 
 /** The Fastify app without listening, so tests drive it with inject() or on an ephemeral port. */
@@ -106,6 +114,13 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(orderRoutes, { history: deps.repos.history, temporal: deps.temporal, authenticate });
   await app.register(historyRoutes, { history: deps.repos.history, defaultPhoneRegion, authenticate });
   await app.register(venueRoutes, { history: deps.repos.history, authenticate });
+  if (deps.codec) {
+    await app.register(codecRoutes, {
+      codec: deps.codec.codec,
+      corsOrigins: deps.codec.corsOrigins,
+      authenticate: deps.codec.requireToken ? authenticate : undefined,
+    });
+  }
   await app.register(webhookRoutes, {
     webhooks: createProviderWebhooks(deps.config),
     publicBaseUrl: deps.config.api.publicBaseUrl,

@@ -1,8 +1,9 @@
-import { loadConfigOrExit } from '../config';
+import { loadConfigOrExit, usesLocalPayloadCodecKey } from '../config';
 import { createLogger } from '../config/logger';
 import { createRepositories, pingDatabase } from '../db';
 import { createKnex, redactDatabaseUrl } from '../db/knex';
 import { connectTemporalClient } from '../temporal/client';
+import { AesGcmPayloadCodec } from '../temporal/payload-codec';
 import { version } from '../package.json';
 import { exitOnSignal } from '../runtime/shutdown';
 import { buildApp } from './app';
@@ -17,9 +18,18 @@ async function main(): Promise<void> {
     config,
     logger,
     repos: createRepositories(knex),
-    temporal: { client: temporal.client, taskQueue: config.temporal.taskQueue },
+    temporal: {
+      client: temporal.client,
+      taskQueue: config.temporal.taskQueue,
+      workflowIdHashKey: config.temporal.workflowIdHashKey,
+    },
     readinessChecks: { database: () => pingDatabase(knex), temporal: temporal.ping },
     version,
+    codec: {
+      codec: new AesGcmPayloadCodec(config.temporal.payloadCodecKeys),
+      corsOrigins: config.codecEndpoint.corsOrigins,
+      requireToken: !usesLocalPayloadCodecKey(config.temporal),
+    },
   });
 
   exitOnSignal(logger, 'api', async (signal) => {
@@ -37,6 +47,8 @@ async function main(): Promise<void> {
       temporal: config.temporal.address,
       taskQueue: config.temporal.taskQueue,
       database: redactDatabaseUrl(config.databaseUrl),
+      codecEndpoint: `http://localhost:${config.api.port}/codec`,
+      codecCorsOrigins: config.codecEndpoint.corsOrigins,
     },
     'api started',
   );

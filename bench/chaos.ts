@@ -6,7 +6,9 @@ import path from 'node:path';
 import { Connection, Client } from '@temporalio/client';
 import { ServiceBusClient, type ServiceBusSender } from '@azure/service-bus';
 import { SEND_ORDER_CONFIRMATION_SMS } from '../bridge/event-types';
+import { loadConfig } from '../config';
 import { createRepositories } from '../db';
+import { createDataConverter } from '../temporal/data-converter';
 import { orderWorkflowId } from '../temporal/ids';
 import { freePort, startDevServer, type DevServer } from '../scripts/temporal-cli';
 import { createTestDatabase, type TestDatabase } from '../test/support/db';
@@ -489,7 +491,11 @@ async function main(): Promise<void> {
       log('all events delivered and faults played; provider healthy again; waiting for every order to close');
 
       temporalConnection = await Connection.connect({ address: server.address });
-      const client = new Client({ connection: temporalConnection });
+      // The spawned roles encrypt with the local default key; describe decodes the memo with it.
+      const client = new Client({
+        connection: temporalConnection,
+        dataConverter: createDataConverter(loadConfig({ NODE_ENV: 'test' }).temporal),
+      });
       const closed = new Set<string>();
       while (Date.now() < deadline && closed.size < orders.length) {
         const h = await historyOrders();

@@ -4,11 +4,22 @@ import { z } from 'zod';
 import { PROVIDER_NAMES } from '../domain/enums';
 import { isLocale, isTimeZone } from '../domain/intl';
 import { SEND_ATTEMPT_TIMEOUT_MS } from '../domain/limits';
+import { payloadCodecKey, type PayloadCodecKey } from '../temporal/payload-codec';
 
 /** The token `npm start` prints; refused when NODE_ENV=production so it never guards a real deployment. */
 export const LOCAL_API_TOKEN = 'local-dev-token';
 /** The simulator's webhook secret `npm run sms:reply` signs with locally; refused when NODE_ENV=production. */
 export const LOCAL_SIMULATOR_WEBHOOK_SECRET = 'local-simulator-webhook-secret';
+/**
+ * The payload codec key outside production (PAYLOAD_CODEC_KEYS unset): a published value, so local
+ * histories are encrypted the same way as production's but anyone can read them. Refused when
+ * NODE_ENV=production, as a key there or as an old one kept for decryption.
+ */
+export const LOCAL_PAYLOAD_CODEC_KEYS = 'local-dev:BTUgb5EGXBlPLLSfVnvfXSvcPZzYQOfG98NZnG/sXMw=';
+/** The consent workflow ids' HMAC key outside production; refused when NODE_ENV=production. */
+export const LOCAL_WORKFLOW_ID_HASH_KEY = 'local-workflow-id-hash-key';
+/** Where the local stack's Temporal Web UI runs: the codec endpoint answers its browser calls. */
+export const LOCAL_UI_ORIGIN = 'http://localhost:8233';
 /** What a customer texting HELP gets back (SMS_HELP_TEXT overrides it). */
 export const DEFAULT_SMS_HELP_TEXT =
   'Order confirmations for your tickets. Reply STOP to unsubscribe, START to resubscribe. Msg & data rates may apply.';
@@ -23,6 +34,42 @@ const csv = z.string().transform((v) =>
     .filter(Boolean),
 );
 const port = z.coerce.number().int().min(0).max(65535);
+
+/** `<id>:<base64 of 32 bytes>`, comma-separated: the first encrypts, every one decrypts. */
+const codecKeys = z.string().transform((v, ctx): PayloadCodecKey[] => {
+  const keys: PayloadCodecKey[] = [];
+  for (const entry of v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const i = entry.indexOf(':');
+    const id = i > 0 ? entry.slice(0, i) : '';
+    const base64 = entry.slice(i + 1);
+    const key = Buffer.from(base64, 'base64');
+    try {
+      if (!id || !/^[A-Za-z0-9+/]+={0,2}$/.test(base64)) throw new Error('is not <id>:<base64>');
+      keys.push(payloadCodecKey(id, key));
+    } catch (err) {
+      // The message names the key id and the problem, never the key material.
+      ctx.addIssue({
+        code: 'custom',
+        message: `entry ${keys.length + 1} ${err instanceof Error ? err.message : String(err)} (each entry: <keyId>:<base64 of 32 bytes>, e.g. from \`openssl rand -base64 32\`)`,
+      });
+      return z.NEVER;
+    }
+  }
+  if (keys.length === 0) {
+    ctx.addIssue({ code: 'custom', message: 'needs at least one <keyId>:<base64 of 32 bytes>' });
+    return z.NEVER;
+  }
+  const ids = keys.map((k) => k.id);
+  const twice = ids.find((id, n) => ids.indexOf(id) !== n);
+  if (twice) {
+    ctx.addIssue({ code: 'custom', message: `key id "${twice}" appears twice` });
+    return z.NEVER;
+  }
+  return keys;
+});
 
 /** An address or a CIDR range, v4 or v6. */
 function isAddressOrCidr(value: string): boolean {
@@ -72,6 +119,11 @@ const schema = z
     TEMPORAL_API_KEY: z.string().optional(),
     TEMPORAL_TLS: bool.default(false),
     WORKFLOW_BUNDLE_PATH: z.string().optional(),
+    PAYLOAD_CODEC_KEYS: codecKeys.optional(),
+    WORKFLOW_ID_HASH_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+    CODEC_CORS_ORIGINS: csv
+      .pipe(z.array(z.url().transform((u) => new URL(u).origin)))
+      .default([LOCAL_UI_ORIGIN]),
     WORKER_QUEUES: csv.pipe(z.array(z.enum(WORKER_QUEUE_NAMES)).min(1)).default([...WORKER_QUEUE_NAMES]),
     WORKER_ACTIVITY_SLOTS: z.coerce.number().int().min(1).max(1000).default(100),
     WORKER_WORKFLOW_SLOTS: z.coerce.number().int().min(2).max(1000).default(100),
@@ -196,6 +248,25 @@ const schema = z
         message: 'must not be the documented local value in production',
       });
     }
+    if (env.NODE_ENV === 'production') {
+      const localKey = LOCAL_CODEC_KEY.key;
+      if (!env.PAYLOAD_CODEC_KEYS) {
+        ctx.addIssue({ code: 'custom', path: ['PAYLOAD_CODEC_KEYS'], message: 'is required in production' });
+      } else if (env.PAYLOAD_CODEC_KEYS.some((k) => k.key.equals(localKey))) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['PAYLOAD_CODEC_KEYS'],
+          message: 'must not contain the documented local key in production',
+        });
+      }
+      if (!env.WORKFLOW_ID_HASH_KEY || env.WORKFLOW_ID_HASH_KEY === LOCAL_WORKFLOW_ID_HASH_KEY) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['WORKFLOW_ID_HASH_KEY'],
+          message: 'is required in production (and must never change casually: see docs/adr/0010)',
+        });
+      }
+    }
     if (env.NODE_ENV === 'production' && (!env.API_TOKEN || env.API_TOKEN === LOCAL_API_TOKEN)) {
       ctx.addIssue({ code: 'custom', path: ['API_TOKEN'], message: 'is required in production' });
     }
@@ -221,6 +292,19 @@ function providersInUse(
   const all = [env.SMS_PROVIDER, ...Object.values(venueOverrides(env.SMS_PROVIDER_BY_VENUE))];
   if (env.SMS_FAILOVER_PROVIDER) all.push(env.SMS_FAILOVER_PROVIDER);
   return [...new Set(all)];
+}
+
+const LOCAL_CODEC_KEY = (() => {
+  const [id, base64] = LOCAL_PAYLOAD_CODEC_KEYS.split(':');
+  return payloadCodecKey(id, Buffer.from(base64, 'base64'));
+})();
+
+/**
+ * Whether the payload codec runs on the documented local key alone: payloads are then readable by
+ * anyone who has the repository, so the codec endpoint asks no token of the local Web UI.
+ */
+export function usesLocalPayloadCodecKey(temporal: Pick<Config['temporal'], 'payloadCodecKeys'>): boolean {
+  return temporal.payloadCodecKeys.every((k) => k.key.equals(LOCAL_CODEC_KEY.key));
 }
 
 /** Account-level rates the providers document (messages per second); the simulator's is ours. */
@@ -252,6 +336,18 @@ export interface Config {
     tls: boolean;
     /** A bundle prepared ahead (Docker image, tests); the worker bundles at start when absent. */
     workflowBundlePath?: string;
+    /**
+     * The payload codec's AES-256 keys (PAYLOAD_CODEC_KEYS): the first encrypts, all decrypt. Every
+     * client and worker applies them (temporal/data-converter.ts); the local default outside production.
+     */
+    payloadCodecKeys: PayloadCodecKey[];
+    /** HMAC key of the consent workflow ids (WORKFLOW_ID_HASH_KEY): changing it splits every entity. */
+    workflowIdHashKey: string;
+  };
+  /** The API's /codec/encode and /codec/decode, which the Temporal Web UI calls from the browser. */
+  codecEndpoint: {
+    /** Web UI origins allowed to call it (CODEC_CORS_ORIGINS, default the local UI). */
+    corsOrigins: string[];
   };
   worker: {
     /** Which task queues this worker process polls: all by default, or a role when scaled apart. */
@@ -351,6 +447,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       statusCallbackBaseUrl: publicBaseUrl,
       trustProxy: env.TRUST_PROXY,
     },
+    codecEndpoint: { corsOrigins: env.CODEC_CORS_ORIGINS },
     databaseUrl: env.DATABASE_URL,
     temporal: {
       address: env.TEMPORAL_ADDRESS,
@@ -359,6 +456,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       apiKey: env.TEMPORAL_API_KEY,
       tls: env.TEMPORAL_TLS || env.TEMPORAL_API_KEY !== undefined,
       workflowBundlePath: env.WORKFLOW_BUNDLE_PATH,
+      payloadCodecKeys: env.PAYLOAD_CODEC_KEYS ?? [LOCAL_CODEC_KEY],
+      workflowIdHashKey: env.WORKFLOW_ID_HASH_KEY ?? LOCAL_WORKFLOW_ID_HASH_KEY,
     },
     worker: {
       queues: env.WORKER_QUEUES,

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
+import { workflowBundleOptions } from '../workers/workflow-bundle-options';
 
 /**
  * The pre-built workflow bundle the production worker loads through WORKFLOW_BUNDLE_PATH, so a
@@ -13,8 +14,7 @@ async function main(): Promise<void> {
   const root = path.resolve(__dirname, '..');
   const out = path.resolve(process.argv[2] ?? path.join(root, 'workflow-bundle.js'));
   const { code } = await bundleWorkflowCode({
-    workflowsPath: require.resolve('../workflows'),
-    workflowInterceptorModules: [require.resolve('../workflows/interceptors')],
+    ...workflowBundleOptions(),
     // webpack's module listing is noise in a build log; its warnings and errors still show.
     logger: new DefaultLogger('WARN'),
   });

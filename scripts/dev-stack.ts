@@ -34,6 +34,8 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stop(0));
 
   const [host, port] = splitAddress(config.temporal.address);
+  // The UI decrypts payloads through the API (its browser calls it: CODEC_CORS_ORIGINS lets it).
+  const codecEndpoint = `http://localhost:${config.api.port}/codec`;
   let uiUrl: string | undefined;
   if (await isListening(host, port)) {
     console.log(`using the Temporal server already at ${config.temporal.address}`);
@@ -46,6 +48,7 @@ async function main(): Promise<void> {
       uiPort: UI_PORT,
       dbFilename: path.join(ROOT, 'data', 'temporal.sqlite'),
       namespace: config.temporal.namespace,
+      uiCodecEndpoint: codecEndpoint,
       log: (msg) => console.log(msg),
     });
     uiUrl = devServer.uiUrl;
@@ -90,7 +93,7 @@ async function main(): Promise<void> {
       '',
       'SMS order-confirmation service is starting:',
       `  API            ${api}  (OpenAPI: ${api}/docs, readiness: ${api}/health/ready)`,
-      `  Temporal UI    ${uiUrl ?? `http://localhost:${UI_PORT}`}`,
+      `  Temporal UI    ${uiUrl ?? `http://localhost:${UI_PORT}`}  (payloads decoded through ${codecEndpoint}${devServer ? '' : ": set it under the UI's Data Encoder settings"})`,
       `  Temporal       ${config.temporal.address}  namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}`,
       `  Database       ${redactDatabaseUrl(config.databaseUrl)}`,
       `  Provider       ${config.sms.provider}`,

@@ -141,6 +141,8 @@ export interface DevServerOptions {
   logLevel?: string;
   cliPath?: string;
   log?: Log;
+  /** The Web UI's remote codec (our API's /codec), so it shows decrypted payloads. */
+  uiCodecEndpoint?: string;
 }
 
 /** `temporal server start-dev` with our search attributes registered; resolves once they are visible. */
@@ -153,6 +155,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   args.push('--log-level', options.logLevel ?? 'warn');
   if (options.headless) args.push('--headless');
   else args.push('--ui-port', String(options.uiPort ?? port + 1000));
+  if (options.uiCodecEndpoint && !options.headless) args.push('--ui-codec-endpoint', options.uiCodecEndpoint);
   if (options.dbFilename) {
     fs.mkdirSync(path.dirname(options.dbFilename), { recursive: true });
     args.push('--db-filename', options.dbFilename);

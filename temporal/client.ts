@@ -1,5 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import type { Config } from '../config';
+import { createDataConverter } from './data-converter';
 
 export interface TemporalClientHandle {
   client: Client;
@@ -12,7 +13,8 @@ export interface TemporalClientHandle {
 /**
  * The client the API and bridge share. The connection is lazy so a process starts (and reports
  * "not ready") while Temporal is still coming up, instead of crashing in a restart loop.
- * TLS and the API key switch on for Temporal Cloud.
+ * TLS and the API key switch on for Temporal Cloud. The payload codec is applied here, so every
+ * client built through this encrypts what it sends and decrypts what it reads.
  */
 export function connectTemporalClient(config: Config['temporal']): TemporalClientHandle {
   const connection = Connection.lazy({
@@ -23,7 +25,11 @@ export function connectTemporalClient(config: Config['temporal']): TemporalClien
     // again within seconds, not sit behind a long backoff.
     channelArgs: { 'grpc.max_reconnect_backoff_ms': 5_000 },
   });
-  const client = new Client({ connection, namespace: config.namespace });
+  const client = new Client({
+    connection,
+    namespace: config.namespace,
+    dataConverter: createDataConverter(config),
+  });
   return {
     client,
     connection,

@@ -1,6 +1,7 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { fitCorrelationId } from '../domain/correlation-id';
 import type { OrderConfirmationEvent } from '../domain/order-event';
+import { maskPhone } from '../domain/phone';
 import { ORDER_WORKFLOW_TYPE, type OrderConfirmationInput } from './contracts';
 import { orderWorkflowId } from './ids';
 import { OrderIdKey, SmsOutcomeKey, VenueIdKey } from './search-attributes';
@@ -14,6 +15,24 @@ export interface StartOrderResult {
   workflowId: string;
   /** false when this OrderId already had a workflow (running or closed): nothing new was started. */
   started: boolean;
+}
+
+/** The order's summary (one line in lists) and details (markdown on its page), nothing personal. */
+export function orderUserMetadata(event: OrderConfirmationEvent): {
+  staticSummary: string;
+  staticDetails: string;
+} {
+  const order = event.orderNumber ?? event.orderId;
+  const phone = maskPhone(event.phoneNumber);
+  return {
+    staticSummary: `Order ${order} · venue ${event.venueId} · ${phone}`,
+    staticDetails: [
+      `**Order:** ${order}`,
+      `**Order id:** ${event.orderId}`,
+      `**Venue:** ${event.venueId}`,
+      `**Phone:** ${phone}`,
+    ].join('\n\n'),
+  };
 }
 
 /**
@@ -46,7 +65,9 @@ export async function startOrderConfirmation(
         { key: VenueIdKey, value: event.venueId },
         { key: SmsOutcomeKey, value: 'pending' },
       ],
-      staticSummary: `Order ${event.orderNumber ?? event.orderId} · venue ${event.venueId}`,
+      // What the Web UI lists and shows; the phone masked. The outcome and provider follow in the
+      // workflow's current details (workflows/order-details.ts).
+      ...orderUserMetadata(event),
     });
     return { workflowId, started: true };
   } catch (err) {

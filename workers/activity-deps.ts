@@ -23,15 +23,17 @@ export function createActivityDeps(options: {
   metrics?: Metrics;
 }): ActivityDeps {
   const { config, client } = options;
-  const { taskQueue } = config.temporal;
+  const { taskQueue, workflowIdHashKey } = config.temporal;
+  const consentEntities = { client, taskQueue, workflowIdHashKey };
   return {
     repos: options.repos,
     providers: instrumentProviders(options.providers, options.metrics ?? processMetrics()),
     config,
     logger: options.logger,
-    pendingConsentChanges: (venueId, phoneNumber) => pendingConsentChanges(client, venueId, phoneNumber),
+    pendingConsentChanges: (venueId, phoneNumber) =>
+      pendingConsentChanges(consentEntities, venueId, phoneNumber),
     signalConsentChange: async (venueId, phoneNumber, change) => {
-      await signalConsentChange(client, taskQueue, venueId, phoneNumber, change);
+      await signalConsentChange(consentEntities, venueId, phoneNumber, change);
     },
     requestVenueNumber: (venueId, provider, waiter) =>
       requestVenueNumber(client, taskQueue, venueId, provider, waiter),

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { bundleWorkflowCode, Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import {
   createConsentActivities,
@@ -10,6 +11,9 @@ import type { ProviderName } from '../domain/enums';
 import { processMetrics, type Metrics } from '../runtime/metrics';
 import { consentTaskQueue, sendTaskQueue } from '../temporal/contracts';
 import { metricsInterceptors } from './metrics-interceptor';
+import { createDataConverter } from '../temporal/data-converter';
+import type { PayloadCodecKey } from '../temporal/payload-codec';
+import { workflowBundleOptions } from './workflow-bundle-options';
 
 export interface WorkerSetup {
   connection: NativeConnection;
@@ -26,6 +30,8 @@ export interface WorkerSetup {
   tuning: Config['worker'];
   /** Where activity outcomes are counted; the process's registry unless a test brings its own. */
   metrics?: Metrics;
+  /** The payload codec's keys (PAYLOAD_CODEC_KEYS): every worker encrypts and decrypts with them. */
+  payloadCodecKeys: PayloadCodecKey[];
 }
 
 /**
@@ -39,20 +45,16 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
   // Bundled once for the order and consent workers alike, and only if one runs here (tests and
   // images bring a bundle built ahead).
   const runsWorkflows = tuning.queues.includes('orders') || tuning.queues.includes('consent');
+  if (setup.workflowBundle && runsWorkflows) await assertBundleEncodesFailures(setup.workflowBundle.codePath);
   const workflowBundle =
-    setup.workflowBundle ??
-    (runsWorkflows
-      ? await bundleWorkflowCode({
-          workflowsPath: require.resolve('../workflows'),
-          workflowInterceptorModules: [require.resolve('../workflows/interceptors')],
-        })
-      : undefined);
+    setup.workflowBundle ?? (runsWorkflows ? await bundleWorkflowCode(workflowBundleOptions()) : undefined);
   const workflows: Pick<WorkerOptions, 'workflowBundle'> = { workflowBundle };
   // Explicit, so capacity is a decision; the grace time bounds how long SIGTERM waits on activities
   // (they see the cancellation through their heartbeats and stop).
   const common = {
     connection: setup.connection,
     namespace: setup.namespace,
+    dataConverter: createDataConverter({ payloadCodecKeys: setup.payloadCodecKeys }),
     maxConcurrentActivityTaskExecutions: tuning.activitySlots,
     maxConcurrentWorkflowTaskExecutions: tuning.workflowSlots,
     shutdownGraceTime: tuning.shutdownGraceMs,
@@ -92,6 +94,19 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
     }
   }
   return Promise.all(workers);
+}
+
+/**
+ * A bundle built without workflowBundleOptions() would run, but the failures its workflows raise
+ * would keep their messages in plain text on the server: refuse it at start instead.
+ */
+async function assertBundleEncodesFailures(codePath: string): Promise<void> {
+  const code = await fs.promises.readFile(codePath, 'utf8');
+  if (!/temporal\/failure-converter\.(ts|js)"/.test(code)) {
+    throw new Error(
+      `the workflow bundle ${codePath} was built without the failure converter: build it with workflowBundleOptions() (workers/workflow-bundle-options.ts)`,
+    );
+  }
 }
 
 /** Runs workers together; when one stops (signal or fatal error) the others are shut down too. */

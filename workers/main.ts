@@ -7,6 +7,7 @@ import { createRepositories } from '../db';
 import { createProviders } from '../providers';
 import { processMetrics } from '../runtime/metrics';
 import { startMetricsServer } from '../runtime/metrics-server';
+import { createDataConverter } from '../temporal/data-converter';
 import { temporalLogger } from '../temporal/logger';
 import { ensureSearchAttributes } from '../temporal/search-attributes-setup';
 import { createActivityDeps } from './activity-deps';
@@ -53,7 +54,12 @@ async function main(): Promise<void> {
       logger.info({ added: attributes.added }, 'search attributes registered');
     }
 
-    const client = new Client({ connection, namespace: config.temporal.namespace });
+    // The activities' own client (consent signals, provisioning) encrypts like the workers do.
+    const client = new Client({
+      connection,
+      namespace: config.temporal.namespace,
+      dataConverter: createDataConverter(config.temporal),
+    });
     const longRunning = startLongRunningWorkflowsGauge({
       client,
       taskQueue: config.temporal.taskQueue,
@@ -67,6 +73,7 @@ async function main(): Promise<void> {
       providers: config.sms.providers,
       sendRatePerSecond: config.sms.sendRatePerSecond,
       tuning: config.worker,
+      payloadCodecKeys: config.temporal.payloadCodecKeys,
       workflowBundle: config.temporal.workflowBundlePath
         ? { codePath: config.temporal.workflowBundlePath }
         : undefined,
@@ -95,6 +102,7 @@ async function main(): Promise<void> {
         database: redactDatabaseUrl(config.databaseUrl),
         metricsPort: metricsServer.port,
         temporalMetricsPort: sdkMetricsPort || 'off',
+        payloadCodecKeyId: config.temporal.payloadCodecKeys[0].id,
       },
       'worker started',
     );

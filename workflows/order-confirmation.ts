@@ -39,6 +39,7 @@ import {
   SEND_ACTIVITY,
   LEGACY_VENUE_SENDER_ACTIVITY,
 } from './activity-options';
+import { showOrderDetails } from './order-details';
 import { venueNumberAnswerSignal } from './venue-number-provisioning';
 
 export const statusQuery = defineQuery<OrderStatus>(ORDER_STATUS_QUERY);
@@ -167,6 +168,7 @@ class Order {
       : await ensureVenueSender({ ...this.ctx, venueId: this.event.venueId, provider });
     this.status.provider = this.sender.provider;
     upsertSearchAttributes([{ key: SmsProviderKey, value: this.sender.provider }]);
+    showOrderDetails(this.status);
     return this.sender;
   }
 
@@ -286,6 +288,7 @@ class Order {
 
     await this.finish('failed', details);
     this.status.step = 'failed';
+    showOrderDetails(this.status);
     throw ApplicationFailure.nonRetryable(`SMS not sent: ${failure.message}`, failure.type, {
       code: failure.code,
     });
@@ -310,6 +313,7 @@ class Order {
     };
     await recordHistory(row).catch((err: unknown) => this.historyRefused(row, err));
     Object.assign(this.status, { step: 'completed', outcome, errorCode: details.errorCode ?? undefined });
+    showOrderDetails(this.status);
     upsertSearchAttributes([
       { key: SmsOutcomeKey, value: outcome },
       ...(details.errorCode ? [{ key: SmsErrorCodeKey, value: details.errorCode }] : []),

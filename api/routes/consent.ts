@@ -1,4 +1,3 @@
-import type { Client } from '@temporalio/client';
 import type { FastifyPluginAsync, onRequestHookHandler } from 'fastify';
 import type { FromSchema } from 'json-schema-to-ts';
 import type {
@@ -9,7 +8,11 @@ import type {
 import { acknowledgedOccurredAt, occurredAtProblem, readAcknowledgedConsent } from '../../domain/consent';
 import { CONSENT_CHANGE_OUTCOMES, PROVIDER_NAMES } from '../../domain/enums';
 import { VENUE_ID_MAX } from '../../domain/limits';
-import { pendingConsentChanges, signalConsentChange } from '../../temporal/consent-signal';
+import {
+  pendingConsentChanges,
+  signalConsentChange,
+  type ConsentEntities,
+} from '../../temporal/consent-signal';
 import type { Metrics } from '../../runtime/metrics';
 import { HttpError, badRequest, notFound } from '../errors';
 import { requireE164 } from '../params';
@@ -17,7 +20,7 @@ import { bearerSecurity, consentSource, consentStatus, errorRef } from '../schem
 
 export interface ConsentRoutesOptions {
   consent: ConsentRepository;
-  temporal: { client: Client; taskQueue: string };
+  temporal: ConsentEntities;
   defaultPhoneRegion: string;
   authenticate: onRequestHookHandler;
   /** Counts acknowledged changes (source `api`). */
@@ -172,10 +175,9 @@ export const consentRoutes: FastifyPluginAsync<ConsentRoutesOptions> = async (ap
     async (request) => {
       const { venueId } = request.params;
       const phoneNumber = toE164(request.params.phone, 'phone');
-      const { client } = options.temporal;
       const record = await readAcknowledgedConsent({
         pending: () =>
-          pendingConsentChanges(client, venueId, phoneNumber).catch((err: unknown) => {
+          pendingConsentChanges(options.temporal, venueId, phoneNumber).catch((err: unknown) => {
             request.log.error({ err, venueId }, 'consent workflow did not answer');
             throw new HttpError(
               503,
@@ -259,18 +261,12 @@ export const consentRoutes: FastifyPluginAsync<ConsentRoutesOptions> = async (ap
       // Checked before the change is acknowledged: the consent workflow could never apply it.
       const problem = occurredAt === undefined ? null : occurredAtProblem(occurredAt);
       if (problem) throw badRequest(`occurredAt ${problem}`, [{ field: 'occurredAt', message: problem }]);
-      const { workflowId } = await signalConsentChange(
-        options.temporal.client,
-        options.temporal.taskQueue,
-        venueId,
-        phoneNumber,
-        {
-          status,
-          source,
-          occurredAt: acknowledgedOccurredAt(occurredAt),
-          correlationId: request.id,
-        },
-      );
+      const { workflowId } = await signalConsentChange(options.temporal, venueId, phoneNumber, {
+        status,
+        source,
+        occurredAt: acknowledgedOccurredAt(occurredAt),
+        correlationId: request.id,
+      });
       options.metrics.consentChanges.inc({
         direction: status === 'opted_out' ? 'opt_out' : 'opt_in',
         source: 'api',

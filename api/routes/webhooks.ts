@@ -1,5 +1,4 @@
 import querystring from 'node:querystring';
-import type { Client } from '@temporalio/client';
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { HistoryRepository } from '../../db/history-repository';
 import type { VenueNumbersRepository } from '../../db/venue-numbers-repository';
@@ -15,7 +14,7 @@ import {
   type WebhookRequest,
 } from '../../providers/webhook';
 import type { Metrics } from '../../runtime/metrics';
-import { signalConsentChange } from '../../temporal/consent-signal';
+import { signalConsentChange, type ConsentEntities } from '../../temporal/consent-signal';
 import type { ConsentChangeSignal } from '../../temporal/contracts';
 import { HttpError, badRequest } from '../errors';
 import { errorRef } from '../schemas';
@@ -61,10 +60,10 @@ interface ParsedBody {
  * The single call to the consent workflow from webhooks, with a deadline so a Temporal outage
  * answers 503 (the provider retries) instead of hanging. Adapt here when the signal's shape changes.
  */
-export function webhookConsentSignaller(temporal: { client: Client; taskQueue: string }): ConsentSignaller {
+export function webhookConsentSignaller(temporal: ConsentEntities): ConsentSignaller {
   return async (venueId, phoneNumber, change) => {
     await temporal.client.connection.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, () =>
-      signalConsentChange(temporal.client, temporal.taskQueue, venueId, phoneNumber, change),
+      signalConsentChange(temporal, venueId, phoneNumber, change),
     );
   };
 }

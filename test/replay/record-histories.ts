@@ -31,12 +31,12 @@ async function main(): Promise<void> {
     const skipped = event('+14155550102');
     const blocked = event('+14155550103');
     const at = new Date(Date.now() - 60_000);
-    await signalConsentChange(w.client, taskQueue, sent.venueId, sent.phoneNumber, {
+    await signalConsentChange(w.consentEntities, sent.venueId, sent.phoneNumber, {
       status: 'opted_in',
       source: 'checkout',
       occurredAt: at.toISOString(),
     });
-    await signalConsentChange(w.client, taskQueue, blocked.venueId, blocked.phoneNumber, {
+    await signalConsentChange(w.consentEntities, blocked.venueId, blocked.phoneNumber, {
       status: 'opted_out',
       source: 'provider_webhook',
       occurredAt: at.toISOString(),
@@ -62,7 +62,9 @@ async function main(): Promise<void> {
       await handle.result();
       recorded.push([name, historyToJSON(await handle.fetchHistory())]);
     }
-    const consent = w.client.workflow.getHandle(consentWorkflowId(sent.venueId, sent.phoneNumber));
+    const consent = w.client.workflow.getHandle(
+      consentWorkflowId(sent.venueId, sent.phoneNumber, w.config.temporal.workflowIdHashKey),
+    );
     recorded.push(['consent-entity', historyToJSON(await consent.fetchHistory())]);
     const provisioning = w.client.workflow.getHandle(venueNumberWorkflowId(sent.venueId, 'simulator'));
     recorded.push(['venue-number-provisioning', historyToJSON(await provisioning.fetchHistory())]);

@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
+import { loadConfig } from '../../config';
+import { createDataConverter } from '../../temporal/data-converter';
 import { workflowBundle } from '../support/temporal';
 
 const HISTORIES_DIR = path.resolve(__dirname, '../fixtures/histories');
@@ -35,7 +37,13 @@ test('every recorded history replays against the current workflow code', async (
     history: historyFromJSON(JSON.parse(fs.readFileSync(path.join(HISTORIES_DIR, file), 'utf8'))),
   }));
   const failures: string[] = [];
-  for await (const result of Worker.runReplayHistories({ workflowBundle: workflowBundle() }, histories)) {
+  // With the codec, as production replays: histories recorded before it hold plain payloads, which
+  // it passes through.
+  const dataConverter = createDataConverter(loadConfig({ NODE_ENV: 'test' }).temporal);
+  for await (const result of Worker.runReplayHistories(
+    { workflowBundle: workflowBundle(), dataConverter },
+    histories,
+  )) {
     if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
   }
   expect(failures).toEqual([]);

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client, Connection, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
+import { loadConfig } from '../../config';
+import { createDataConverter } from '../../temporal/data-converter';
 
 export function testTemporalAddress(): string {
   const address = process.env.TEMPORAL_TEST_ADDRESS;
@@ -22,13 +24,21 @@ export function uniqueTaskQueue(name: string): string {
   return `test-${name}-${randomBytes(4).toString('hex')}`;
 }
 
+/**
+ * A client with the service's payload codec (the local default key, as the test workers use), so
+ * tests read decoded inputs, results and failures as the API and bridge do.
+ */
 export async function connectTestClient(): Promise<{
   client: Client;
   connection: Connection;
   close(): Promise<void>;
 }> {
   const connection = await Connection.connect({ address: testTemporalAddress() });
-  const client = new Client({ connection, namespace: process.env.TEMPORAL_TEST_NAMESPACE ?? 'default' });
+  const client = new Client({
+    connection,
+    namespace: process.env.TEMPORAL_TEST_NAMESPACE ?? 'default',
+    dataConverter: createDataConverter(loadConfig({ NODE_ENV: 'test' }).temporal),
+  });
   return { client, connection, close: () => connection.close() };
 }
 

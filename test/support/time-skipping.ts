@@ -3,12 +3,17 @@ import type { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { createOrderQueueActivities, SendActivities } from '../../activities';
+import { loadConfig } from '../../config';
 import { PROVIDER_NAMES, type ProviderName } from '../../domain/enums';
 import { ensureTestServer } from '../../scripts/test-server';
 import { sendTaskQueue } from '../../temporal/contracts';
+import { createDataConverter } from '../../temporal/data-converter';
 import { ensureSearchAttributes } from '../../temporal/search-attributes-setup';
 import { quietRuntime } from './runtime';
 import { uniqueTaskQueue, workflowBundle } from './temporal';
+
+/** The service's codec with the local default key, on the test environment's client and its workers. */
+const dataConverter = createDataConverter(loadConfig({ NODE_ENV: 'test' }).temporal);
 
 /** First use on a fresh machine downloads the server from Maven Central: allow for it in beforeAll. */
 export const TIME_SKIPPING_SETUP_TIMEOUT_MS = 5 * 60_000;
@@ -22,7 +27,10 @@ export async function startTimeSkippingEnvironment(): Promise<TestWorkflowEnviro
   quietRuntime();
   const path = await ensureTestServer((msg) => process.stderr.write(`${msg}\n`));
   const create = () =>
-    TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path } } });
+    TestWorkflowEnvironment.createTimeSkipping({
+      server: { executable: { type: 'existing-path', path } },
+      client: { dataConverter },
+    });
   // sdk-core gives the server 5 s to answer; a JVM starting cold on a busy 2-core machine can miss
   // that once, and starts faster the second time.
   const env = await create().catch((err: unknown) => {
@@ -118,6 +126,7 @@ export async function withStubWorkers<T>(
       namespace: env.namespace,
       taskQueue: sendTaskQueue(taskQueue, provider),
       activities,
+      dataConverter,
     });
 
   try {
@@ -128,6 +137,7 @@ export async function withStubWorkers<T>(
         taskQueue,
         workflowBundle: workflowBundle(),
         activities,
+        dataConverter,
       }),
     );
     const held = new Set(options.holdSendQueues ?? []);

@@ -8,6 +8,8 @@ import type { Knex } from 'knex';
 import { loadConfig, type Config } from '../../config';
 import { createLogger } from '../../config/logger';
 import { createRepositories, type Repositories } from '../../db';
+import type { ConsentEntities } from '../../temporal/consent-signal';
+import { createDataConverter } from '../../temporal/data-converter';
 import { startOrderConfirmation } from '../../temporal/start-order';
 import { parseOrderEvent, type OrderConfirmationEvent } from '../../domain/order-event';
 import { createProviders } from '../../providers';
@@ -26,6 +28,8 @@ export interface TestWorkers {
   client: Client;
   /** These workers' own registry: a test reads the counters its actions moved. */
   metrics: Metrics;
+  /** How this run reaches consent entities (signalConsentChange, pendingConsentChanges). */
+  consentEntities: ConsentEntities;
   /** Stops the workers (waiting for them to drain) and closes what they opened. */
   shutdown(): Promise<void>;
 }
@@ -62,7 +66,11 @@ export async function startTestWorkers(options: {
   const repos = createRepositories(options.knex);
   quietRuntime();
   const connection = await NativeConnection.connect({ address: config.temporal.address });
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const client = new Client({
+    connection,
+    namespace: config.temporal.namespace,
+    dataConverter: createDataConverter(config.temporal),
+  });
   const metrics = createMetrics();
   const workers: Worker[] = await createWorkers({
     metrics,
@@ -72,6 +80,7 @@ export async function startTestWorkers(options: {
     providers: config.sms.providers,
     sendRatePerSecond: config.sms.sendRatePerSecond,
     tuning: config.worker,
+    payloadCodecKeys: config.temporal.payloadCodecKeys,
     workflowBundle: workflowBundle(),
     deps: createActivityDeps({ config, logger, repos, providers, client, metrics }),
   });
@@ -83,6 +92,11 @@ export async function startTestWorkers(options: {
     simulatorPath,
     client,
     metrics,
+    consentEntities: {
+      client,
+      taskQueue: options.taskQueue,
+      workflowIdHashKey: config.temporal.workflowIdHashKey,
+    },
     async shutdown() {
       for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
       await running;

@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { startDevServer, type DevServer } from '../../scripts/temporal-cli';
+import { workflowBundleOptions } from '../../workers/workflow-bundle-options';
 
-const ROOT = path.resolve(__dirname, '../..');
 const quiet = {
   log: () => undefined,
   trace: () => undefined,
@@ -14,13 +14,9 @@ const quiet = {
   error: console.error,
 };
 
-/** Bundles the workflows (with their interceptors) once into a temp file; returns its path. */
+/** Bundles the workflows as production does (interceptors, failure converter) once into a temp file. */
 export async function writeWorkflowBundle(): Promise<string> {
-  const bundle = await bundleWorkflowCode({
-    workflowsPath: path.join(ROOT, 'workflows/index.ts'),
-    workflowInterceptorModules: [path.join(ROOT, 'workflows/interceptors.ts')],
-    logger: quiet,
-  });
+  const bundle = await bundleWorkflowCode({ ...workflowBundleOptions(), logger: quiet });
   const file = path.join(
     fs.mkdtempSync(path.join(os.tmpdir(), 'sms-workflow-bundle-')),
     'workflow-bundle.js',

@@ -5,9 +5,18 @@ import {
   ConfigError,
   DEFAULT_SMS_HELP_TEXT,
   LOCAL_API_TOKEN,
+  LOCAL_PAYLOAD_CODEC_KEYS,
   LOCAL_SIMULATOR_WEBHOOK_SECRET,
+  LOCAL_WORKFLOW_ID_HASH_KEY,
   loadConfig,
+  usesLocalPayloadCodecKey,
 } from '../../config';
+
+/** What production needs besides its token: its own codec key and id hash key. */
+const PROD_SECRETS = {
+  PAYLOAD_CODEC_KEYS: `k2026:${Buffer.alloc(32, 7).toString('base64')}`,
+  WORKFLOW_ID_HASH_KEY: 'a-real-id-hash-key-value',
+};
 
 describe('loadConfig', () => {
   test('an empty environment gives the embedded local defaults', () => {
@@ -76,10 +85,13 @@ describe('loadConfig', () => {
   });
 
   test('production refuses to run with the local token or none', () => {
-    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/API_TOKEN: is required in production/);
-    expect(loadConfig({ NODE_ENV: 'production', API_TOKEN: 'a-real-secret-token-value' }).api.token).toBe(
-      'a-real-secret-token-value',
+    expect(() => loadConfig({ NODE_ENV: 'production', ...PROD_SECRETS })).toThrow(
+      /API_TOKEN: is required in production/,
     );
+    expect(
+      loadConfig({ NODE_ENV: 'production', API_TOKEN: 'a-real-secret-token-value', ...PROD_SECRETS }).api
+        .token,
+    ).toBe('a-real-secret-token-value');
   });
 
   test('an API key switches Temporal TLS on; lists are parsed', () => {
@@ -170,12 +182,76 @@ describe('webhook configuration', () => {
   });
 
   test('production: no simulator webhook without an explicit secret, and never the local one', () => {
-    const prod = { NODE_ENV: 'production', API_TOKEN: 'a-real-secret-token-value' };
+    const prod = { NODE_ENV: 'production', API_TOKEN: 'a-real-secret-token-value', ...PROD_SECRETS };
     expect(loadConfig(prod).simulator.webhookSecret).toBeUndefined();
     expect(() => loadConfig({ ...prod, SIMULATOR_WEBHOOK_SECRET: LOCAL_SIMULATOR_WEBHOOK_SECRET })).toThrow(
       /SIMULATOR_WEBHOOK_SECRET: must not be the documented local value/,
     );
     expect(() => loadConfig({ SMS_HELP_TEXT: 'x'.repeat(321) })).toThrow(/SMS_HELP_TEXT/);
+  });
+});
+
+describe('payload codec keys and the workflow id hash key', () => {
+  const prod = { NODE_ENV: 'production', API_TOKEN: 'a-real-secret-token-value' };
+
+  test('outside production the documented local values apply', () => {
+    const { temporal, codecEndpoint } = loadConfig({});
+    expect(temporal.payloadCodecKeys.map((k) => k.id)).toEqual([LOCAL_PAYLOAD_CODEC_KEYS.split(':')[0]]);
+    expect(temporal.workflowIdHashKey).toBe(LOCAL_WORKFLOW_ID_HASH_KEY);
+    expect(codecEndpoint.corsOrigins).toEqual(['http://localhost:8233']);
+    // Only then does the codec endpoint skip the token (the key is public anyway).
+    expect(usesLocalPayloadCodecKey(temporal)).toBe(true);
+    expect(usesLocalPayloadCodecKey(loadConfig(PROD_SECRETS).temporal)).toBe(false);
+    const both = `${PROD_SECRETS.PAYLOAD_CODEC_KEYS},${LOCAL_PAYLOAD_CODEC_KEYS}`;
+    expect(usesLocalPayloadCodecKey(loadConfig({ PAYLOAD_CODEC_KEYS: both }).temporal)).toBe(false);
+  });
+
+  test('production requires both, and refuses the local ones', () => {
+    expect(() => loadConfig(prod)).toThrow(/PAYLOAD_CODEC_KEYS: is required in production/);
+    expect(() => loadConfig(prod)).toThrow(/WORKFLOW_ID_HASH_KEY: is required in production/);
+    expect(() =>
+      loadConfig({
+        ...prod,
+        ...PROD_SECRETS,
+        PAYLOAD_CODEC_KEYS: `${PROD_SECRETS.PAYLOAD_CODEC_KEYS},${LOCAL_PAYLOAD_CODEC_KEYS}`,
+      }),
+    ).toThrow(/PAYLOAD_CODEC_KEYS: must not contain the documented local key/);
+    expect(() =>
+      loadConfig({ ...prod, ...PROD_SECRETS, WORKFLOW_ID_HASH_KEY: LOCAL_WORKFLOW_ID_HASH_KEY }),
+    ).toThrow(/WORKFLOW_ID_HASH_KEY/);
+    expect(loadConfig({ ...prod, ...PROD_SECRETS }).temporal.payloadCodecKeys[0].id).toBe('k2026');
+  });
+
+  test('keys parse in order (the first encrypts); bad entries are named without their material', () => {
+    const a = Buffer.alloc(32, 1).toString('base64');
+    const b = Buffer.alloc(32, 2).toString('base64');
+    const keys = loadConfig({ PAYLOAD_CODEC_KEYS: `new:${a}, old:${b}` }).temporal.payloadCodecKeys;
+    expect(keys.map((k) => k.id)).toEqual(['new', 'old']);
+    expect(keys[1].key.equals(Buffer.alloc(32, 2))).toBe(true);
+    // A key object in a log line shows its id only.
+    expect(JSON.stringify(keys)).toBe('[{"id":"new"},{"id":"old"}]');
+    const short = Buffer.alloc(16, 3).toString('base64');
+    let message = '';
+    try {
+      loadConfig({ PAYLOAD_CODEC_KEYS: `k1:${short}` });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/PAYLOAD_CODEC_KEYS: entry 1 payload codec key "k1" must be 32 bytes, got 16/);
+    expect(message).not.toContain(short);
+    expect(() => loadConfig({ PAYLOAD_CODEC_KEYS: `a:${a},a:${b}` })).toThrow(/"a" appears twice/);
+    expect(() => loadConfig({ PAYLOAD_CODEC_KEYS: a })).toThrow(/<id>:<base64>/);
+  });
+
+  test('CODEC_CORS_ORIGINS lists the UI origins, normalised', () => {
+    const config = loadConfig({
+      CODEC_CORS_ORIGINS: 'https://temporal-ui.example.com/, http://localhost:8080',
+    });
+    expect(config.codecEndpoint.corsOrigins).toEqual([
+      'https://temporal-ui.example.com',
+      'http://localhost:8080',
+    ]);
+    expect(() => loadConfig({ CODEC_CORS_ORIGINS: 'not a url' })).toThrow(/CODEC_CORS_ORIGINS/);
   });
 });
 

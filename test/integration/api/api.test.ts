@@ -28,7 +28,7 @@ async function build(
     },
     logger: createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent', name: 'api-test' }),
     repos: w.repos,
-    temporal: { client, taskQueue },
+    temporal: { client, taskQueue, workflowIdHashKey: w.config.temporal.workflowIdHashKey },
     readinessChecks: readinessChecks ?? { database: () => pingDatabase(db.knex), temporal: temporal.ping },
     version: 'test',
   });
@@ -229,7 +229,12 @@ describe('consent', () => {
       payload: { venueId, phoneNumber: '(415) 555-0161', status: 'opted_in', source: 'checkout' },
     });
     expect(res.statusCode).toBe(202);
-    expect(res.json()).toEqual({ accepted: true, workflowId: `consent-${venueId}-+14155550161` });
+    // The entity's id is a keyed hash: no phone in it (docs/adr/0010-payload-codec-and-ids.md).
+    expect(res.json()).toEqual({
+      accepted: true,
+      workflowId: consentWorkflowId(venueId, '+14155550161', w.config.temporal.workflowIdHashKey),
+    });
+    expect(res.json().workflowId).toMatch(/^consent-\d+-[0-9a-f]{32}$/);
 
     const consent = await waitFor(
       async () => {
@@ -275,7 +280,12 @@ describe('consent', () => {
     expect(res.statusCode).toBe(400);
     expect(res.json().fields).toEqual([expect.objectContaining({ field })]);
     const venue = (override as { venueId?: number }).venueId ?? venueId;
-    expect(await workflowStarted(temporal.client, consentWorkflowId(venue, phoneNumber))).toBe(false);
+    expect(
+      await workflowStarted(
+        temporal.client,
+        consentWorkflowId(venue, phoneNumber, w.config.temporal.workflowIdHashKey),
+      ),
+    ).toBe(false);
   });
 
   test('a change body with every field wrong lists every field', async () => {

@@ -59,7 +59,7 @@ async function build(publicBaseUrl: string, client = w.client): Promise<FastifyI
     config: appConfig(publicBaseUrl),
     logger: createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent', name: 'webhooks-test' }),
     repos: w.repos,
-    temporal: { client, taskQueue },
+    temporal: { client, taskQueue, workflowIdHashKey: w.config.temporal.workflowIdHashKey },
     readinessChecks: {},
     version: 'test',
   });
@@ -202,7 +202,9 @@ const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>';
 async function expectNothingFor(phone: string): Promise<void> {
   expect(await db.knex('SmsConsent').where({ PhoneNumber: phone })).toEqual([]);
   for (const venueId of [VENUE_A, VENUE_B]) {
-    expect(await workflowStarted(w.client, consentWorkflowId(venueId, phone))).toBe(false);
+    expect(
+      await workflowStarted(w.client, consentWorkflowId(venueId, phone, w.config.temporal.workflowIdHashKey)),
+    ).toBe(false);
   }
 }
 

@@ -6,6 +6,7 @@ import {
   type MessageHandlerDeps,
 } from '../../../bridge/message-handler';
 import { StartGate } from '../../../bridge/start-gate';
+import { loadConfig } from '../../../config';
 import { createLogger } from '../../../config/logger';
 import { connectTemporalClient } from '../../../temporal/client';
 import { ORDER_WORKFLOW_TYPE } from '../../../temporal/contracts';
@@ -163,7 +164,7 @@ describe('Temporal unreachable', () => {
   let cut: ReturnType<typeof connectTemporalClient>;
   beforeAll(async () => {
     proxy = await startTcpProxy(testTemporalAddress());
-    cut = connectTemporalClient({ address: proxy.address, namespace: 'default', taskQueue, tls: false });
+    cut = connectTemporalClient({ ...loadConfig({}).temporal, address: proxy.address, taskQueue });
   });
   afterAll(async () => {
     await cut.close();

@@ -269,7 +269,11 @@ test('a start Temporal refuses (namespace missing, then search attributes unregi
     // ...and registers them: the held message starts, with no restart.
     await ensureSearchAttributes(temporal.connection, namespace);
     await drained(TOPIC);
-    const inNamespace = new Client({ connection: temporal.connection, namespace });
+    const inNamespace = new Client({
+      connection: temporal.connection,
+      namespace,
+      dataConverter: temporal.client.options.dataConverter,
+    });
     expect(await workflowStarted(inNamespace, orderWorkflowId(String(event.OrderId)))).toBe(true);
     expect(peer.deadLetters(TOPIC, SUBSCRIPTION).map((m) => m.messageId)).not.toContain(
       `msg-${String(event.OrderId)}`,

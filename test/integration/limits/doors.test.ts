@@ -35,7 +35,7 @@ beforeAll(async () => {
     },
     logger,
     repos: createRepositories(db.knex),
-    temporal: { client: temporal.client, taskQueue },
+    temporal: { client: temporal.client, taskQueue, workflowIdHashKey: config.temporal.workflowIdHashKey },
     readinessChecks: {},
     version: 'test',
   });

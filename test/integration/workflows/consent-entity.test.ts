@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import { AesGcmPayloadCodec } from '../../../temporal/payload-codec';
 import { signalConsentChange } from '../../../temporal/consent-signal';
 import { consentWorkflowId } from '../../../temporal/ids';
 import { createTestDatabase, type TestDatabase } from '../../support/db';
@@ -21,6 +22,8 @@ afterAll(async () => {
   await db?.destroy();
 });
 
+const entityId = (venueId: number, phone: string) =>
+  consentWorkflowId(venueId, phone, w.config.temporal.workflowIdHashKey);
 const venue = () => 500_000 + Math.floor(Math.random() * 99_999);
 const at = (secondsAgo: number) => new Date(Date.now() - secondsAgo * 1000).toISOString();
 
@@ -29,11 +32,17 @@ async function applyResults(
   venueId: number,
   phone: string,
 ): Promise<Array<{ applied: boolean; reason?: string }>> {
-  const history = await client.workflow.getHandle(consentWorkflowId(venueId, phone)).fetchHistory();
-  return (history.events ?? []).flatMap((e) => {
+  const history = await client.workflow.getHandle(entityId(venueId, phone)).fetchHistory();
+  // fetchHistory gives the raw events: their payloads are encrypted by the codec.
+  const codec = new AesGcmPayloadCodec(w.config.temporal.payloadCodecKeys);
+  const results = [];
+  for (const e of history.events ?? []) {
     const payload = e.activityTaskCompletedEventAttributes?.result?.payloads?.[0];
-    return payload?.data ? [JSON.parse(Buffer.from(payload.data).toString('utf8'))] : [];
-  });
+    if (!payload?.data) continue;
+    const [decoded] = await codec.decode([payload]);
+    results.push(JSON.parse(Buffer.from(decoded.data ?? []).toString('utf8')));
+  }
+  return results;
 }
 
 async function appliedCount(venueId: number, phone: string): Promise<number> {
@@ -43,12 +52,12 @@ async function appliedCount(venueId: number, phone: string): Promise<number> {
 test('changes apply in arrival order through one entity per venue and phone', async () => {
   const venueId = venue();
   const phone = '+14155550130';
-  await signalConsentChange(client, taskQueue, venueId, phone, {
+  await signalConsentChange(w.consentEntities, venueId, phone, {
     status: 'opted_in',
     source: 'checkout',
     occurredAt: at(30),
   });
-  await signalConsentChange(client, taskQueue, venueId, phone, {
+  await signalConsentChange(w.consentEntities, venueId, phone, {
     status: 'opted_out',
     source: 'provider_webhook',
     occurredAt: at(20),
@@ -67,13 +76,13 @@ test('every change the entity handles leaves an audit row, with the run and acti
   const venueId = venue();
   const phone = '+14155550133';
   const signalledAt = Date.now();
-  await signalConsentChange(client, taskQueue, venueId, phone, {
+  await signalConsentChange(w.consentEntities, venueId, phone, {
     status: 'opted_in',
     source: 'checkout',
     occurredAt: at(30),
     correlationId: 'corr-audit-1',
   });
-  await signalConsentChange(client, taskQueue, venueId, phone, {
+  await signalConsentChange(w.consentEntities, venueId, phone, {
     status: 'opted_out',
     source: 'provider_webhook',
     provider: 'twilio',
@@ -88,7 +97,7 @@ test('every change the entity handles leaves an audit row, with the run and acti
     },
     { description: 'two audit rows' },
   );
-  const workflowId = consentWorkflowId(venueId, phone);
+  const workflowId = entityId(venueId, phone);
   expect(items).toMatchObject([
     {
       status: 'opted_out',
@@ -128,10 +137,10 @@ test('a duplicate webhook (same provider message id) is applied once; a stale ch
     occurredAt: at(10),
     providerMessageId: 'SM-stop-1',
   };
-  await signalConsentChange(client, taskQueue, venueId, phone, stop);
-  await signalConsentChange(client, taskQueue, venueId, phone, stop);
+  await signalConsentChange(w.consentEntities, venueId, phone, stop);
+  await signalConsentChange(w.consentEntities, venueId, phone, stop);
   // An opt-in that happened before the STOP arrives late: it must not resubscribe the customer.
-  await signalConsentChange(client, taskQueue, venueId, phone, {
+  await signalConsentChange(w.consentEntities, venueId, phone, {
     status: 'opted_in',
     source: 'checkout',
     occurredAt: at(60),
@@ -152,7 +161,7 @@ test('a duplicate webhook (same provider message id) is applied once; a stale ch
   const trail = await w.repos.consent.changes(venueId, phone, { limit: 10 });
   expect(trail.items.map((c) => c.outcome).sort()).toEqual(['applied', 'duplicate', 'stale']);
 
-  const history = await client.workflow.getHandle(consentWorkflowId(venueId, phone)).fetchHistory();
+  const history = await client.workflow.getHandle(entityId(venueId, phone)).fetchHistory();
   const signals = (history.events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes);
   expect(signals).toHaveLength(3); // all three reached the entity; the duplicate was only recorded
 });
@@ -160,12 +169,12 @@ test('a duplicate webhook (same provider message id) is applied once; a stale ch
 test('a START after a STOP opts the customer back in', async () => {
   const venueId = venue();
   const phone = '+14155550132';
-  await signalConsentChange(client, taskQueue, venueId, phone, {
+  await signalConsentChange(w.consentEntities, venueId, phone, {
     status: 'opted_out',
     source: 'provider_webhook',
     occurredAt: at(10),
   });
-  await signalConsentChange(client, taskQueue, venueId, phone, {
+  await signalConsentChange(w.consentEntities, venueId, phone, {
     status: 'opted_in',
     source: 'provider_webhook',
     occurredAt: at(5),

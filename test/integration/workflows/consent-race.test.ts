@@ -57,8 +57,8 @@ async function startOrder(
   return w.client.workflow.getHandle(orderWorkflowId(e.orderId));
 }
 
-const stop = (w: TestWorkers, taskQueue: string, e: OrderConfirmationEvent) =>
-  signalConsentChange(w.client, taskQueue, e.venueId, e.phoneNumber, {
+const stop = (w: TestWorkers, e: OrderConfirmationEvent) =>
+  signalConsentChange(w.consentEntities, e.venueId, e.phoneNumber, {
     status: 'opted_out',
     source: 'provider_webhook',
     occurredAt: new Date().toISOString(),
@@ -87,7 +87,7 @@ test('(a) an order held before its send meets a STOP that SQL never received: no
     description: 'the send held retrying at the provider',
   });
 
-  await stop(w, taskQueue, e);
+  await stop(w, e);
   twilio.resetFaults(); // the provider recovers: the next attempt would go out
   expect(await handle.result()).toMatchObject({ outcome: 'blocked_opted_out' });
   expect(textsTo(e.phoneNumber)).toHaveLength(0);
@@ -110,7 +110,7 @@ test('(a) a consent workflow that cannot answer holds the send instead of lettin
     description: 'the send held retrying at the provider',
   });
   // No consent worker polls: the STOP is durable but nobody can say what it holds.
-  await stop(w, taskQueue, e);
+  await stop(w, e);
   twilio.resetFaults();
   const before = (await pendingAttempt(handle, 'sendSms')) ?? 0;
   await waitFor(async () => ((await pendingAttempt(handle, 'sendSms')) ?? 0) > before + 1, {
@@ -144,7 +144,7 @@ test('(c) STOPs arriving behind a backlog of 200 orders are applied at once and 
   for (const e of events) await startOrder(consent, taskQueue, e);
 
   const stopped = events.filter((_, i) => i % 10 === 0);
-  await Promise.all(stopped.map((e) => stop(consent, taskQueue, e)));
+  await Promise.all(stopped.map((e) => stop(consent, e)));
   // The consent queue is not behind the order backlog: every STOP reaches SQL while no order moved.
   await waitFor(
     async () => {
@@ -200,7 +200,7 @@ onPostgres(
 
     proxy.cut();
     // Answered from durable Temporal state while SQL is unreachable.
-    await Promise.all(events.map((e) => stop(w, taskQueue, e)));
+    await Promise.all(events.map((e) => stop(w, e)));
     twilio.resetFaults();
     const attempts = await Promise.all(handles.map((h) => pendingAttempt(h, 'sendSms')));
     await waitFor(

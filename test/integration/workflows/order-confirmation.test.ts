@@ -257,7 +257,7 @@ describe('orderConfirmationSms on the dev server', () => {
     await waitFor(async () => ((await pendingAttempt(handle, 'sendSms')) ?? 0) >= 2, {
       description: 'the send failing and being retried',
     });
-    await signalConsentChange(client, taskQueue, e.venueId, e.phoneNumber, {
+    await signalConsentChange(w.consentEntities, e.venueId, e.phoneNumber, {
       status: 'opted_out',
       source: 'provider_webhook',
       occurredAt: new Date().toISOString(),

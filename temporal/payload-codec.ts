@@ -1,0 +1,127 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { METADATA_ENCODING_KEY, type Payload, type PayloadCodec } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
+
+/** The encoding of a payload this codec encrypted; anything else passes through untouched. */
+export const ENCRYPTED_ENCODING = 'binary/encrypted';
+/** Metadata key naming the key that encrypted the payload, so rotation never guesses. */
+export const ENCRYPTION_KEY_ID_KEY = 'encryption-key-id';
+
+const ALGORITHM = 'aes-256-gcm';
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+const KEY_BYTES = 32;
+
+/**
+ * One AES-256 key with its id (PAYLOAD_CODEC_KEYS `<id>:<base64>`). The key bytes stay out of JSON, so
+ * a config object that reaches a log line shows the id only.
+ */
+export interface PayloadCodecKey {
+  readonly id: string;
+  readonly key: Buffer;
+}
+
+export function payloadCodecKey(id: string, key: Buffer): PayloadCodecKey {
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(id))
+    throw new Error(`payload codec key id "${id}" must be 1-64 of A-Z a-z 0-9 . _ -`);
+  if (key.length !== KEY_BYTES)
+    throw new Error(`payload codec key "${id}" must be ${KEY_BYTES} bytes, got ${key.length}`);
+  const copy = Buffer.from(key);
+  return Object.freeze({ id, key: copy, toJSON: () => ({ id }) });
+}
+
+/** A payload the configured keys cannot open: unknown key id, or altered/foreign ciphertext. */
+export class PayloadDecryptionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PayloadDecryptionError';
+  }
+}
+
+const utf8 = (value: string) => new TextEncoder().encode(value);
+const text = (bytes: Uint8Array | null | undefined) => (bytes ? new TextDecoder().decode(bytes) : undefined);
+
+/**
+ * AES-256-GCM over the whole serialized payload (its own metadata included, so the JSON encoding of
+ * a value is hidden too). The first key encrypts; every configured key decrypts, looked up by the key
+ * id in the metadata, so a new key can be put first while histories written with the old one stay
+ * readable. Payloads without the encrypted encoding pass through: histories recorded before the
+ * codec replay unchanged. The key id is bound as additional authenticated data, so ciphertext moved
+ * under another id fails instead of decrypting to garbage.
+ */
+export class AesGcmPayloadCodec implements PayloadCodec {
+  private readonly encryptWith: PayloadCodecKey;
+  private readonly byId: ReadonlyMap<string, PayloadCodecKey>;
+
+  constructor(keys: readonly PayloadCodecKey[]) {
+    if (keys.length === 0) throw new Error('the payload codec needs at least one key');
+    const byId = new Map<string, PayloadCodecKey>();
+    for (const key of keys) {
+      if (byId.has(key.id)) throw new Error(`payload codec key id "${key.id}" is configured twice`);
+      byId.set(key.id, key);
+    }
+    this.encryptWith = keys[0];
+    this.byId = byId;
+  }
+
+  /** The id new payloads are encrypted under. */
+  get encryptingKeyId(): string {
+    return this.encryptWith.id;
+  }
+
+  async encode(payloads: Payload[]): Promise<Payload[]> {
+    return payloads.map((payload) => this.encrypt(payload));
+  }
+
+  async decode(payloads: Payload[]): Promise<Payload[]> {
+    return payloads.map((payload) => this.decrypt(payload));
+  }
+
+  private encrypt(payload: Payload): Payload {
+    // Never twice: a payload already sealed (e.g. handed through unchanged) keeps its one layer.
+    if (isEncrypted(payload)) return payload;
+    const { id, key } = this.encryptWith;
+    const iv = randomBytes(IV_BYTES);
+    const cipher = createCipheriv(ALGORITHM, key, iv);
+    cipher.setAAD(Buffer.from(id, 'utf8'));
+    const plain = temporal.api.common.v1.Payload.encode(payload).finish();
+    const sealed = Buffer.concat([iv, cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
+    return {
+      metadata: { [METADATA_ENCODING_KEY]: utf8(ENCRYPTED_ENCODING), [ENCRYPTION_KEY_ID_KEY]: utf8(id) },
+      data: new Uint8Array(sealed),
+    };
+  }
+
+  private decrypt(payload: Payload): Payload {
+    if (!isEncrypted(payload)) return payload;
+    const id = text(payload.metadata?.[ENCRYPTION_KEY_ID_KEY]);
+    if (!id) throw new PayloadDecryptionError(`encrypted payload without ${ENCRYPTION_KEY_ID_KEY} metadata`);
+    const entry = this.byId.get(id);
+    if (!entry) {
+      throw new PayloadDecryptionError(
+        `payload encrypted with key "${id}", which is not in PAYLOAD_CODEC_KEYS (configured: ${[...this.byId.keys()].join(', ')})`,
+      );
+    }
+    const sealed = Buffer.from(payload.data ?? new Uint8Array());
+    if (sealed.length < IV_BYTES + TAG_BYTES)
+      throw new PayloadDecryptionError(`encrypted payload (key "${id}") is truncated`);
+    try {
+      const decipher = createDecipheriv(ALGORITHM, entry.key, sealed.subarray(0, IV_BYTES));
+      decipher.setAAD(Buffer.from(id, 'utf8'));
+      decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
+      const plain = Buffer.concat([
+        decipher.update(sealed.subarray(IV_BYTES, sealed.length - TAG_BYTES)),
+        decipher.final(),
+      ]);
+      return temporal.api.common.v1.Payload.decode(plain);
+    } catch {
+      throw new PayloadDecryptionError(
+        `encrypted payload does not authenticate under key "${id}" (a different key with the same id, or altered data)`,
+      );
+    }
+  }
+}
+
+function isEncrypted(payload: Payload): boolean {
+  return text(payload.metadata?.[METADATA_ENCODING_KEY]) === ENCRYPTED_ENCODING;
+}
