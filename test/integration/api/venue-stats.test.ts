@@ -118,7 +118,11 @@ beforeAll(async () => {
     config: { api: config.api, sms: config.sms },
     logger: createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent', name: 'venue-stats-test' }),
     repos,
-    temporal: { client: temporal.client, taskQueue: uniqueTaskQueue('venue-stats') },
+    temporal: {
+      client: temporal.client,
+      taskQueue: uniqueTaskQueue('venue-stats'),
+      workflowIdHashKey: config.temporal.workflowIdHashKey,
+    },
     readinessChecks: {},
     version: 'test',
     metrics: createMetrics(),

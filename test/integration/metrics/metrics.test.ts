@@ -57,7 +57,7 @@ beforeAll(async () => {
     },
     logger,
     repos: w.repos,
-    temporal: { client: w.client, taskQueue },
+    temporal: w.consentEntities,
     readinessChecks: {},
     version: 'test',
     metrics: apiMetrics,

@@ -39,7 +39,7 @@ beforeAll(async () => {
     },
     logger: createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent', name: 'rerun-test' }),
     repos: w.repos,
-    temporal: { client: w.client, taskQueue },
+    temporal: w.consentEntities,
     readinessChecks: {},
     version: 'test',
   });
