@@ -1,0 +1,146 @@
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { startOrderConfirmation } from '../temporal/start-order';
+import { orderWorkflowId } from '../temporal/ids';
+import { createTestDatabase } from '../test/support/db';
+import { startStandaloneTemporal } from '../test/support/workflow-bundle';
+import { optIn, parsedEvent, startTestWorkers } from '../test/support/workers';
+
+/**
+ * `npx tsx bench/lean-order-path.ts [orders]`: a quick before/after probe of the order path (ADR
+ * 0009), not the full `npm run bench`. A throwaway dev server, SQLite and the production workers in
+ * this process; N opted-in orders for one warm venue (its number already stored) started at once,
+ * then the same number of no-op workflows of the old shape (five sequential activities). Prints
+ * one JSON line: orders/s, the ceiling's workflows/s, their ratio, p50/p95 of workflow start →
+ * sendSms completed (server event times), and one order's history event count and activity shape.
+ */
+const EventType = temporal.api.enums.v1.EventType;
+const N = Number(process.argv[2] ?? 100);
+
+async function main(): Promise<void> {
+  const server = await startStandaloneTemporal();
+  const db = await createTestDatabase();
+  const taskQueue = `bench-lean-${randomUUID().slice(0, 8)}`;
+  const w = await startTestWorkers({ knex: db.knex, taskQueue });
+  try {
+    const venueId = 4242;
+    await w.repos.venueNumbers.insertActive({
+      venueId,
+      provider: 'simulator',
+      phoneNumber: '+14155550199',
+      providerId: 'PN-bench',
+    });
+    const events = Array.from({ length: N + 10 }, (_, i) =>
+      parsedEvent({ VenueId: venueId, PhoneNumber: `+1415555${String(1000 + i).padStart(4, '0')}` }),
+    );
+    for (const e of events) await optIn(w.repos, e);
+
+    const runOrders = async (batch: typeof events) => {
+      const t0 = Date.now();
+      await Promise.all(
+        batch.map((e) =>
+          startOrderConfirmation(w.client, taskQueue, e, { correlationId: `bench-${e.orderId}` }),
+        ),
+      );
+      await Promise.all(batch.map((e) => w.client.workflow.getHandle(orderWorkflowId(e.orderId)).result()));
+      return Date.now() - t0;
+    };
+    await runOrders(events.slice(0, 10)); // warm-up: caches, JIT
+    const orders = events.slice(10);
+    const orderMs = await runOrders(orders);
+
+    const latencies: number[] = [];
+    let shape: { events: number; activities: string[]; markers: number } | undefined;
+    for (const e of orders) {
+      const { events: hist } = await w.client.workflow.getHandle(orderWorkflowId(e.orderId)).fetchHistory();
+      const list = hist ?? [];
+      const start = millis(list[0]?.eventTime);
+      const scheduled = new Map<number, string>();
+      for (const ev of list) {
+        if (ev.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)
+          scheduled.set(
+            Number(ev.eventId),
+            ev.activityTaskScheduledEventAttributes?.activityType?.name ?? '',
+          );
+        if (
+          ev.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED &&
+          scheduled.get(Number(ev.activityTaskCompletedEventAttributes?.scheduledEventId)) === 'sendSms'
+        )
+          latencies.push(millis(ev.eventTime) - start);
+      }
+      shape ??= {
+        events: list.length,
+        activities: [...scheduled.values()],
+        markers: list.filter((ev) => ev.eventType === EventType.EVENT_TYPE_MARKER_RECORDED).length,
+      };
+    }
+    latencies.sort((a, b) => a - b);
+    const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
+
+    const ceilingMs = await sameShapeCeiling(w.client, N);
+    const ordersPerSecond = round((N / orderMs) * 1000);
+    const ceilingPerSecond = round((N / ceilingMs) * 1000);
+    console.log(
+      JSON.stringify({
+        orders: N,
+        ordersPerSecond,
+        ceilingPerSecond,
+        ratio: round(ordersPerSecond / ceilingPerSecond),
+        startToSentMs: { p50: pct(0.5), p95: pct(0.95) },
+        history: shape,
+      }),
+    );
+  } finally {
+    await w.shutdown();
+    await db.destroy();
+    await server.stop();
+  }
+}
+
+/** N no-op workflows of the old order shape on their own queue and worker, started at once. */
+async function sameShapeCeiling(client: Client, n: number): Promise<number> {
+  const taskQueue = `bench-ceiling-${randomUUID().slice(0, 8)}`;
+  const connection = await NativeConnection.connect({ address: process.env.TEMPORAL_TEST_ADDRESS });
+  const worker = await Worker.create({
+    connection,
+    taskQueue,
+    workflowBundle: await bundleWorkflowCode({
+      workflowsPath: path.join(__dirname, 'lean-order-path-noop.ts'),
+      logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error },
+    }),
+    activities: { noop: async (step: number) => step },
+  });
+  const running = worker.run();
+  try {
+    const run = async (count: number) => {
+      const t0 = Date.now();
+      const handles = await Promise.all(
+        Array.from({ length: count }, () =>
+          client.workflow.start('sameShapeCeiling', { taskQueue, workflowId: `ceiling-${randomUUID()}` }),
+        ),
+      );
+      await Promise.all(handles.map((h) => h.result()));
+      return Date.now() - t0;
+    };
+    await run(10);
+    return await run(n);
+  } finally {
+    worker.shutdown();
+    await running;
+    await connection.close();
+  }
+}
+
+function millis(t: { seconds?: unknown; nanos?: number | null } | null | undefined): number {
+  return Number(t?.seconds ?? 0) * 1000 + Math.floor((t?.nanos ?? 0) / 1e6);
+}
+
+const round = (x: number) => Math.round(x * 100) / 100;
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
