@@ -53,10 +53,22 @@ async function main(): Promise<void> {
     const orderMs = await runOrders(orders);
 
     const latencies: number[] = [];
+    const eventCounts: number[] = [];
+    /** Total time between consecutive event types, summed over the orders (where the time goes). */
+    const phases = new Map<string, number>();
     let shape: { events: number; activities: string[]; markers: number } | undefined;
     for (const e of orders) {
       const { events: hist } = await w.client.workflow.getHandle(orderWorkflowId(e.orderId)).fetchHistory();
       const list = hist ?? [];
+      eventCounts.push(list.length);
+      for (let i = 1; i < list.length; i++) {
+        const step =
+          `${EventType[list[i - 1].eventType ?? 0]} → ${EventType[list[i].eventType ?? 0]}`.replace(
+            /EVENT_TYPE_/g,
+            '',
+          );
+        phases.set(step, (phases.get(step) ?? 0) + millis(list[i].eventTime) - millis(list[i - 1].eventTime));
+      }
       const start = millis(list[0]?.eventTime);
       const scheduled = new Map<number, string>();
       for (const ev of list) {
@@ -78,6 +90,8 @@ async function main(): Promise<void> {
       };
     }
     latencies.sort((a, b) => a - b);
+    if (process.env.BENCH_PHASES)
+      for (const [step, total] of phases) console.error(`${Math.round(total / N)} ms  ${step}`);
     const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
 
     const ceilingMs = await sameShapeCeiling(w.client, N);
@@ -91,6 +105,7 @@ async function main(): Promise<void> {
         ratio: round(ordersPerSecond / ceilingPerSecond),
         startToSentMs: { p50: pct(0.5), p95: pct(0.95) },
         history: shape,
+        eventsPerOrder: { min: Math.min(...eventCounts), max: Math.max(...eventCounts) },
       }),
     );
   } finally {
