@@ -1,9 +1,10 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+import { signalConsentChange } from '../../../temporal/consent-signal';
 import { startOrderConfirmation } from '../../../temporal/start-order';
 import { orderWorkflowId } from '../../../temporal/ids';
 import { createTestDatabase, type TestDatabase } from '../../support/db';
-import { uniqueTaskQueue } from '../../support/temporal';
+import { uniqueTaskQueue, waitFor } from '../../support/temporal';
 import { optIn, parsedEvent, startTestWorkers, type TestWorkers } from '../../support/workers';
 
 // The shape of a warm-venue order's history on the lean path (docs/adr/0009): what Temporal stores
@@ -94,3 +95,53 @@ test('an order without consent: no activity task at all, the consent read and hi
     expect.objectContaining({ status: 'skipped_no_consent' }),
   ]);
 });
+
+test('a consent read failing past its local budget moves to the regular activity; the order goes out once it answers', async () => {
+  // Orders and sends served, consent not: the customer's running consent entity cannot answer the
+  // pending-changes query, so every consent read fails (after its 5 s deadline).
+  const queue = uniqueTaskQueue('lean-fallback');
+  const orders = await startTestWorkers({
+    knex: db.knex,
+    taskQueue: queue,
+    env: { WORKER_QUEUES: 'orders,send' },
+  });
+  let consent: TestWorkers | undefined;
+  try {
+    const e = parsedEvent();
+    await optIn(w.repos, e);
+    await w.repos.venueNumbers.insertActive({
+      venueId: e.venueId,
+      provider: 'simulator',
+      phoneNumber: '+14155550178',
+      providerId: 'PN-warm-fallback',
+    });
+    await signalConsentChange(orders.client, queue, e.venueId, e.phoneNumber, {
+      status: 'opted_in',
+      source: 'checkout',
+      occurredAt: new Date(Date.now() - 30_000).toISOString(),
+    });
+    await startOrderConfirmation(orders.client, queue, e, { correlationId: `corr-${e.orderId}` });
+    const handle = orders.client.workflow.getHandle(orderWorkflowId(e.orderId));
+    await waitFor(async () => (await shape(handle)).scheduled.includes('checkConsent'), {
+      timeoutMs: 90_000,
+      description: 'the consent read handed to its regular activity after the local budget',
+    });
+    expect(await orders.store.messages({ to: e.phoneNumber })).toHaveLength(0);
+
+    consent = await startTestWorkers({
+      knex: db.knex,
+      taskQueue: queue,
+      simulatorPath: orders.simulatorPath,
+      env: { WORKER_QUEUES: 'consent' },
+    });
+    expect(await handle.result()).toMatchObject({ outcome: 'sent' });
+    const { scheduled, markers } = await shape(handle);
+    expect(scheduled).toEqual(['checkConsent', 'sendSms']);
+    // The failed local consent read is recorded too (its marker carries the failure).
+    expect(markers.filter((m) => m === 'core_local_activity').length).toBeGreaterThanOrEqual(3);
+    expect(await orders.store.messages({ to: e.phoneNumber })).toHaveLength(1);
+  } finally {
+    await consent?.shutdown();
+    await orders.shutdown();
+  }
+}, 180_000);
