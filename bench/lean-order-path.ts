@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
@@ -22,6 +23,7 @@ const N = Number(process.argv[2] ?? 100);
 
 async function main(): Promise<void> {
   const server = await startStandaloneTemporal();
+  const cpu = cpuMeter(server.pid);
   const db = await createTestDatabase();
   const taskQueue = `bench-lean-${randomUUID().slice(0, 8)}`;
   const w = await startTestWorkers({ knex: db.knex, taskQueue });
@@ -40,6 +42,7 @@ async function main(): Promise<void> {
 
     const runOrders = async (batch: typeof events) => {
       const t0 = Date.now();
+      cpu.mark();
       await Promise.all(
         batch.map((e) =>
           startOrderConfirmation(w.client, taskQueue, e, { correlationId: `bench-${e.orderId}` }),
@@ -51,6 +54,7 @@ async function main(): Promise<void> {
     await runOrders(events.slice(0, 10)); // warm-up: caches, JIT
     const orders = events.slice(10);
     const orderMs = await runOrders(orders);
+    const orderCpu = cpu.perItem(N);
 
     const latencies: number[] = [];
     const eventCounts: number[] = [];
@@ -94,7 +98,8 @@ async function main(): Promise<void> {
       for (const [step, total] of phases) console.error(`${Math.round(total / N)} ms  ${step}`);
     const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
 
-    const ceilingMs = await sameShapeCeiling(w.client, N);
+    const ceilingMs = await sameShapeCeiling(w.client, N, cpu);
+    const ceilingCpu = cpu.perItem(N);
     const ordersPerSecond = round((N / orderMs) * 1000);
     const ceilingPerSecond = round((N / ceilingMs) * 1000);
     console.log(
@@ -104,6 +109,9 @@ async function main(): Promise<void> {
         ceilingPerSecond,
         ratio: round(ordersPerSecond / ceilingPerSecond),
         startToSentMs: { p50: pct(0.5), p95: pct(0.95) },
+        // CPU per order (this process: client + worker; the dev server), robust to a busy machine.
+        cpuMsPerOrder: orderCpu,
+        cpuMsPerCeilingWorkflow: ceilingCpu,
         history: shape,
         eventsPerOrder: { min: Math.min(...eventCounts), max: Math.max(...eventCounts) },
       }),
@@ -116,7 +124,7 @@ async function main(): Promise<void> {
 }
 
 /** N no-op workflows of the old order shape on their own queue and worker, started at once. */
-async function sameShapeCeiling(client: Client, n: number): Promise<number> {
+async function sameShapeCeiling(client: Client, n: number, cpu: CpuMeter): Promise<number> {
   const taskQueue = `bench-ceiling-${randomUUID().slice(0, 8)}`;
   const connection = await NativeConnection.connect({ address: process.env.TEMPORAL_TEST_ADDRESS });
   const worker = await Worker.create({
@@ -141,12 +149,42 @@ async function sameShapeCeiling(client: Client, n: number): Promise<number> {
       return Date.now() - t0;
     };
     await run(10);
+    cpu.mark();
     return await run(n);
   } finally {
     worker.shutdown();
     await running;
     await connection.close();
   }
+}
+
+interface CpuMeter {
+  mark(): void;
+  perItem(n: number): { process: number; server: number };
+}
+
+/** CPU time of this process and of the dev server (Linux /proc) since the last mark. */
+function cpuMeter(serverPid: number): CpuMeter {
+  const serverMs = () => {
+    try {
+      const fields = fs.readFileSync(`/proc/${serverPid}/stat`, 'utf8').split(') ')[1].split(' ');
+      return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, 100 ticks/s
+    } catch {
+      return NaN;
+    }
+  };
+  const processMs = () => {
+    const { user, system } = process.cpuUsage();
+    return (user + system) / 1000;
+  };
+  let at = { process: processMs(), server: serverMs() };
+  return {
+    mark: () => (at = { process: processMs(), server: serverMs() }),
+    perItem: (n) => ({
+      process: round((processMs() - at.process) / n),
+      server: round((serverMs() - at.server) / n),
+    }),
+  };
 }
 
 function millis(t: { seconds?: unknown; nanos?: number | null } | null | undefined): number {
