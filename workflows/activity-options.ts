@@ -2,7 +2,7 @@
  * Timeouts and retries of every activity the workflows call, each named for the work it covers and
  * written once with its reason. Workflows import these; changing one changes every caller.
  */
-import type { ActivityOptions, RetryPolicy } from '@temporalio/workflow';
+import type { ActivityOptions, LocalActivityOptions, RetryPolicy } from '@temporalio/workflow';
 import type { FailureType } from '../domain/errors';
 import { SEND_ATTEMPT_TIMEOUT_MS } from '../domain/limits';
 
@@ -55,6 +55,34 @@ export const VENUE_NUMBER_PURCHASE_ACTIVITY: ActivityOptions = {
 export const RENDER_ACTIVITY: ActivityOptions = {
   startToCloseTimeout: '5 seconds',
   retry: { maximumAttempts: 3, nonRetryableErrorTypes: nonRetryable('MessageTooLong', 'Misconfiguration') },
+};
+
+/**
+ * The order path's quick reads and the history write as local activities (docs/adr/0009): they run
+ * inside the workflow task on the order's own worker, one marker each instead of a server round
+ * trip. An attempt gets as long as its regular twin (the consent read's entity query alone may take
+ * 5 s), fast retries absorb a blip within the task (an attempt or backoff past the 10 s workflow
+ * task timeout heartbeats the task: three events, no failure). After 30 s the dependency is down,
+ * not blipping: the call fails with a timeout and the workflow hands it to the regular activity
+ * (QUICK_CALL_ACTIVITY, retries without limit on the server), so an outage neither holds workflow
+ * slots nor grows the history by a heartbeat every 8 s. The threshold keeps every backoff local: a
+ * server timer per retry would cost more events than the fallback.
+ */
+export const LOCAL_QUICK_CALL_ACTIVITY: LocalActivityOptions = {
+  startToCloseTimeout: '10 seconds',
+  scheduleToCloseTimeout: '30 seconds',
+  localRetryThreshold: '30 seconds',
+  retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '5 seconds' },
+};
+
+/** The render as a local activity: the same three tries as RENDER_ACTIVITY, backoff inside the task. */
+export const LOCAL_RENDER_ACTIVITY: LocalActivityOptions = {
+  startToCloseTimeout: '5 seconds',
+  retry: {
+    initialInterval: '200 milliseconds',
+    maximumAttempts: 3,
+    nonRetryableErrorTypes: nonRetryable('MessageTooLong', 'Misconfiguration'),
+  },
 };
 
 /**

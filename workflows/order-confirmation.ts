@@ -7,6 +7,7 @@ import {
   log,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -33,6 +34,8 @@ import {
 } from '../temporal/contracts';
 import { SmsErrorCodeKey, SmsOutcomeKey, SmsProviderKey } from '../temporal/search-attributes';
 import {
+  LOCAL_QUICK_CALL_ACTIVITY,
+  LOCAL_RENDER_ACTIVITY,
   QUICK_CALL_ACTIVITY,
   RECONCILE_ACTIVITY,
   RENDER_ACTIVITY,
@@ -48,6 +51,16 @@ const { checkConsent, recordProviderOptOut } = proxyActivities<ConsentActivities
 const { recordHistory } = proxyActivities<HistoryActivities>(QUICK_CALL_ACTIVITY);
 const { findVenueNumber, requestVenueNumber } = proxyActivities<VenueNumberActivities>(QUICK_CALL_ACTIVITY);
 const { ensureVenueSender } = proxyActivities<VenueNumberActivities>(LEGACY_VENUE_SENDER_ACTIVITY);
+/**
+ * The same quick steps as local activities, for orders on the lean path (docs/adr/0009). Picked by
+ * name: the proxies resolve names on access, they have no keys to spread.
+ */
+const local = {
+  checkConsent: proxyLocalActivities<ConsentActivities>(LOCAL_QUICK_CALL_ACTIVITY).checkConsent,
+  findVenueNumber: proxyLocalActivities<VenueNumberActivities>(LOCAL_QUICK_CALL_ACTIVITY).findVenueNumber,
+  recordHistory: proxyLocalActivities<HistoryActivities>(LOCAL_QUICK_CALL_ACTIVITY).recordHistory,
+  renderMessage: proxyLocalActivities<RenderActivities>(LOCAL_RENDER_ACTIVITY).renderMessage,
+};
 
 /**
  * Orders started from this version on wait for a new venue's number in workflow code; older ones
@@ -56,6 +69,13 @@ const { ensureVenueSender } = proxyActivities<VenueNumberActivities>(LEGACY_VENU
 const VENUE_NUMBER_WAIT_IN_WORKFLOW = 'venue-number-wait-in-workflow';
 /** Orders from this version on fail over only when the primary said it has no such message. */
 const FAILOVER_ONLY_ON_DEFINITE_ANSWER = 'failover-only-on-definite-answer';
+/**
+ * Orders started from this version on run the consent read, the venue number look-up, the render
+ * and the history write as local activities; older ones replay their regular activities
+ * (docs/adr/0009-lean-order-path.md). It implies the two patches above, so a lean order records
+ * neither marker.
+ */
+const LEAN_ORDER_PATH = 'lean-order-path';
 /** How long an order waits for the provisioning workflow's answer before it looks again. */
 const VENUE_NUMBER_ANSWER_TIMEOUT = '10 minutes';
 const { renderMessage } = proxyActivities<RenderActivities>(RENDER_ACTIVITY);
@@ -120,7 +140,7 @@ async function sendWithFailover(order: Order, primary: VenueSender): Promise<Sen
     }
     // Could not ask: the primary may hold the message, so it keeps the order (its next send
     // reconciles from the order's claim) rather than risk a second text through the secondary.
-    if (accepted.answer === 'unknown' && patched(FAILOVER_ONLY_ON_DEFINITE_ANSWER))
+    if (accepted.answer === 'unknown' && (order.lean || patched(FAILOVER_ONLY_ON_DEFINITE_ANSWER)))
       return order.send(primary);
     log.warn('primary provider unavailable past the failover time; failing over', {
       from: primary.provider,
@@ -141,6 +161,8 @@ type HistoryDetails = Pick<
  */
 class Order {
   readonly status: OrderStatus = { step: 'checking_consent' };
+  /** Quick steps run as local activities; decided once, before the first step (replays keep it). */
+  readonly lean = patched(LEAN_ORDER_PATH);
   private readonly ctx: OrderContext;
   /** The number the order goes (or went) out from: the primary, or the failover's after a switch. */
   private sender?: VenueSender;
@@ -157,15 +179,17 @@ class Order {
   }
 
   checkConsent() {
-    return checkConsent({ ...this.ctx, venueId: this.event.venueId, phoneNumber: this.event.phoneNumber });
+    const input = { ...this.ctx, venueId: this.event.venueId, phoneNumber: this.event.phoneNumber };
+    return this.lean ? localFirst(local.checkConsent, checkConsent, input) : checkConsent(input);
   }
 
   /** Picks the venue's number at a provider and shows which provider the order goes through. */
   async useSender(provider?: ProviderName): Promise<VenueSender> {
     this.status.step = 'ensuring_sender';
-    this.sender = patched(VENUE_NUMBER_WAIT_IN_WORKFLOW)
-      ? await this.venueSender(provider)
-      : await ensureVenueSender({ ...this.ctx, venueId: this.event.venueId, provider });
+    this.sender =
+      this.lean || patched(VENUE_NUMBER_WAIT_IN_WORKFLOW)
+        ? await this.venueSender(provider)
+        : await ensureVenueSender({ ...this.ctx, venueId: this.event.venueId, provider });
     this.status.provider = this.sender.provider;
     upsertSearchAttributes([{ key: SmsProviderKey, value: this.sender.provider }]);
     showOrderDetails(this.status);
@@ -179,7 +203,10 @@ class Order {
    */
   private async venueSender(requested?: ProviderName): Promise<VenueSender> {
     for (;;) {
-      const found = await findVenueNumber({ ...this.ctx, venueId: this.event.venueId, provider: requested });
+      const input = { ...this.ctx, venueId: this.event.venueId, provider: requested };
+      const found = this.lean
+        ? await localFirst(local.findVenueNumber, findVenueNumber, input)
+        : await findVenueNumber(input);
       if (found.sender) return found.sender;
       const answer = await this.awaitVenueNumber(found.provider);
       if (answer?.outcome === 'ready')
@@ -218,7 +245,8 @@ class Order {
 
   async render(): Promise<void> {
     this.status.step = 'rendering';
-    this.message = (await renderMessage({ ...this.ctx, event: this.event })).body;
+    const input = { ...this.ctx, event: this.event };
+    this.message = (this.lean ? await local.renderMessage(input) : await renderMessage(input)).body;
   }
 
   /** With failover configured, the send's retries end at the failover time instead of after a day. */
@@ -311,7 +339,7 @@ class Order {
       errorCode: details.errorCode ?? null,
       errorMessage: details.errorMessage ?? null,
     };
-    await recordHistory(row).catch((err: unknown) => this.historyRefused(row, err));
+    await this.recordHistory(row).catch((err: unknown) => this.historyRefused(row, err));
     Object.assign(this.status, { step: 'completed', outcome, errorCode: details.errorCode ?? undefined });
     showOrderDetails(this.status);
     upsertSearchAttributes([
@@ -335,7 +363,7 @@ class Order {
     const failure = describeFailure(err);
     if (failure.kind !== 'InvalidRecord') throw err;
     const errorMessage = failure.message.slice(0, 500);
-    await recordHistory({
+    await this.recordHistory({
       ...row,
       orderNumber: null,
       venuePhoneNumberId: null,
@@ -358,6 +386,11 @@ class Order {
     );
   }
 
+  /** One row per run, an upsert by the run's id: a local attempt that ran before a crash is found again. */
+  private recordHistory(row: RecordHistoryInput) {
+    return this.lean ? localFirst(local.recordHistory, recordHistory, row) : recordHistory(row);
+  }
+
   /** This order's SMS as sent from `from`. */
   private sms(from: VenueSender): SendSmsInput {
     return {
@@ -369,6 +402,27 @@ class Order {
       body: this.message,
       eventTimestamp: this.event.eventTimestamp,
     };
+  }
+}
+
+/**
+ * A quick dependency call run locally first. A dependency still failing when the local budget ends
+ * (LOCAL_QUICK_CALL_ACTIVITY) is an outage, not a blip: the same call moves to its regular activity,
+ * which retries without limit on the server. Definite answers (non-retryable failures) pass through.
+ */
+async function localFirst<I, R>(
+  localCall: (input: I) => Promise<R>,
+  regularCall: (input: I) => Promise<R>,
+  input: I,
+): Promise<R> {
+  try {
+    return await localCall(input);
+  } catch (err) {
+    if (!timedOut(err)) throw err;
+    log.warn('a local step ran out of its budget; retrying it as a regular activity', {
+      activity: err instanceof ActivityFailure ? err.activityType : undefined,
+    });
+    return regularCall(input);
   }
 }
 

@@ -24,9 +24,10 @@ test('the recorded histories cover every workflow and outcome, from each recorde
     'order-skipped-no-consent',
     'venue-number-provisioning',
   ];
-  // The first recordings, and those of the version that moved the venue-number wait into workflow
-  // code, checked the consent fold and audited duplicates (v2).
-  for (const version of ['', '-v2']) {
+  // The first recordings, those of the version that moved the venue-number wait into workflow code,
+  // checked the consent fold and audited duplicates (v2), and those of the lean order path, whose
+  // quick steps are local activities (v3, docs/adr/0009).
+  for (const version of ['', '-v2', '-v3']) {
     for (const name of recordings) expect(files).toContain(`${name}${version}.json`);
   }
 });
