@@ -115,7 +115,7 @@ test('a consent read failing past its local budget moves to the regular activity
       phoneNumber: '+14155550178',
       providerId: 'PN-warm-fallback',
     });
-    await signalConsentChange(orders.client, queue, e.venueId, e.phoneNumber, {
+    await signalConsentChange(orders.consentEntities, e.venueId, e.phoneNumber, {
       status: 'opted_in',
       source: 'checkout',
       occurredAt: new Date(Date.now() - 30_000).toISOString(),

@@ -3,7 +3,7 @@ import { temporal } from '@temporalio/proto';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Knex } from 'knex';
 import { createSendActivities } from '../../../activities';
-import { loadConfig } from '../../../config';
+import { LOCAL_WORKFLOW_ID_HASH_KEY, loadConfig } from '../../../config';
 import { createLogger } from '../../../config/logger';
 import { createRepositories } from '../../../db';
 import { createKnex } from '../../../db/knex';
@@ -12,6 +12,7 @@ import { createProviders } from '../../../providers';
 import { SimulatorStore } from '../../../providers/simulator/simulator-store';
 import { signalConsentChange } from '../../../temporal/consent-signal';
 import { sendTaskQueue } from '../../../temporal/contracts';
+import { createDataConverter } from '../../../temporal/data-converter';
 import { orderWorkflowId } from '../../../temporal/ids';
 import { startOrderConfirmation } from '../../../temporal/start-order';
 import { createActivityDeps } from '../../../workers/activity-deps';
@@ -115,7 +116,9 @@ async function sendThenLockWrites(
   });
   const { providers, close: closeProviders } = createProviders(config);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+  // The codec the order worker encrypts with: this send worker must read and write the same payloads.
+  const dataConverter = createDataConverter(config.temporal);
+  const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter });
   const send = createSendActivities(
     createActivityDeps({
       config,
@@ -132,6 +135,7 @@ async function sendThenLockWrites(
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
+    dataConverter,
     taskQueue: sendTaskQueue(crash.taskQueue, 'simulator'),
     activities: {
       ...send,
@@ -219,11 +223,16 @@ test(
       async (c) => {
         // The customer's consent entity runs, but no worker serves the consent queue yet: its
         // pending-changes query cannot be answered, so the consent read fails and retries locally.
-        await signalConsentChange(c.client, c.taskQueue, c.e.venueId, c.e.phoneNumber, {
-          status: 'opted_in',
-          source: 'checkout',
-          occurredAt: new Date(Date.now() - 30_000).toISOString(),
-        });
+        await signalConsentChange(
+          { client: c.client, taskQueue: c.taskQueue, workflowIdHashKey: LOCAL_WORKFLOW_ID_HASH_KEY },
+          c.e.venueId,
+          c.e.phoneNumber,
+          {
+            status: 'opted_in',
+            source: 'checkout',
+            occurredAt: new Date(Date.now() - 30_000).toISOString(),
+          },
+        );
         await start(c);
         // The workflow task stays open while a local activity runs; past 80 % of its 10 s timeout the
         // worker heartbeats it (completes it with no local activity marker): the read is in flight.
