@@ -49,9 +49,7 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
   const common = {
     connection: setup.connection,
     namespace: setup.namespace,
-    maxConcurrentActivityTaskExecutions: tuning.activitySlots,
-    maxConcurrentWorkflowTaskExecutions: tuning.workflowSlots,
-    shutdownGraceTime: tuning.shutdownGraceMs,
+    ...workerTuningOptions(tuning),
   };
   const workers: Array<Promise<Worker>> = [];
   if (tuning.queues.includes('orders')) {
@@ -87,6 +85,26 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
     }
   }
   return Promise.all(workers);
+}
+
+/**
+ * The WORKER_* settings as SDK options, shared with the bench's ceiling worker so both run with the
+ * same capacity. Unset knobs stay out, leaving the SDK's own defaults.
+ */
+export function workerTuningOptions(tuning: Config['worker']): Partial<WorkerOptions> {
+  return {
+    maxConcurrentActivityTaskExecutions: tuning.activitySlots,
+    maxConcurrentWorkflowTaskExecutions: tuning.workflowSlots,
+    shutdownGraceTime: tuning.shutdownGraceMs,
+    ...(tuning.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: tuning.maxCachedWorkflows } : {}),
+    // Never more pollers than slots (the SDK refuses that); a small slot count caps them.
+    ...(tuning.workflowPollers !== undefined
+      ? { maxConcurrentWorkflowTaskPolls: Math.min(tuning.workflowPollers, tuning.workflowSlots) }
+      : {}),
+    ...(tuning.activityPollers !== undefined
+      ? { maxConcurrentActivityTaskPolls: Math.min(tuning.activityPollers, tuning.activitySlots) }
+      : {}),
+  };
 }
 
 /** Runs workers together; when one stops (signal or fatal error) the others are shut down too. */
