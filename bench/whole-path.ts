@@ -567,7 +567,8 @@ async function main(): Promise<void> {
     const accepted = new Map<string, number>();
     const simulatorAccepted = stack.simulator !== undefined;
     if (stack.simulator) {
-      for (const m of await stack.simulator.messages()) {
+      // This run's messages only: a given stack's simulator may remember these phones from an earlier run.
+      for (const m of await stack.simulator.messages({ sentAfter: new Date(loopStart) })) {
         const prev = accepted.get(m.to);
         if (prev === undefined || m.acceptedAt.getTime() < prev) accepted.set(m.to, m.acceptedAt.getTime());
       }
