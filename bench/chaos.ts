@@ -1,4 +1,4 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -18,6 +18,8 @@ import { startTcpProxy, type TcpProxy } from '../test/support/tcp-proxy';
 import { formBody, twilioHeaders } from '../test/support/webhook-signing';
 import { writeWorkflowBundle } from '../test/support/workflow-bundle';
 import { sampleEvent } from '../test/support/workers';
+import { exited, killChildren, ROOT, spawnRole, stopRole, type Role } from './support/processes';
+import { percentile, phoneFor } from './support/stats';
 
 /**
  * `npm run chaos [-- --orders N --kills K --db-outage-seconds S | --ci]`: the real roles as real
@@ -30,7 +32,6 @@ import { sampleEvent } from '../test/support/workers';
  * texted twice, texted after an acknowledged STOP, or a valid event was dead-lettered.
  */
 
-const ROOT = path.resolve(__dirname, '..');
 const TOPIC = 'send-order-confirmation-sms';
 const SUBSCRIPTION = 'sms-service';
 const TASK_QUEUE = 'chaos';
@@ -80,44 +81,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (m: string) => process.stderr.write(`[chaos ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
 const rand = (min: number, max: number) => min + Math.random() * (max - min);
 
-/** Children spawned by this run, killed on any way out. */
-const children = new Set<ChildProcess>();
-function killChildren(): void {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-}
-process.on('exit', killChildren);
-
-interface Role {
-  name: string;
-  child: ChildProcess;
-}
-
-function spawnRole(name: string, entry: string, env: Record<string, string>, logDir: string): Role {
-  const out = fs.openSync(path.join(logDir, `${name}.log`), 'a');
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
-    cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', out, out],
-  });
-  fs.closeSync(out);
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  return { name, child };
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once('exit', () => resolve()));
-}
-
-async function stopRole(role: Role): Promise<void> {
-  if (role.child.exitCode !== null || role.child.signalCode !== null) return;
-  const timer = setTimeout(() => role.child.kill('SIGKILL'), 10_000);
-  role.child.kill('SIGTERM');
-  await exited(role.child);
-  clearTimeout(timer);
-}
-
 function postgresBaseUrl(): string {
   if (process.env.TEST_DATABASE_URL?.startsWith('postgres')) return process.env.TEST_DATABASE_URL;
   const out = execFileSync('bash', [path.join(ROOT, 'scripts/ci-postgres.sh')], {
@@ -134,17 +97,6 @@ interface Order {
   phone: string;
   firstSentAt?: number;
   stop?: { at: number; ackAt?: number; attempts: number };
-}
-
-function phoneFor(i: number): string {
-  const areas = ['415', '628', '510', '650', '408', '707', '925', '831', '209', '559'];
-  return `+1${areas[Math.floor(i / 5000) % areas.length]}555${String(2000 + (i % 5000)).padStart(4, '0')}`;
-}
-
-function percentile(values: number[], p: number): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
 async function main(): Promise<void> {
@@ -208,22 +160,20 @@ async function main(): Promise<void> {
       TEMPORAL_METRICS_PORT: '0',
       ...twilioEnv(fake),
     };
-    const api = spawnRole(
-      'api',
-      'api/main.ts',
-      { ...common, HOST: '127.0.0.1', PORT: String(apiPort) },
-      workDir,
-    );
-    const bridge = spawnRole(
-      'bridge',
-      'bridge/main.ts',
-      { ...common, SERVICEBUS_CONNECTION_STRING: peer.connectionString, BRIDGE_HEALTH_PORT: '0' },
-      workDir,
-    );
+    const api = spawnRole('api', {
+      entry: 'api/main.ts',
+      env: { ...common, HOST: '127.0.0.1', PORT: String(apiPort) },
+      logDir: workDir,
+    });
+    const bridge = spawnRole('bridge', {
+      entry: 'bridge/main.ts',
+      env: { ...common, SERVICEBUS_CONNECTION_STRING: peer.connectionString, BRIDGE_HEALTH_PORT: '0' },
+      logDir: workDir,
+    });
     roles.push(api, bridge);
     const workerEnv = { ...common, WORKFLOW_BUNDLE_PATH: bundlePath };
     const workers: Role[] = [0, 1].map((i) =>
-      spawnRole(`worker-${i}`, 'workers/main.ts', workerEnv, workDir),
+      spawnRole(`worker-${i}`, { entry: 'workers/main.ts', env: workerEnv, logDir: workDir }),
     );
     roles.push(...workers);
 
@@ -396,7 +346,7 @@ async function main(): Promise<void> {
       await exited(w.child);
       counters.kills++;
       await sleep(rand(500, 3000));
-      workers[i] = spawnRole(`worker-${i}`, 'workers/main.ts', workerEnv, workDir);
+      workers[i] = spawnRole(`worker-${i}`, { entry: 'workers/main.ts', env: workerEnv, logDir: workDir });
       roles.push(workers[i]);
     };
     const killTimes = Array.from({ length: opt.kills }, () => rand(0.05, 1) * injectMs).sort((a, b) => a - b);

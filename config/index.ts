@@ -127,6 +127,10 @@ const schema = z
     WORKER_QUEUES: csv.pipe(z.array(z.enum(WORKER_QUEUE_NAMES)).min(1)).default([...WORKER_QUEUE_NAMES]),
     WORKER_ACTIVITY_SLOTS: z.coerce.number().int().min(1).max(1000).default(100),
     WORKER_WORKFLOW_SLOTS: z.coerce.number().int().min(2).max(1000).default(100),
+    // Unset: the SDK's defaults (sticky cache sized from the heap limit; pollers min(10, slots)).
+    WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).optional(),
+    WORKER_WORKFLOW_POLLERS: z.coerce.number().int().min(2).max(100).optional(),
+    WORKER_ACTIVITY_POLLERS: z.coerce.number().int().min(1).max(100).optional(),
     WORKER_SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
     SMS_PROVIDER: z.enum(PROVIDER_NAMES).default('simulator'),
     // Two SMS segments at most: the reply goes out as one message the customer pays to receive.
@@ -356,6 +360,14 @@ export interface Config {
     activitySlots: number;
     /** Workflow task slots per queue's worker (maxConcurrentWorkflowTaskExecutions). */
     workflowSlots: number;
+    /**
+     * Sticky cache size per queue's worker (maxCachedWorkflows): each cached run keeps its workflow
+     * state in memory; an evicted one is replayed from its history on its next task.
+     */
+    maxCachedWorkflows?: number;
+    /** Concurrent workflow / activity task polls per queue's worker (at most the slot count). */
+    workflowPollers?: number;
+    activityPollers?: number;
     /** On SIGTERM/SIGINT, how long running activities get before they are cancelled. */
     shutdownGraceMs: number;
   };
@@ -463,6 +475,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       queues: env.WORKER_QUEUES,
       activitySlots: env.WORKER_ACTIVITY_SLOTS,
       workflowSlots: env.WORKER_WORKFLOW_SLOTS,
+      maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS,
+      workflowPollers: env.WORKER_WORKFLOW_POLLERS,
+      activityPollers: env.WORKER_ACTIVITY_POLLERS,
       shutdownGraceMs: env.WORKER_SHUTDOWN_GRACE_SECONDS * 1000,
     },
     sms: {

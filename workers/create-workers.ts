@@ -55,9 +55,7 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
     connection: setup.connection,
     namespace: setup.namespace,
     dataConverter: createDataConverter({ payloadCodecKeys: setup.payloadCodecKeys }),
-    maxConcurrentActivityTaskExecutions: tuning.activitySlots,
-    maxConcurrentWorkflowTaskExecutions: tuning.workflowSlots,
-    shutdownGraceTime: tuning.shutdownGraceMs,
+    ...workerTuningOptions(tuning),
     interceptors: { activity: [metricsInterceptors(setup.metrics ?? processMetrics())] },
   };
   const workers: Array<Promise<Worker>> = [];
@@ -107,6 +105,26 @@ async function assertBundleEncodesFailures(codePath: string): Promise<void> {
       `the workflow bundle ${codePath} was built without the failure converter: build it with workflowBundleOptions() (workers/workflow-bundle-options.ts)`,
     );
   }
+}
+
+/**
+ * The WORKER_* settings as SDK options, shared with the bench's ceiling worker so both run with the
+ * same capacity. Unset knobs stay out, leaving the SDK's own defaults.
+ */
+export function workerTuningOptions(tuning: Config['worker']): Partial<WorkerOptions> {
+  return {
+    maxConcurrentActivityTaskExecutions: tuning.activitySlots,
+    maxConcurrentWorkflowTaskExecutions: tuning.workflowSlots,
+    shutdownGraceTime: tuning.shutdownGraceMs,
+    ...(tuning.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: tuning.maxCachedWorkflows } : {}),
+    // Never more pollers than slots (the SDK refuses that); a small slot count caps them.
+    ...(tuning.workflowPollers !== undefined
+      ? { maxConcurrentWorkflowTaskPolls: Math.min(tuning.workflowPollers, tuning.workflowSlots) }
+      : {}),
+    ...(tuning.activityPollers !== undefined
+      ? { maxConcurrentActivityTaskPolls: Math.min(tuning.activityPollers, tuning.activitySlots) }
+      : {}),
+  };
 }
 
 /** Runs workers together; when one stops (signal or fatal error) the others are shut down too. */

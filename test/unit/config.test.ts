@@ -66,6 +66,25 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ WORKER_QUEUES: 'orders,mail' })).toThrow(/WORKER_QUEUES/);
   });
 
+  test('sticky cache and poller counts are left to the SDK unless set, and bounded when set', () => {
+    expect(loadConfig({}).worker).toMatchObject({
+      maxCachedWorkflows: undefined,
+      workflowPollers: undefined,
+      activityPollers: undefined,
+    });
+    expect(
+      loadConfig({
+        WORKER_MAX_CACHED_WORKFLOWS: '0',
+        WORKER_WORKFLOW_POLLERS: '4',
+        WORKER_ACTIVITY_POLLERS: '8',
+      }).worker,
+    ).toMatchObject({ maxCachedWorkflows: 0, workflowPollers: 4, activityPollers: 8 });
+    expect(() => loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: '-1' })).toThrow(/WORKER_MAX_CACHED_WORKFLOWS/);
+    // The SDK needs two workflow pollers (one sticky, one not).
+    expect(() => loadConfig({ WORKER_WORKFLOW_POLLERS: '1' })).toThrow(/WORKER_WORKFLOW_POLLERS/);
+    expect(() => loadConfig({ WORKER_ACTIVITY_POLLERS: 'many' })).toThrow(/WORKER_ACTIVITY_POLLERS/);
+  });
+
   test('every problem is reported at once', () => {
     let error: unknown;
     try {

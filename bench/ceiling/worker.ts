@@ -1,0 +1,41 @@
+import { NativeConnection, Runtime, DefaultLogger, Worker } from '@temporalio/worker';
+import { loadConfigOrExit } from '../../config';
+import { workerTuningOptions } from '../../workers/create-workers';
+import { ceilingActivities } from './activities';
+
+/**
+ * The ceiling's worker, a process of its own like the order worker, with the same WORKER_* settings
+ * (workerTuningOptions) and a pre-built bundle (CEILING_BUNDLE_PATH), so the two differ only in
+ * what the workflow and activities do.
+ */
+async function main(): Promise<void> {
+  const config = loadConfigOrExit();
+  const bundlePath = process.env.CEILING_BUNDLE_PATH;
+  if (!bundlePath) throw new Error('CEILING_BUNDLE_PATH is required');
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const connection = await NativeConnection.connect({
+    address: config.temporal.address,
+    tls: config.temporal.tls ? {} : undefined,
+    apiKey: config.temporal.apiKey,
+  });
+  try {
+    const worker = await Worker.create({
+      connection,
+      namespace: config.temporal.namespace,
+      taskQueue: config.temporal.taskQueue,
+      workflowBundle: { codePath: bundlePath },
+      activities: ceilingActivities,
+      ...workerTuningOptions(config.worker),
+    });
+    await worker.run();
+  } finally {
+    await connection.close();
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(
+    `ceiling worker failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
+  process.exit(1);
+});

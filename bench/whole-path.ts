@@ -1,0 +1,672 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { tsToMs } from '@temporalio/common/lib/time';
+import { temporal } from '@temporalio/proto';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { loadConfig, type Config } from '../config';
+import { createRepositories, type Repositories } from '../db';
+import { createKnex } from '../db/knex';
+import { migrateLatest } from '../db/migrate';
+import { parseOrderEvent } from '../domain/order-event';
+import { SimulatorStore } from '../providers/simulator/simulator-store';
+import { startDevServer, freePort, type DevServer } from '../scripts/temporal-cli';
+import { connectTemporalClient, type TemporalClientHandle } from '../temporal/client';
+import { sendTaskQueue } from '../temporal/contracts';
+import { orderWorkflowId } from '../temporal/ids';
+import { startOrderConfirmation } from '../temporal/start-order';
+import { writeWorkflowBundle } from '../test/support/workflow-bundle';
+import { sampleEvent } from '../test/support/workers';
+import type { CeilingInput } from './ceiling/activities';
+import {
+  killChildren,
+  ROOT,
+  spawnRole,
+  stopRole,
+  treeRssMb,
+  waitUntilHealthy,
+  type Role,
+} from './support/processes';
+import { Progress } from './support/progress';
+import { percentiles, phoneFor } from './support/stats';
+
+/**
+ * `npm run bench [-- --orders N --concurrency C --quick --compiled | --tsx]`, optionally against a
+ * running stack: `--temporal host:port --api URL --token T [--database-url URL --simulator-db FILE
+ * --worker-pid PID]`.
+ *
+ * In one run: the same-shape ceiling (N no-op workflows of five sequential activities, C started at
+ * a time, on a worker process with the same WORKER_* settings), the whole path (N orders through
+ * POST /api/events/… at concurrency C on a warm venue, until every workflow closed), then an open
+ * loop at 50 % of the measured saturation for latency, and the worker's RSS after N and with 1,000
+ * orders held before their send. Progress on stderr; the last stdout line is one JSON object.
+ */
+
+const EVENTS_PATH = '/api/events/send-order-confirmation-sms';
+const ORDER_QUEUE = 'bench-orders';
+const CEILING_QUEUE = 'bench-ceiling';
+const LOCAL_TOKEN = 'bench-token-0123456789';
+const VENUE_ID = 9100;
+const { EventType } = temporal.api.enums.v1;
+
+interface Options {
+  orders: number;
+  concurrency: number;
+  openLoopOrders: number;
+  heldOrders: number;
+  runtime: 'tsx' | 'compiled';
+  temporal?: string;
+  api?: string;
+  token?: string;
+  databaseUrl?: string;
+  simulatorDb?: string;
+  workerPid?: number;
+  keepLogs: boolean;
+}
+
+function parseArgs(argv: string[]): Options {
+  const value = (flag: string): string | undefined => {
+    const i = argv.indexOf(flag);
+    if (i < 0) return undefined;
+    const v = argv[i + 1];
+    if (v === undefined || v.startsWith('--')) throw new Error(`${flag} needs a value`);
+    return v;
+  };
+  const count = (flag: string, fallback: number, min = 1): number => {
+    const v = value(flag);
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new Error(`${flag} needs an integer ≥ ${min}`);
+    return n;
+  };
+  const quick = argv.includes('--quick');
+  const orders = count('--orders', quick ? 60 : 300);
+  const compiledBuild = path.join(ROOT, 'dist/workers/main.js');
+  const hasBuild = fs.existsSync(compiledBuild) && fs.existsSync(path.join(ROOT, 'dist/workflow-bundle.js'));
+  if (argv.includes('--compiled') && !hasBuild)
+    throw new Error(
+      '--compiled needs dist/workers/main.js and dist/workflow-bundle.js: run `npm run build` first',
+    );
+  const o: Options = {
+    orders,
+    concurrency: count('--concurrency', quick ? 10 : 50),
+    openLoopOrders: count('--open-loop-orders', orders),
+    heldOrders: count('--held', quick ? 200 : 1000, 0),
+    // Whatever is available: the compiled worker when it is built, unless --tsx asks otherwise.
+    runtime: argv.includes('--tsx') || (!argv.includes('--compiled') && !hasBuild) ? 'tsx' : 'compiled',
+    temporal: value('--temporal'),
+    api: value('--api')?.replace(/\/+$/, ''),
+    token: value('--token'),
+    databaseUrl: value('--database-url'),
+    simulatorDb: value('--simulator-db'),
+    workerPid: value('--worker-pid') === undefined ? undefined : count('--worker-pid', 0),
+    keepLogs: argv.includes('--keep-logs'),
+  };
+  if ((o.temporal === undefined) !== (o.api === undefined))
+    throw new Error('--temporal and --api go together (a running stack), or neither (the bench starts one)');
+  return o;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const progress = new Progress('bench');
+
+/** Runs `fn` over `items`, at most `concurrency` at a time. */
+async function pool<T>(
+  items: T[],
+  concurrency: number,
+  fn: (item: T, i: number) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      await fn(items[i], i);
+    }
+  });
+  await Promise.all(lanes);
+}
+
+/** What the stack under test is and how to reach it. */
+interface Stack {
+  own: boolean;
+  temporalAddress: string;
+  apiBase: string;
+  token: string;
+  taskQueue: string;
+  /** For the bench's own client: the same namespace, TLS and (when configured) payload codec as the roles. */
+  config: Config;
+  repos?: Repositories;
+  simulator?: SimulatorStore;
+  workerPid?: () => number | undefined;
+  /** Own stack only: replaces the worker (a different WORKER_QUEUES, say). */
+  restartWorker?: (env: Record<string, string>) => Promise<void>;
+  /** Own stack only: the ceiling's worker process, with the order worker's settings. */
+  startCeilingWorker(): Promise<Role>;
+  close(): Promise<void>;
+}
+
+async function startOwnStack(opt: Options, workDir: string): Promise<Stack> {
+  const server: DevServer = await startDevServer({
+    headless: true,
+    dbFilename: path.join(workDir, 'temporal.sqlite'),
+    logLevel: 'error',
+    log: (m) => progress.log(m),
+  });
+  const databaseUrl = `sqlite:${path.join(workDir, 'sms.sqlite')}`;
+  const knex = createKnex(databaseUrl);
+  await migrateLatest(knex);
+  const simulatorPath = path.join(workDir, 'simulator.sqlite');
+  const apiPort = await freePort();
+  const apiBase = `http://127.0.0.1:${apiPort}`;
+  const common: Record<string, string> = {
+    NODE_ENV: 'test',
+    DATABASE_URL: databaseUrl,
+    TEMPORAL_ADDRESS: server.address,
+    TEMPORAL_TASK_QUEUE: ORDER_QUEUE,
+    API_TOKEN: LOCAL_TOKEN,
+    PUBLIC_BASE_URL: apiBase,
+    SMS_PROVIDER: 'simulator',
+    SIMULATOR_DB_PATH: simulatorPath,
+    SIMULATOR_LATENCY_MS: '0',
+    SEND_RATE_PER_SECOND: '1000',
+    // Several processes on one machine: ephemeral metrics ports (see the metrics contract).
+    METRICS_PORT: '0',
+    TEMPORAL_METRICS_PORT: '0',
+  };
+  const bundles = await Promise.all([
+    opt.runtime === 'compiled' ? path.join(ROOT, 'dist/workflow-bundle.js') : writeWorkflowBundle(),
+    writeCeilingBundle(workDir),
+  ]);
+  const [orderBundle, ceilingBundle] = bundles;
+  const workerEntry = opt.runtime === 'compiled' ? 'dist/workers/main.js' : 'workers/main.ts';
+  const workerEnv = { ...common, WORKFLOW_BUNDLE_PATH: orderBundle };
+  const api = spawnRole('api', {
+    entry:
+      opt.runtime === 'compiled' && fs.existsSync(path.join(ROOT, 'dist/api/main.js'))
+        ? 'dist/api/main.js'
+        : 'api/main.ts',
+    env: { ...common, HOST: '127.0.0.1', PORT: String(apiPort) },
+    logDir: workDir,
+  });
+  let worker = spawnRole('worker', { entry: workerEntry, env: workerEnv, logDir: workDir });
+  const config = loadConfig({ ...process.env, ...common });
+  const repos = createRepositories(knex);
+  const simulator = new SimulatorStore(simulatorPath);
+  await waitUntilHealthy(`${apiBase}/health/ready`, api, workDir);
+  const stack: Stack = {
+    own: true,
+    temporalAddress: server.address,
+    apiBase,
+    token: LOCAL_TOKEN,
+    taskQueue: ORDER_QUEUE,
+    config,
+    repos,
+    simulator,
+    workerPid: () => worker.child.pid,
+    restartWorker: async (env) => {
+      await stopRole(worker);
+      worker = spawnRole(`worker-${env.WORKER_QUEUES ? 'held' : 'restarted'}`, {
+        entry: workerEntry,
+        env: { ...workerEnv, ...env },
+        logDir: workDir,
+      });
+    },
+    startCeilingWorker: async () =>
+      spawnRole('ceiling-worker', {
+        entry: 'bench/ceiling/worker.ts',
+        env: { ...common, TEMPORAL_TASK_QUEUE: CEILING_QUEUE, CEILING_BUNDLE_PATH: ceilingBundle },
+        logDir: workDir,
+      }),
+    close: async () => {
+      await Promise.all([stopRole(api), stopRole(worker)]);
+      await simulator.close();
+      await knex.destroy();
+      await server.stop();
+    },
+  };
+  return stack;
+}
+
+async function givenStack(opt: Options, workDir: string): Promise<Stack> {
+  const config = loadConfig({ ...process.env, TEMPORAL_ADDRESS: opt.temporal });
+  const knex = opt.databaseUrl ? createKnex(opt.databaseUrl) : undefined;
+  const simulator = opt.simulatorDb ? new SimulatorStore(opt.simulatorDb) : undefined;
+  const ceilingBundle = await writeCeilingBundle(workDir);
+  return {
+    own: false,
+    temporalAddress: opt.temporal!,
+    apiBase: opt.api!,
+    token: opt.token ?? process.env.API_TOKEN ?? 'local-dev-token',
+    taskQueue: config.temporal.taskQueue,
+    config,
+    repos: knex ? createRepositories(knex) : undefined,
+    simulator,
+    workerPid: opt.workerPid ? () => opt.workerPid : undefined,
+    startCeilingWorker: async () =>
+      spawnRole('ceiling-worker', {
+        entry: 'bench/ceiling/worker.ts',
+        env: {
+          TEMPORAL_ADDRESS: opt.temporal!,
+          TEMPORAL_TASK_QUEUE: CEILING_QUEUE,
+          CEILING_BUNDLE_PATH: ceilingBundle,
+        },
+        logDir: workDir,
+      }),
+    close: async () => {
+      await simulator?.close();
+      await knex?.destroy();
+    },
+  };
+}
+
+async function writeCeilingBundle(workDir: string): Promise<string> {
+  const silent = () => undefined;
+  const bundle = await bundleWorkflowCode({
+    workflowsPath: path.join(__dirname, 'ceiling/workflow.ts'),
+    logger: { log: silent, trace: silent, debug: silent, info: silent, warn: silent, error: console.error },
+  });
+  const file = path.join(workDir, 'ceiling-bundle.js');
+  fs.writeFileSync(file, bundle.code);
+  return file;
+}
+
+/** Until a worker polls `taskQueue` for the given kind of task. */
+async function waitForPollers(
+  connection: Connection,
+  namespace: string,
+  taskQueue: string,
+  kind: 'workflow' | 'activity',
+  role?: Role,
+): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  const taskQueueType =
+    kind === 'workflow'
+      ? temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW
+      : temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY;
+  for (;;) {
+    const { pollers } = await connection.workflowService.describeTaskQueue({
+      namespace,
+      taskQueue: { name: taskQueue },
+      taskQueueType,
+    });
+    if ((pollers ?? []).length > 0) return;
+    if (role && (role.child.exitCode !== null || role.child.signalCode !== null))
+      throw new Error(`${role.name} exited before polling ${taskQueue}`);
+    if (Date.now() > deadline) throw new Error(`no ${kind} poller on ${taskQueue} after 120 s`);
+    await sleep(200);
+  }
+}
+
+/** The activity task backlog of `taskQueue` (the server's approximate count). */
+async function activityBacklog(
+  connection: Connection,
+  namespace: string,
+  taskQueue: string,
+): Promise<number> {
+  const r = await connection.workflowService.describeTaskQueue({
+    namespace,
+    taskQueue: { name: taskQueue },
+    taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+    reportStats: true,
+  });
+  return Number(r.stats?.approximateBacklogCount ?? 0);
+}
+
+interface Posted {
+  orderId: string;
+  phone: string;
+  postedAt: number;
+  ackedAt: number;
+}
+
+interface Counters {
+  rejected429: number;
+  retried: number;
+}
+
+/** POSTs one event through the HTTP ingress; retries 429/503/network errors as a publisher would. */
+async function postOrder(stack: Stack, event: Record<string, unknown>, counters: Counters): Promise<Posted> {
+  const postedAt = Date.now();
+  for (let attempt = 0; ; attempt++) {
+    const r = await fetch(`${stack.apiBase}${EVENTS_PATH}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${stack.token}` },
+      body: JSON.stringify(event),
+      signal: AbortSignal.timeout(30_000),
+    }).catch(() => undefined);
+    if (r?.status === 202) {
+      await r.body?.cancel();
+      return {
+        orderId: String(event.OrderId),
+        phone: String(event.PhoneNumber),
+        postedAt,
+        ackedAt: Date.now(),
+      };
+    }
+    if (r?.status === 429) counters.rejected429++;
+    if (r && r.status !== 429 && r.status !== 503)
+      throw new Error(`ingress answered HTTP ${r.status}: ${await r.text()}`);
+    if (attempt >= 20) throw new Error(`ingress kept refusing (last HTTP ${r?.status ?? 'network error'})`);
+    counters.retried++;
+    await r?.body?.cancel();
+    await sleep(Math.min(5_000, 100 * 2 ** attempt));
+  }
+}
+
+/** The order's outcome once its workflow closed ("workflow-failed" when the run failed). */
+async function orderOutcome(client: Client, orderId: string): Promise<string> {
+  const handle: WorkflowHandle = client.workflow.getHandle(orderWorkflowId(orderId));
+  try {
+    const result = (await handle.result()) as { outcome?: string } | undefined;
+    return result?.outcome ?? 'unknown';
+  } catch (err) {
+    if (err instanceof WorkflowFailedError) return 'workflow-failed';
+    throw err;
+  }
+}
+
+interface HistoryFacts {
+  events: number;
+  workflowTasks: number;
+  startedAt: number;
+  closedAt?: number;
+  /** When the sendSms activity's completion reached the server: an upper bound of provider acceptance. */
+  sendCompletedAt?: number;
+}
+
+async function historyFacts(client: Client, workflowId: string): Promise<HistoryFacts> {
+  const events = (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+  const facts: HistoryFacts = { events: events.length, workflowTasks: 0, startedAt: 0 };
+  const sendScheduled = new Set<string>();
+  for (const e of events) {
+    const at = tsToMs(e.eventTime);
+    switch (e.eventType) {
+      case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
+        facts.startedAt = at;
+        break;
+      case EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+        facts.workflowTasks++;
+        break;
+      case EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+        if (e.activityTaskScheduledEventAttributes?.activityType?.name === 'sendSms')
+          sendScheduled.add(String(e.eventId));
+        break;
+      case EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+        if (sendScheduled.has(String(e.activityTaskCompletedEventAttributes?.scheduledEventId)))
+          facts.sendCompletedAt = at;
+        break;
+      case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
+      case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED:
+        facts.closedAt = at;
+        break;
+      default:
+    }
+  }
+  return facts;
+}
+
+/** Customers opted in before the run (checkout): straight into SQL when reachable, else the internal API. */
+async function optIn(stack: Stack, phones: string[], concurrency: number): Promise<void> {
+  const occurredAt = new Date(Date.now() - 60_000);
+  let done = 0;
+  await pool(phones, concurrency, async (phone) => {
+    if (stack.repos) {
+      await stack.repos.consent.applyChange({
+        venueId: VENUE_ID,
+        phoneNumber: phone,
+        status: 'opted_in',
+        source: 'checkout',
+        occurredAt,
+      });
+    } else {
+      const r = await fetch(`${stack.apiBase}/api/internal/consent`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${stack.token}` },
+        body: JSON.stringify({
+          venueId: VENUE_ID,
+          phoneNumber: phone,
+          status: 'opted_in',
+          source: 'checkout',
+        }),
+      });
+      if (r.status !== 202) throw new Error(`consent API answered HTTP ${r.status}`);
+    }
+    progress.update('opt-in', ++done, phones.length);
+  });
+}
+
+/** Samples RSS for `ms` and keeps the highest: a single sample can fall between two GCs. */
+async function peakRss(pid: number | undefined, ms: number): Promise<number | null> {
+  if (pid === undefined) return null;
+  let peak: number | null = null;
+  for (const end = Date.now() + ms; Date.now() < end; await sleep(250)) {
+    const rss = treeRssMb(pid);
+    if (rss !== null) peak = Math.max(peak ?? 0, rss);
+  }
+  return peak;
+}
+
+async function main(): Promise<void> {
+  const opt = parseArgs(process.argv.slice(2));
+  const t0 = Date.now();
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sms-bench-'));
+  progress.log(`options ${JSON.stringify(opt)}; logs in ${workDir}`);
+  let stack: Stack | undefined;
+  let handle: TemporalClientHandle | undefined;
+  try {
+    stack = opt.api ? await givenStack(opt, workDir) : await startOwnStack(opt, workDir);
+    handle = connectTemporalClient(stack.config.temporal);
+    const { client, connection } = handle;
+    const namespace = stack.config.temporal.namespace;
+    if (stack.own) {
+      await waitForPollers(connection, namespace, stack.taskQueue, 'workflow');
+      await waitForPollers(connection, namespace, sendTaskQueue(stack.taskQueue, 'simulator'), 'activity');
+    }
+    progress.log(
+      `stack ${stack.own ? 'started' : 'given'} in ${((Date.now() - t0) / 1000).toFixed(1)} s: temporal ${stack.temporalAddress}, api ${stack.apiBase}`,
+    );
+    const workerRssMbIdle = stack.workerPid ? treeRssMb(stack.workerPid() ?? -1) : null;
+
+    // Every customer of the run, distinct phones, opted in at one venue before anything is measured.
+    const runId = Math.floor(Math.random() * 5) * 10_000; // another run against a given stack gets fresh customers
+    const total = 1 + opt.orders + opt.openLoopOrders + (stack.own ? opt.heldOrders : 0);
+    const phones = Array.from({ length: total }, (_, i) => phoneFor(runId + i));
+    await optIn(stack, phones, opt.concurrency);
+    const eventFor = (phone: string) => sampleEvent({ VenueId: VENUE_ID, PhoneNumber: phone });
+    const counters: Counters = { rejected429: 0, retried: 0 };
+
+    // --- warm-up: the venue's first order buys its number; every later order finds it -------------
+    const warm = await postOrder(stack, eventFor(phones[0]), counters);
+    const warmOutcome = await orderOutcome(client, warm.orderId);
+    if (warmOutcome !== 'sent') throw new Error(`warm-up order ended ${warmOutcome}, not sent`);
+    progress.log('venue warm: its number is bought');
+
+    // --- the ceiling: N no-op workflows of five activities, C started at a time ---------------------
+    const ceilingWorker = await stack.startCeilingWorker();
+    const plainConnection = await Connection.connect({
+      address: stack.temporalAddress,
+      tls: stack.config.temporal.tls ? {} : undefined,
+      apiKey: stack.config.temporal.apiKey,
+    });
+    let ceilingPerSecond: number;
+    try {
+      // No codec here: the ceiling's worker runs without one (a codec's cost belongs to the whole path).
+      const plain = new Client({ connection: plainConnection, namespace });
+      await waitForPollers(plainConnection, namespace, CEILING_QUEUE, 'workflow', ceilingWorker);
+      const ids = Array.from({ length: opt.orders }, (_, i) => `bench-ceiling-${t0}-${i}`);
+      let ceilingClosed = 0;
+      const started = Date.now();
+      const ceilingRuns: Array<Promise<unknown>> = [];
+      await pool(ids, opt.concurrency, async (workflowId) => {
+        const input: CeilingInput = { event: sampleEvent() };
+        const h = await plain.workflow.start('ceilingWorkflow', {
+          workflowId,
+          taskQueue: CEILING_QUEUE,
+          args: [input],
+        });
+        ceilingRuns.push(h.result().then(() => progress.update('ceiling', ++ceilingClosed, ids.length)));
+      });
+      await Promise.all(ceilingRuns);
+      ceilingPerSecond = opt.orders / ((Date.now() - started) / 1000);
+    } finally {
+      await plainConnection.close();
+      await stopRole(ceilingWorker);
+    }
+    progress.log(`ceiling: ${ceilingPerSecond.toFixed(1)} workflows/s`);
+
+    // --- the whole path: N orders through the HTTP ingress at concurrency C, until all closed -------
+    const pathPhones = phones.slice(1, 1 + opt.orders);
+    const outcomes: Record<string, number> = {};
+    const outcomeOf = new Map<string, string>();
+    let closed = 0;
+    const waits: Array<Promise<void>> = [];
+    const started = Date.now();
+    await pool(pathPhones, opt.concurrency, async (phone) => {
+      const posted = await postOrder(stack!, eventFor(phone), counters);
+      waits.push(
+        orderOutcome(client, posted.orderId).then((outcome) => {
+          outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+          outcomeOf.set(posted.orderId, outcome);
+          progress.update('whole path', ++closed, pathPhones.length);
+        }),
+      );
+    });
+    await Promise.all(waits);
+    const ordersPerSecond = opt.orders / ((Date.now() - started) / 1000);
+    const workerRssMbAfterN = stack.workerPid ? await peakRss(stack.workerPid(), 2_000) : null;
+    progress.log(`whole path: ${ordersPerSecond.toFixed(1)} orders/s; outcomes ${JSON.stringify(outcomes)}`);
+
+    // History events and workflow tasks per sent order, from the real histories.
+    const sentIds = [...outcomeOf].filter(([, o]) => o === 'sent').map(([id]) => id);
+    let events = 0;
+    let tasks = 0;
+    let read = 0;
+    await pool(sentIds, 10, async (orderId) => {
+      const f = await historyFacts(client, orderWorkflowId(orderId));
+      events += f.events;
+      tasks += f.workflowTasks;
+      progress.update('histories', ++read, sentIds.length);
+    });
+
+    // --- open loop at 50 % of saturation: latency without a queue of our own making ----------------
+    const rate = ordersPerSecond / 2;
+    const loopPhones = phones.slice(1 + opt.orders, 1 + opt.orders + opt.openLoopOrders);
+    const posted: Posted[] = [];
+    let loopClosed = 0;
+    const loopStart = Date.now();
+    const loop = loopPhones.map(async (phone, i) => {
+      await sleep(Math.max(0, loopStart + (i / rate) * 1000 - Date.now()));
+      const p = await postOrder(stack!, eventFor(phone), counters);
+      posted.push(p);
+      await orderOutcome(client, p.orderId);
+      progress.update(`open loop ${rate.toFixed(1)}/s`, ++loopClosed, loopPhones.length);
+    });
+    await Promise.all(loop);
+    const loopSeconds = (Date.now() - loopStart) / 1000;
+    const accepted = new Map<string, number>();
+    const simulatorAccepted = stack.simulator !== undefined;
+    if (stack.simulator) {
+      // This run's messages only: a given stack's simulator may remember these phones from an earlier run.
+      for (const m of await stack.simulator.messages({ sentAfter: new Date(loopStart) })) {
+        const prev = accepted.get(m.to);
+        if (prev === undefined || m.acceptedAt.getTime() < prev) accepted.set(m.to, m.acceptedAt.getTime());
+      }
+    }
+    const toProvider: number[] = [];
+    const toClosed: number[] = [];
+    await pool(posted, 10, async (p) => {
+      const f = await historyFacts(client, orderWorkflowId(p.orderId));
+      const providerAt = simulatorAccepted ? accepted.get(p.phone) : f.sendCompletedAt;
+      if (providerAt !== undefined) toProvider.push(providerAt - f.startedAt);
+      if (f.closedAt !== undefined) toClosed.push(f.closedAt - f.startedAt);
+    });
+    progress.log(`open loop: ${posted.length} orders at ${rate.toFixed(1)}/s offered`);
+
+    // --- RSS with many orders open: a worker without the send queue holds them before their send ----
+    let workerRssMbWithHeldOpen: number | null = null;
+    if (stack.own && stack.restartWorker && opt.heldOrders > 0) {
+      await stack.restartWorker({ WORKER_QUEUES: 'orders,consent' });
+      await waitForPollers(connection, namespace, stack.taskQueue, 'workflow');
+      const heldPhones = phones.slice(1 + opt.orders + opt.openLoopOrders);
+      let held = 0;
+      // Started through the same function the ingress calls (the API's rate limit is not under test here).
+      await pool(heldPhones, opt.concurrency, async (phone) => {
+        const parsed = parseOrderEvent(eventFor(phone));
+        if (!parsed.ok) throw new Error('bench event is invalid');
+        await startOrderConfirmation(client, stack!.taskQueue, parsed.event, { correlationId: 'bench-held' });
+        progress.update('held orders started', ++held, heldPhones.length);
+      });
+      const sendQueue = sendTaskQueue(stack.taskQueue, 'simulator');
+      const deadline = Date.now() + 600_000;
+      for (
+        let backlog = 0;
+        backlog < heldPhones.length;
+        backlog = await activityBacklog(connection, namespace, sendQueue)
+      ) {
+        progress.update('held at their send', backlog, heldPhones.length);
+        if (Date.now() > deadline) throw new Error(`only ${backlog} orders reached their send in 10 minutes`);
+        await sleep(500);
+      }
+      workerRssMbWithHeldOpen = await peakRss(stack.workerPid?.(), 3_000);
+      progress.log(
+        `${heldPhones.length} orders held before their send: worker RSS ${workerRssMbWithHeldOpen} MB`,
+      );
+    }
+
+    progress.clear();
+    const round = (v: number) => Math.round(v * 100) / 100;
+    const result = {
+      ordersPerSecond: round(ordersPerSecond),
+      ceilingPerSecond: round(ceilingPerSecond),
+      ratio: round(ordersPerSecond / ceilingPerSecond),
+      acceptedToProviderMs: percentiles(toProvider),
+      acceptedToClosedMs: percentiles(toClosed),
+      ingressMs: percentiles(posted.map((p) => p.ackedAt - p.postedAt)),
+      openLoopOfferedPerSecond: round(rate),
+      openLoopAchievedPerSecond: round(posted.length / loopSeconds),
+      historyEventsPerOrder: sentIds.length ? round(events / sentIds.length) : null,
+      workflowTasksPerOrder: sentIds.length ? round(tasks / sentIds.length) : null,
+      workerRssMbIdle,
+      workerRssMbAfterN,
+      // The issue's figure is with 1,000 open; --quick or --held N measure another count (heldOpenOrders).
+      workerRssMbWith1000Open: opt.heldOrders === 1000 ? workerRssMbWithHeldOpen : null,
+      workerRssMbWithHeldOpen,
+      heldOpenOrders: stack.own ? opt.heldOrders : 0,
+      orders: opt.orders,
+      concurrency: opt.concurrency,
+      outcomes,
+      ingressRetries: counters.retried,
+      ingress429: counters.rejected429,
+      providerAcceptedFrom: simulatorAccepted ? 'simulator' : 'sendSms completion in history',
+      stack: stack.own ? 'own' : 'given',
+      workerRuntime: stack.own ? opt.runtime : 'given',
+      workerSettings: stack.config.worker,
+      seconds: Math.round((Date.now() - t0) / 1000),
+    };
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  } finally {
+    progress.clear();
+    await handle?.close().catch(() => undefined);
+    await stack?.close().catch(() => undefined);
+    killChildren();
+    if (!opt.keepLogs) fs.rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    progress.log(`${signal}: stopping every child`);
+    killChildren();
+    process.exit(130);
+  });
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    progress.log(`failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    killChildren();
+    process.exit(1);
+  },
+);
