@@ -109,14 +109,19 @@ async function assertBundleEncodesFailures(codePath: string): Promise<void> {
 
 /**
  * The WORKER_* settings as SDK options, shared with the bench's ceiling worker so both run with the
- * same capacity. Unset knobs stay out, leaving the SDK's own defaults.
+ * same capacity. Unset poller counts stay out, leaving the SDK's own default.
  */
 export function workerTuningOptions(tuning: Config['worker']): Partial<WorkerOptions> {
   return {
     maxConcurrentActivityTaskExecutions: tuning.activitySlots,
-    maxConcurrentWorkflowTaskExecutions: tuning.workflowSlots,
+    // A workflow task runs on a cached workflow: with the cache on, the SDK allows no more slots than
+    // cache entries (it would lower them itself, with a warning at every start).
+    maxConcurrentWorkflowTaskExecutions:
+      tuning.maxCachedWorkflows > 0
+        ? Math.min(tuning.workflowSlots, tuning.maxCachedWorkflows)
+        : tuning.workflowSlots,
+    maxCachedWorkflows: tuning.maxCachedWorkflows,
     shutdownGraceTime: tuning.shutdownGraceMs,
-    ...(tuning.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: tuning.maxCachedWorkflows } : {}),
     // Never more pollers than slots (the SDK refuses that); a small slot count caps them.
     ...(tuning.workflowPollers !== undefined
       ? { maxConcurrentWorkflowTaskPolls: Math.min(tuning.workflowPollers, tuning.workflowSlots) }

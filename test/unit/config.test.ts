@@ -66,9 +66,9 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ WORKER_QUEUES: 'orders,mail' })).toThrow(/WORKER_QUEUES/);
   });
 
-  test('sticky cache and poller counts are left to the SDK unless set, and bounded when set', () => {
+  test('the sticky cache holds 50 runs and poller counts are the SDK defaults unless set; both bounded', () => {
     expect(loadConfig({}).worker).toMatchObject({
-      maxCachedWorkflows: undefined,
+      maxCachedWorkflows: 50,
       workflowPollers: undefined,
       activityPollers: undefined,
     });

@@ -2,15 +2,16 @@ import { loadConfig } from '../../../config';
 import { workerTuningOptions } from '../../../workers/create-workers';
 
 describe('workerTuningOptions', () => {
-  test('unset knobs stay out, so the SDK keeps its own defaults', () => {
+  test('defaults: a 50-run cache, workflow slots lowered to it, pollers left to the SDK', () => {
     const options = workerTuningOptions(loadConfig({}).worker);
     expect(options).toEqual({
       maxConcurrentActivityTaskExecutions: 100,
-      maxConcurrentWorkflowTaskExecutions: 100,
+      maxConcurrentWorkflowTaskExecutions: 50,
+      maxCachedWorkflows: 50,
       shutdownGraceTime: 30_000,
     });
-    expect(options).not.toHaveProperty('maxCachedWorkflows');
     expect(options).not.toHaveProperty('maxConcurrentWorkflowTaskPolls');
+    expect(options).not.toHaveProperty('maxConcurrentActivityTaskPolls');
   });
 
   test('set knobs reach the SDK options, pollers never above the slot counts', () => {
@@ -32,9 +33,10 @@ describe('workerTuningOptions', () => {
     });
   });
 
-  test('a sticky cache of 0 (off) is passed on, not mistaken for unset', () => {
+  test('a sticky cache of 0 (off) is passed on and leaves the workflow slots alone', () => {
     expect(workerTuningOptions(loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: '0' }).worker)).toMatchObject({
       maxCachedWorkflows: 0,
+      maxConcurrentWorkflowTaskExecutions: 100,
     });
   });
 });
