@@ -21,6 +21,7 @@ import { sampleEvent } from '../test/support/workers';
 import type { CeilingInput } from './ceiling/activities';
 import {
   killChildren,
+  PRODUCTION_NODE_OPTIONS,
   ROOT,
   spawnRole,
   stopRole,
@@ -173,6 +174,8 @@ async function startOwnStack(opt: Options, workDir: string): Promise<Stack> {
     // Several processes on one machine: ephemeral metrics ports (see the metrics contract).
     METRICS_PORT: '0',
     TEMPORAL_METRICS_PORT: '0',
+    // The V8 flags the image runs every role with (Dockerfile), the ceiling's worker included.
+    NODE_OPTIONS: PRODUCTION_NODE_OPTIONS,
   };
   const bundles = await Promise.all([
     opt.runtime === 'compiled' ? path.join(ROOT, 'dist/workflow-bundle.js') : writeWorkflowBundle(),

@@ -29,6 +29,13 @@ export interface SpawnOptions {
   logDir: string;
 }
 
+/**
+ * The V8 flags production runs every role with (the Dockerfile's NODE_OPTIONS, `npm run
+ * start:worker`): a 4 MB young generation keeps the worker's RSS down with many orders open
+ * (README, Benchmarks). The bench runs its roles the same way; test/unit/bench checks they agree.
+ */
+export const PRODUCTION_NODE_OPTIONS = '--max-semi-space-size=4';
+
 export function spawnRole(name: string, options: SpawnOptions): Role {
   const out = fs.openSync(path.join(options.logDir, `${name}.log`), 'a');
   const args = options.entry.endsWith('.js') ? [options.entry] : ['--import', 'tsx', options.entry];

@@ -66,9 +66,9 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ WORKER_QUEUES: 'orders,mail' })).toThrow(/WORKER_QUEUES/);
   });
 
-  test('the sticky cache holds 50 runs and poller counts are the SDK defaults unless set; both bounded', () => {
+  test('the sticky cache holds 20 runs and poller counts are the SDK defaults unless set; both bounded', () => {
     expect(loadConfig({}).worker).toMatchObject({
-      maxCachedWorkflows: 50,
+      maxCachedWorkflows: 20,
       workflowPollers: undefined,
       activityPollers: undefined,
     });

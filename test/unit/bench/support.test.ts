@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
 import { normalizePhone } from '../../../domain/phone';
-import { treeRssMb } from '../../../bench/support/processes';
+import fs from 'node:fs';
+import path from 'node:path';
+import { PRODUCTION_NODE_OPTIONS, ROOT, treeRssMb } from '../../../bench/support/processes';
 import { percentile, percentiles, phoneFor } from '../../../bench/support/stats';
 
 describe('bench statistics', () => {
@@ -52,4 +54,14 @@ describe('treeRssMb', () => {
   test('is null for a process that does not exist', () => {
     expect(treeRssMb(2 ** 22 + 1)).toBeNull();
   });
+});
+
+test('the bench runs its roles with the V8 flags production uses (Dockerfile, npm run start:worker)', () => {
+  const dockerfile = fs.readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
+  expect(dockerfile).toContain(`NODE_OPTIONS=${PRODUCTION_NODE_OPTIONS} `);
+  const scripts = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts as Record<
+    string,
+    string
+  >;
+  expect(scripts['start:worker']).toContain(`node ${PRODUCTION_NODE_OPTIONS} `);
 });

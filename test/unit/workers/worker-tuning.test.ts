@@ -2,12 +2,12 @@ import { loadConfig } from '../../../config';
 import { workerTuningOptions } from '../../../workers/create-workers';
 
 describe('workerTuningOptions', () => {
-  test('defaults: a 50-run cache, workflow slots lowered to it, pollers left to the SDK', () => {
+  test('defaults: a 20-run cache, workflow slots lowered to it, pollers left to the SDK', () => {
     const options = workerTuningOptions(loadConfig({}).worker);
     expect(options).toEqual({
       maxConcurrentActivityTaskExecutions: 100,
-      maxConcurrentWorkflowTaskExecutions: 50,
-      maxCachedWorkflows: 50,
+      maxConcurrentWorkflowTaskExecutions: 20,
+      maxCachedWorkflows: 20,
       shutdownGraceTime: 30_000,
     });
     expect(options).not.toHaveProperty('maxConcurrentWorkflowTaskPolls');
