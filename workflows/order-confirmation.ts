@@ -1,6 +1,8 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  CancellationScope,
+  CancelledFailure,
   TimeoutFailure,
   defineQuery,
   condition,
@@ -246,7 +248,9 @@ class Order {
   async render(): Promise<void> {
     this.status.step = 'rendering';
     const input = { ...this.ctx, event: this.event };
-    this.message = (this.lean ? await local.renderMessage(input) : await renderMessage(input)).body;
+    this.message = (
+      this.lean ? await localFirst(local.renderMessage, renderMessage, input) : await renderMessage(input)
+    ).body;
   }
 
   /** With failover configured, the send's retries end at the failover time instead of after a day. */
@@ -406,9 +410,12 @@ class Order {
 }
 
 /**
- * A quick dependency call run locally first. A dependency still failing when the local budget ends
- * (LOCAL_QUICK_CALL_ACTIVITY) is an outage, not a blip: the same call moves to its regular activity,
- * which retries without limit on the server. Definite answers (non-retryable failures) pass through.
+ * A quick call run locally first. Two ends of a local attempt are not answers about the order, and
+ * move the same call to its regular activity, which retries without limit on the server:
+ * - the local budget (LOCAL_QUICK_CALL_ACTIVITY) ran out: the dependency is down, not blipping;
+ * - the worker cancelled it (the run evicted from its cache, or the worker shutting down, while the
+ *   attempt was in flight): the workflow itself was not cancelled, so the step is simply not done.
+ * Definite answers (non-retryable failures) pass through.
  */
 async function localFirst<I, R>(
   localCall: (input: I) => Promise<R>,
@@ -418,12 +425,22 @@ async function localFirst<I, R>(
   try {
     return await localCall(input);
   } catch (err) {
-    if (!timedOut(err)) throw err;
-    log.warn('a local step ran out of its budget; retrying it as a regular activity', {
+    if (!timedOut(err) && !cancelledByWorker(err)) throw err;
+    log.warn('a local step did not finish locally; retrying it as a regular activity', {
       activity: err instanceof ActivityFailure ? err.activityType : undefined,
+      reason: timedOut(err) ? 'local budget spent' : 'cancelled by the worker',
     });
     return regularCall(input);
   }
+}
+
+/** A local activity cancelled while its workflow was not: the worker's doing, not the order's. */
+function cancelledByWorker(err: unknown): boolean {
+  return (
+    err instanceof ActivityFailure &&
+    err.cause instanceof CancelledFailure &&
+    !CancellationScope.current().consideredCancelled
+  );
 }
 
 /** The provider itself was failing (down, or refusing our credentials) when the time ran out. */
