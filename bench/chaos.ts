@@ -17,7 +17,7 @@ import { startServiceBusPeer, type ServiceBusPeer } from '../test/support/servic
 import { startTcpProxy, type TcpProxy } from '../test/support/tcp-proxy';
 import { formBody, twilioHeaders } from '../test/support/webhook-signing';
 import { writeWorkflowBundle } from '../test/support/workflow-bundle';
-import { sampleEvent } from '../test/support/workers';
+import { optIn, sampleEvent } from '../test/support/workers';
 import { exited, killChildren, ROOT, spawnRole, stopRole, type Role } from './support/processes';
 import { percentile, phoneFor } from './support/stats';
 
@@ -198,15 +198,7 @@ async function main(): Promise<void> {
       const event = sampleEvent({ VenueId: venueId, PhoneNumber: phone, OrderNumber: `C-${i}` });
       return { event, orderId: String(event.OrderId), venueId, phone };
     });
-    for (const o of orders) {
-      await repos.consent.applyChange({
-        venueId: o.venueId,
-        phoneNumber: o.phone,
-        status: 'opted_in',
-        source: 'checkout',
-        occurredAt: new Date(Date.now() - 60_000),
-      });
-    }
+    for (const o of orders) await optIn(repos, { venueId: o.venueId, phoneNumber: o.phone });
     const stoppers = orders.filter(() => Math.random() < opt.stopRate);
     log(`${orders.length} customers opted in, ${stoppers.length} will text STOP`);
 

@@ -17,7 +17,7 @@ import { sendTaskQueue } from '../temporal/contracts';
 import { orderWorkflowId } from '../temporal/ids';
 import { startOrderConfirmation } from '../temporal/start-order';
 import { writeWorkflowBundle } from '../test/support/workflow-bundle';
-import { sampleEvent } from '../test/support/workers';
+import { optIn, sampleEvent } from '../test/support/workers';
 import type { CeilingInput } from './ceiling/activities';
 import {
   killChildren,
@@ -410,18 +410,11 @@ async function historyFacts(client: Client, workflowId: string): Promise<History
 }
 
 /** Customers opted in before the run (checkout): straight into SQL when reachable, else the internal API. */
-async function optIn(stack: Stack, phones: string[], concurrency: number): Promise<void> {
-  const occurredAt = new Date(Date.now() - 60_000);
+async function optInAll(stack: Stack, phones: string[], concurrency: number): Promise<void> {
   let done = 0;
   await pool(phones, concurrency, async (phone) => {
     if (stack.repos) {
-      await stack.repos.consent.applyChange({
-        venueId: VENUE_ID,
-        phoneNumber: phone,
-        status: 'opted_in',
-        source: 'checkout',
-        occurredAt,
-      });
+      await optIn(stack.repos, { venueId: VENUE_ID, phoneNumber: phone });
     } else {
       const r = await fetch(`${stack.apiBase}/api/internal/consent`, {
         method: 'POST',
@@ -475,7 +468,7 @@ async function main(): Promise<void> {
     const runId = Math.floor(Math.random() * 5) * 10_000; // another run against a given stack gets fresh customers
     const total = 1 + opt.orders + opt.openLoopOrders + (stack.own ? opt.heldOrders : 0);
     const phones = Array.from({ length: total }, (_, i) => phoneFor(runId + i));
-    await optIn(stack, phones, opt.concurrency);
+    await optInAll(stack, phones, opt.concurrency);
     const eventFor = (phone: string) => sampleEvent({ VenueId: VENUE_ID, PhoneNumber: phone });
     const counters: Counters = { rejected429: 0, retried: 0 };
 
