@@ -1,7 +1,6 @@
-import { ApplicationFailure, Context } from '@temporalio/activity';
-import { WorkflowFailedError } from '@temporalio/client';
+import { Context } from '@temporalio/activity';
 import type { ProviderName } from '../domain/enums';
-import { isSmsProviderError, type FailureType } from '../domain/errors';
+import { isSmsProviderError } from '../domain/errors';
 import { maskPhone } from '../domain/phone';
 import type { VenueNumber } from '../db/venue-numbers-repository';
 import { venueFriendlyName } from '../providers/sms-provider';
@@ -12,7 +11,7 @@ import { databaseFailure, toApplicationFailure } from './failures';
 
 export type { VenueSender } from '../temporal/contracts';
 
-export interface EnsureVenueSenderInput extends OrderContext {
+export interface FindVenueNumberInput extends OrderContext {
   venueId: number;
   /** Defaults to the venue's override (SMS_PROVIDER_BY_VENUE), else the configured provider. */
   provider?: ProviderName;
@@ -59,7 +58,7 @@ export function createVenueNumberActivities(deps: ActivityDeps) {
      * A quick look-up, nothing more: a venue without a number is provisioned while the order waits
      * in workflow code (requestVenueNumber), holding no activity slot.
      */
-    async findVenueNumber(input: EnsureVenueSenderInput): Promise<FoundVenueNumber> {
+    async findVenueNumber(input: FindVenueNumberInput): Promise<FoundVenueNumber> {
       const { provider, policy } = choose(input.venueId, input.provider);
       const existing = await db(deps.repos.venueNumbers.findActive(input.venueId, provider));
       return { provider, ...policy, sender: existing ? { ...toSender(existing), ...policy } : null };
@@ -75,24 +74,6 @@ export function createVenueNumberActivities(deps: ActivityDeps) {
         { venueId: input.venueId, provider: input.provider },
         'venue has no number yet: provisioning requested',
       );
-    },
-
-    /**
-     * Superseded by findVenueNumber + requestVenueNumber; kept for orders started before them (their
-     * histories call it). It waits on the provisioning workflow inside the activity, the trap the
-     * newer path avoids.
-     */
-    async ensureVenueSender(input: EnsureVenueSenderInput): Promise<VenueSender> {
-      const { provider, policy } = choose(input.venueId, input.provider);
-      const existing = await db(deps.repos.venueNumbers.findActive(input.venueId, provider));
-      if (existing) return { ...toSender(existing), ...policy };
-      // Waiting on the provisioning workflow can take a while; heartbeats show this worker is alive.
-      const provisioned = await withHeartbeat(() => deps.provisionVenueNumber(input.venueId, provider)).catch(
-        (err: unknown) => {
-          throw provisioningFailure(err);
-        },
-      );
-      return { ...provisioned, ...policy };
     },
 
     /**
@@ -161,26 +142,6 @@ export function createVenueNumberActivities(deps: ActivityDeps) {
       return { released: true };
     },
   };
-}
-
-/**
- * Provisioning fails only on what retrying cannot fix (it retries the rest itself): pass its type on
- * as non-retryable, so the order records `failed` instead of waiting on a purchase forever.
- */
-function provisioningFailure(err: unknown): unknown {
-  if (!(err instanceof WorkflowFailedError)) return err;
-  let cause: unknown = err.cause;
-  while (cause instanceof Error && !(cause instanceof ApplicationFailure) && cause.cause) cause = cause.cause;
-  const fallback: FailureType = 'Misconfiguration';
-  const type = cause instanceof ApplicationFailure ? (cause.type ?? fallback) : fallback;
-  const message = cause instanceof Error ? cause.message : err.message;
-  const details = cause instanceof ApplicationFailure ? (cause.details ?? undefined) : undefined;
-  return ApplicationFailure.create({
-    type,
-    message: `no sender number: ${message}`,
-    nonRetryable: true,
-    details,
-  });
 }
 
 function toSender(number: Pick<VenueNumber, 'id' | 'phoneNumber' | 'provider'>): VenueSender {

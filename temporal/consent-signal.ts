@@ -7,7 +7,7 @@ import {
   type ConsentChangeSignal,
   type ConsentEntityInput,
 } from './contracts';
-import { consentWorkflowId, legacyConsentWorkflowId } from './ids';
+import { consentWorkflowId } from './ids';
 
 /** What reaching a consent entity takes: the client, the order queue it derives from, the id key. */
 export interface ConsentEntities {
@@ -29,8 +29,6 @@ export async function signalConsentChange(
   phoneNumber: string,
   change: ConsentChangeSignal,
 ): Promise<{ workflowId: string }> {
-  // Always the hashed id: an entity still open under its old phone id finishes what it holds and
-  // completes, while new changes start or reach the hashed one (pendingConsentChanges reads both).
   const workflowId = consentWorkflowId(venueId, phoneNumber, temporal.workflowIdHashKey);
   const input: ConsentEntityInput = { venueId, phoneNumber };
   await temporal.client.workflow.signalWithStart(CONSENT_WORKFLOW_TYPE, {
@@ -52,27 +50,16 @@ const PENDING_QUERY_DEADLINE_MS = 5_000;
  * order. An entity that is not running has written everything it acknowledged (it completes only
  * when idle, and a signal arriving meanwhile keeps it open). Throws when the entity cannot answer in
  * time: the caller must then not decide, so an opt-out never loses to an unanswered question.
- *
- * Both ids are read, in parallel: an entity started under the old phone id before the ids were
- * hashed may still hold an acknowledged STOP (its database write retrying), and it must keep
- * blocking sends until it has written it and completed. Its changes arrived before any under the
- * hashed id, so they come first. Once no entity runs under an old id (docs/adr/0010) that read
- * finds nothing and can be removed.
  */
 export async function pendingConsentChanges(
   temporal: Pick<ConsentEntities, 'client' | 'workflowIdHashKey'>,
   venueId: number,
   phoneNumber: string,
 ): Promise<ConsentChangeSignal[]> {
-  const { client } = temporal;
-  const ids = [
-    legacyConsentWorkflowId(venueId, phoneNumber),
-    consentWorkflowId(venueId, phoneNumber, temporal.workflowIdHashKey),
-  ];
-  return client.connection.withDeadline(Date.now() + PENDING_QUERY_DEADLINE_MS, async () => {
-    const lists = await Promise.all(ids.map((id) => pendingOf(client, id)));
-    return lists.flat();
-  });
+  const workflowId = consentWorkflowId(venueId, phoneNumber, temporal.workflowIdHashKey);
+  return temporal.client.connection.withDeadline(Date.now() + PENDING_QUERY_DEADLINE_MS, () =>
+    pendingOf(temporal.client, workflowId),
+  );
 }
 
 async function pendingOf(client: Client, workflowId: string): Promise<ConsentChangeSignal[]> {

@@ -207,7 +207,6 @@ describe('a data error from the database itself reaches Temporal and the logs cl
       pendingConsentChanges: async () => [],
       signalConsentChange: unused,
       requestVenueNumber: unused,
-      provisionVenueNumber: unused,
     };
     return { deps, lines };
   }

@@ -130,7 +130,6 @@ function sendSms(
     logger: createLogger({ level: 'silent', name: 'send-sms-test' }),
     pendingConsentChanges: async () => pending,
     signalConsentChange: () => Promise.reject(new Error('not used by sendSms')),
-    provisionVenueNumber: () => Promise.reject(new Error('not used by sendSms')),
     requestVenueNumber: () => Promise.reject(new Error('not used by sendSms')),
     ...overrides,
   };
