@@ -33,9 +33,12 @@ export function describeFailure(err: unknown): FailureSummary {
 
 /**
  * The activity ran out of time, retries included, as opposed to a definite answer: either a timeout
- * or a retryable failure whose next retry would have passed the schedule-to-close deadline.
+ * or a retryable failure whose next retry would have passed the schedule-to-close deadline. A local
+ * activity's timeout arrives wrapped in an ActivityFailure when it happens, but bare when a replay
+ * reads it back from its marker: both must read the same, or the replay takes another path.
  */
 export function timedOut(err: unknown): boolean {
+  if (err instanceof TimeoutFailure) return true;
   return (
     err instanceof ActivityFailure && (err.retryState === 'TIMEOUT' || err.cause instanceof TimeoutFailure)
   );

@@ -20,6 +20,7 @@ import {
   TIME_SKIPPING_SETUP_TIMEOUT_MS,
   withStubWorkers,
 } from '../support/time-skipping';
+import { keepHistory } from '../support/histories';
 
 // The send's retries and failover over minutes to a day of workflow time, each in seconds of wall
 // time: the time-skipping server jumps over retry backoffs.
@@ -52,6 +53,7 @@ test('failover on, but the primary cannot say whether it accepted: no failover, 
       const { handle } = await startOrder(client, taskQueue);
 
       expect(await handle.result()).toEqual({ outcome: 'sent', providerMessageId: acceptedId('twilio') });
+      await keepHistory(handle, 'order-failover-kept-on-primary');
       expect(calls.count('findAcceptedSms')).toBeGreaterThan(0);
       expect(calls.inputs('findVenueNumber').map((i) => i.provider)).toEqual([undefined]);
       expect(calls.inputs('sendSms').every((i) => i.provider === PRIMARY.provider)).toBe(true);
@@ -80,6 +82,7 @@ test('failover on: the primary unavailable past the failover time, the order goe
       const { event, handle } = await startOrder(client, taskQueue);
 
       expect(await handle.result()).toEqual({ outcome: 'sent', providerMessageId: acceptedId('plivo') });
+      await keepHistory(handle, 'order-failover-to-secondary');
       // It kept trying the primary until the next retry (at most 5 minutes apart) would have passed
       // the failover time, then failed over at once.
       expect(primaryAttemptsAt.length).toBeGreaterThan(3);
@@ -255,6 +258,7 @@ test('failover off: a day of failed send retries records failed history and fail
         () => undefined,
         (err: unknown) => err,
       );
+      await keepHistory(handle, 'order-failed-after-retries');
       expect(failure).toBeInstanceOf(WorkflowFailedError);
       const cause = (failure as WorkflowFailedError).cause;
       expect(cause).toBeInstanceOf(ApplicationFailure);

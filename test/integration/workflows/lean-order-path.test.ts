@@ -6,6 +6,7 @@ import { orderWorkflowId } from '../../../temporal/ids';
 import { createTestDatabase, type TestDatabase } from '../../support/db';
 import { uniqueTaskQueue, waitFor } from '../../support/temporal';
 import { optIn, parsedEvent, startTestWorkers, type TestWorkers } from '../../support/workers';
+import { keepHistory } from '../../support/histories';
 
 // The shape of a warm-venue order's history on the lean path (docs/adr/0009): what Temporal stores
 // and bills per order. Structure, not time: counted events and commands, never a duration.
@@ -134,6 +135,7 @@ test('a consent read failing past its local budget moves to the regular activity
       env: { WORKER_QUEUES: 'consent' },
     });
     expect(await handle.result()).toMatchObject({ outcome: 'sent' });
+    await keepHistory(handle, 'order-local-step-fallback');
     const { scheduled, markers } = await shape(handle);
     expect(scheduled).toEqual(['checkConsent', 'sendSms']);
     // The failed local consent read is recorded too (its marker carries the failure).
