@@ -4,7 +4,9 @@ import { z } from 'zod';
 import { PROVIDER_NAMES } from '../domain/enums';
 import { isLocale, isTimeZone } from '../domain/intl';
 import { SEND_ATTEMPT_TIMEOUT_MS } from '../domain/limits';
-import { payloadCodecKey, type PayloadCodecKey } from '../temporal/payload-codec';
+import { codecKeys, payloadCodecKey, type PayloadCodecKey } from './codec-keys';
+
+export { payloadCodecKey, type PayloadCodecKey } from './codec-keys';
 
 /** The token `npm start` prints; refused when NODE_ENV=production so it never guards a real deployment. */
 export const LOCAL_API_TOKEN = 'local-dev-token';
@@ -34,42 +36,6 @@ const csv = z.string().transform((v) =>
     .filter(Boolean),
 );
 const port = z.coerce.number().int().min(0).max(65535);
-
-/** `<id>:<base64 of 32 bytes>`, comma-separated: the first encrypts, every one decrypts. */
-const codecKeys = z.string().transform((v, ctx): PayloadCodecKey[] => {
-  const keys: PayloadCodecKey[] = [];
-  for (const entry of v
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)) {
-    const i = entry.indexOf(':');
-    const id = i > 0 ? entry.slice(0, i) : '';
-    const base64 = entry.slice(i + 1);
-    const key = Buffer.from(base64, 'base64');
-    try {
-      if (!id || !/^[A-Za-z0-9+/]+={0,2}$/.test(base64)) throw new Error('is not <id>:<base64>');
-      keys.push(payloadCodecKey(id, key));
-    } catch (err) {
-      // The message names the key id and the problem, never the key material.
-      ctx.addIssue({
-        code: 'custom',
-        message: `entry ${keys.length + 1} ${err instanceof Error ? err.message : String(err)} (each entry: <keyId>:<base64 of 32 bytes>, e.g. from \`openssl rand -base64 32\`)`,
-      });
-      return z.NEVER;
-    }
-  }
-  if (keys.length === 0) {
-    ctx.addIssue({ code: 'custom', message: 'needs at least one <keyId>:<base64 of 32 bytes>' });
-    return z.NEVER;
-  }
-  const ids = keys.map((k) => k.id);
-  const twice = ids.find((id, n) => ids.indexOf(id) !== n);
-  if (twice) {
-    ctx.addIssue({ code: 'custom', message: `key id "${twice}" appears twice` });
-    return z.NEVER;
-  }
-  return keys;
-});
 
 /** An address or a CIDR range, v4 or v6. */
 function isAddressOrCidr(value: string): boolean {
