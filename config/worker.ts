@@ -8,8 +8,8 @@ export const workerEnv = z.object({
   WORKER_QUEUES: csv.pipe(z.array(z.enum(WORKER_QUEUE_NAMES)).min(1)).default([...WORKER_QUEUE_NAMES]),
   WORKER_ACTIVITY_SLOTS: z.coerce.number().int().min(1).max(1000).default(100),
   WORKER_WORKFLOW_SLOTS: z.coerce.number().int().min(2).max(1000).default(100),
-  // Measured (README, Benchmarks): 50 held a worker with 1,000 open orders at 325 MB against 671 MB
-  // with the SDK's heap-sized default, at the same throughput. 0 turns the cache off.
+  // Measured (README, Benchmarks): 20 held a worker with 1,000 open orders at 299 MB, 50 at 325 MB,
+  // against 671 MB with the SDK's heap-sized default, at the same throughput. 0 turns the cache off.
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(20),
   // Unset: the SDK's default, min(10, slots); no setting measured better on 2 cores.
   WORKER_WORKFLOW_POLLERS: z.coerce.number().int().min(2).max(100).optional(),
