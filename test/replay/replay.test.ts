@@ -4,7 +4,7 @@ import { workflowBundle } from '../support/temporal';
 /**
  * The recorded histories (npm run histories:record) against the current workflow code: a change
  * that would make a running workflow take another path on replay fails here, not in production.
- * From v1.0.0 on such a change goes behind patched() (docs/releasing.md).
+ * From v1.0.0 on such a change goes behind a patch (docs/releasing.md).
  */
 test('the fixtures are exactly the baseline: every branch recorded, nothing stale', () => {
   expect(recordedHistoryFiles()).toEqual(BASELINE_HISTORIES.map((name) => `${name}.json`).sort());
