@@ -85,13 +85,42 @@ const OPT_OUT_PHRASES: readonly RegExp[] = [
   /\bno more (?:texts?|txts?|messages?|msgs?|sms)\b/,
 ];
 
-/** Lower case, apostrophes dropped ("don't" → "dont"), every other non-letter/digit a single space. */
+/**
+ * Characters that draw nothing: zero-width space and joiners, word joiner, byte-order mark, soft
+ * hyphen, bidi controls, variation selectors, Hangul fillers. Inside a word they hide it from a word
+ * match while the phone still shows the word ("S\u200BTOP" reads STOP), so they go before anything.
+ */
+const INVISIBLE = /[\p{Cf}\p{Default_Ignorable_Code_Point}]/gu;
+
+/**
+ * For opt-in, which must stay exact: invisible characters dropped, Unicode NFKC (full-width letters
+ * fold), lower case, apostrophes dropped ("don't" → "dont"), every other run of non-letters/digits a
+ * single space. A combining mark stays on its letter: "yés" is not "yes".
+ */
 export function normalizeKeywordText(text: string): string {
-  return text
-    .normalize('NFKC')
+  return words(text.replace(INVISIBLE, '').normalize('NFKC').toLowerCase(), /[^\p{L}\p{M}\p{N}]+/gu);
+}
+
+/**
+ * For opt-out and help, where a near miss should still count: as normalizeKeywordText, but accents
+ * and other marks are removed after compatibility decomposition, so "QUİT" (whose lower case is
+ * i + combining dot), "Stöp" and struck-through S̶T̶O̶P̶ all fold to plain letters, and the Turkish
+ * dotless ı is read as i. Locale-independent: a Turkish phone's keyboard must not change the result.
+ */
+export function foldKeywordText(text: string): string {
+  const folded = text
+    .replace(INVISIBLE, '')
+    .normalize('NFKD')
     .toLowerCase()
+    .replace(/\p{M}/gu, '')
+    .replace(/ı/g, 'i');
+  return words(folded, /[^\p{L}\p{N}]+/gu);
+}
+
+function words(text: string, separator: RegExp): string {
+  return text
     .replace(/['’‘`]/g, '')
-    .replace(/[^\p{L}\p{N}]+/gu, ' ')
+    .replace(separator, ' ')
     .trim();
 }
 
@@ -113,11 +142,11 @@ export function classifyInboundText(
   const fromProvider = providerIntent(hints);
   if (fromProvider) return { intent: fromProvider, rule: 'provider' };
 
-  const normalized = normalizeKeywordText(text);
+  const normalized = foldKeywordText(text);
   const optIn: readonly string[] =
     provider === 'plivo' ? [...OPT_IN_KEYWORDS, ...PLIVO_OPT_IN_KEYWORDS] : OPT_IN_KEYWORDS;
   if (isOneOf(normalized, OPT_OUT_KEYWORDS)) return { intent: 'opt_out', rule: 'keyword' };
-  if (optIn.includes(normalized)) return { intent: 'opt_in', rule: 'keyword' };
+  if (optIn.includes(normalizeKeywordText(text))) return { intent: 'opt_in', rule: 'keyword' };
   if (isOneOf(normalized, HELP_KEYWORDS)) return { intent: 'help', rule: 'keyword' };
 
   const words = normalized.split(' ').filter((w) => w !== '' && !FILLER.has(w));

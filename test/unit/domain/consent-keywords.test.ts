@@ -24,6 +24,24 @@ describe('classifyInboundText: what real customers text back', () => {
     ['opt out', 'opt_out', 'keyword'],
     ['Opt-out', 'opt_out', 'keyword'],
     ['ＳＴＯＰ', 'opt_out', 'keyword'], // full-width letters from some phone keyboards
+    // Invisible characters inside a word: the phone shows STOP, so it is STOP.
+    ['S\u200BTOP', 'opt_out', 'keyword'],
+    ['ST\u200COP', 'opt_out', 'keyword'],
+    ['STO\u200DP', 'opt_out', 'keyword'],
+    ['S\u2060TOP', 'opt_out', 'keyword'],
+    ['\uFEFFSTOP', 'opt_out', 'keyword'],
+    ['UN\u00ADSUB\u00ADSCRIBE', 'opt_out', 'keyword'],
+    ['S\u3164TOP', 'opt_out', 'keyword'], // a Hangul filler: a "letter" that draws nothing
+    ['\u202ESTOP', 'opt_out', 'keyword'],
+    ['stop\u200B texting me', 'opt_out', 'phrase'],
+    // Case folded whatever the keyboard's language: the Turkish capital İ, the dotless ı, accents.
+    ['QUİT', 'opt_out', 'keyword'],
+    ['quıt', 'opt_out', 'keyword'],
+    ['UNSUBSCRİBE', 'opt_out', 'keyword'],
+    ['ＱＵＩＴ', 'opt_out', 'keyword'],
+    ['Stöp', 'opt_out', 'keyword'],
+    ['S\u0336T\u0336O\u0336P\u0336', 'opt_out', 'keyword'], // "strikethrough text" generators
+    ['İNFO', 'help', 'keyword'],
     // A keyword with politeness around it.
     ['Stop please', 'opt_out', 'keyword'],
     ['please unsubscribe', 'opt_out', 'keyword'],
@@ -66,6 +84,11 @@ describe('classifyInboundText: what real customers text back', () => {
     ['yes please', 'none', 'none'],
     ['Start sending me updates again', 'none', 'none'],
     ['Yes I will be there', 'none', 'none'],
+    // Invisible characters are dropped for opt-in too, but a letter with a mark is another letter.
+    ['STA\u200BRT', 'opt_in', 'keyword'],
+    ['yés', 'none', 'none'],
+    ['YES\u0332', 'none', 'none'],
+    ['Y\u0336E\u0336S\u0336', 'none', 'none'],
     // Twilio does not re-subscribe on Plivo's extra keywords.
     ['RESUME', 'none', 'none'],
     ['Go', 'none', 'none'],
