@@ -113,9 +113,22 @@ export function foldKeywordText(text: string): string {
     .normalize('NFKD')
     .toLowerCase()
     .replace(/\p{M}/gu, '')
-    .replace(/ı/g, 'i');
+    .replace(/ı/g, 'i')
+    .replace(/[\u0370-\u052F]/g, (letter) => LATIN_LOOKALIKE.get(letter) ?? letter);
   return words(folded, /[^\p{L}\p{N}]+/gu);
 }
+
+/**
+ * Greek and Cyrillic letters (lower case, as folded) that print like a Latin one in at least one case:
+ * "SТОР" with a Cyrillic Т, О and Р is the trick of someone testing whether we honour every STOP.
+ * A Russian or Greek word folded this way is no English keyword, so it costs no one a text.
+ */
+const LATIN_LOOKALIKE = new Map(
+  [...'авсеһнікјмопрѕтухԁԛӏԝαβεηικμνορτυχζ'].map((letter, i): [string, string] => [
+    letter,
+    'abcehhikjmonpstyxdqlwabehikmnoptuxz'.charAt(i),
+  ]),
+);
 
 function words(text: string, separator: RegExp): string {
   return text

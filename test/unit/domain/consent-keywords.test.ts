@@ -42,6 +42,12 @@ describe('classifyInboundText: what real customers text back', () => {
     ['Stöp', 'opt_out', 'keyword'],
     ['S\u0336T\u0336O\u0336P\u0336', 'opt_out', 'keyword'], // "strikethrough text" generators
     ['İNFO', 'help', 'keyword'],
+    // Greek and Cyrillic look-alikes, for opt-out only: "SТОР" with Cyrillic Т, О, Р.
+    ['SТОР', 'opt_out', 'keyword'],
+    ['ЅΤΟΡ', 'opt_out', 'keyword'],
+    ['qυit', 'opt_out', 'keyword'],
+    ['СТОП', 'none', 'none'], // Russian for stop: a language we do not read (the provider may)
+    ['УЕЅ', 'none', 'none'],
     // A keyword with politeness around it.
     ['Stop please', 'opt_out', 'keyword'],
     ['please unsubscribe', 'opt_out', 'keyword'],
