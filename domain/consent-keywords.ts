@@ -74,12 +74,16 @@ const MESSAGES =
 
 /** Phrases that plainly ask to stop, at any length. Matched against the normalised text. */
 const OPT_OUT_PHRASES: readonly RegExp[] = [
-  /\bunsubscribe\b/,
+  // unsubscribe, unsub, un-sub, unsubscribed, and the thumb's typos: unsubcribe, unsuscribe, unsubscibe
+  /\bun ?su(?:bs?|s)c?r?i?b?(?:e|ed|es|ing)?\b/,
   /\bopt ?out\b/,
+  /\bopt (?:me|us|myself|(?:my|this|our) (?:number|phone|cell)) out\b/,
   // "stop texting me", "cancel these messages", "end my subscription", "quit sending me this"
   new RegExp(`\\b(?:stop|stopp|cancel|end|quit|halt)(?: \\w+){0,2} ${MESSAGES}\\b`),
-  /\bremove me\b/,
-  /\btake me off\b/,
+  /\b(?:remove|delete|erase) (?:me|us|(?:my|this|our) (?:phone )?(?:number|phone|cell|contact|details|info))\b/,
+  /\btake (?:me|us|(?:my|this|our) (?:phone )?number) off\b/,
+  // The texts reach someone who never ordered: whatever else they say, stop.
+  /\bwrong (?:number|person)\b/,
   /\bleave me alone\b/,
   /\b(?:dont|do not|never|no longer) (?:text|txt|message|msg|sms|contact|send)\b/,
   /\bno more (?:texts?|txts?|messages?|msgs?|sms)\b/,
@@ -121,7 +125,7 @@ export function foldKeywordText(text: string): string {
 /**
  * Greek and Cyrillic letters (lower case, as folded) that print like a Latin one in at least one case:
  * "SТОР" with a Cyrillic Т, О and Р is the trick of someone testing whether we honour every STOP.
- * A Russian or Greek word folded this way is no English keyword, so it costs no one a text.
+ * A Russian or Greek word rarely folds into an English keyword, and then the cost is a false opt-out.
  */
 const LATIN_LOOKALIKE = new Map(
   [...'авсеһнікјмопрѕтухԁԛӏԝαβεηικμνορτυχζ'].map((letter, i): [string, string] => [

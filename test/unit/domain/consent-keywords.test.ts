@@ -74,6 +74,22 @@ describe('classifyInboundText: what real customers text back', () => {
       'opt_out',
       'phrase',
     ],
+    ['opt me out', 'opt_out', 'phrase'],
+    ['Please opt my number out', 'opt_out', 'phrase'],
+    ['unsub', 'opt_out', 'phrase'],
+    ['UNSUB pls', 'opt_out', 'phrase'],
+    ['un-sub', 'opt_out', 'phrase'],
+    ['unsubcribe', 'opt_out', 'phrase'], // the typos of a careless thumb
+    ['unsuscribe me', 'opt_out', 'phrase'],
+    ['unsubscibe', 'opt_out', 'phrase'],
+    ['I unsubscribed already', 'opt_out', 'phrase'],
+    ['remove my number', 'opt_out', 'phrase'],
+    ['Please delete my number from your list', 'opt_out', 'phrase'],
+    ['remove this number', 'opt_out', 'phrase'],
+    ['take my number off your list', 'opt_out', 'phrase'],
+    ['Wrong number', 'opt_out', 'phrase'],
+    ['Wrong number. Who is this? Please stop', 'opt_out', 'phrase'],
+    ['you have the wrong person', 'opt_out', 'phrase'],
     ['Stop it', 'opt_out', 'short_stop'],
     ['STOP STOP STOP', 'opt_out', 'short_stop'],
     ['stop this please', 'opt_out', 'short_stop'],
@@ -116,6 +132,11 @@ describe('classifyInboundText: what real customers text back', () => {
     ['Is there a bus stop?', 'none', 'none'], // five words: past the short-message rule
     ['Stopping by the box office later', 'none', 'none'],
     ['Can you send me the tickets again', 'none', 'none'],
+    ['That was an unsubtle hint about the encore', 'none', 'none'],
+    ['Can I opt in or out of the newsletter later?', 'none', 'none'],
+    ['Can you remove my plus one from the order?', 'none', 'none'],
+    ['Wrong venue on my tickets?', 'none', 'none'],
+    ['I will not stop coming to your shows', 'none', 'none'], // eight words: no phrase, no short STOP
   ];
 
   test.each(cases)('%j → %s (%s)', (text, intent, rule) => {
