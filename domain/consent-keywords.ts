@@ -112,14 +112,33 @@ export function normalizeKeywordText(text: string): string {
  * dotless ı is read as i. Locale-independent: a Turkish phone's keyboard must not change the result.
  */
 export function foldKeywordText(text: string): string {
-  const folded = text
+  return words(fold(text), NON_WORD);
+}
+
+const NON_WORD = /[^\p{L}\p{N}]+/gu;
+
+function fold(text: string): string {
+  return text
     .replace(INVISIBLE, '')
     .normalize('NFKD')
     .toLowerCase()
     .replace(/\p{M}/gu, '')
     .replace(/ı/g, 'i')
     .replace(/[\u0370-\u052F]/g, (letter) => LATIN_LOOKALIKE.get(letter) ?? letter);
-  return words(folded, /[^\p{L}\p{N}]+/gu);
+}
+
+/**
+ * The folded message cut into sentences and clauses, each normalised as foldKeywordText: at every
+ * character that is not part of a word (punctuation, line breaks, emoji), apostrophes and hyphens
+ * inside a word ("don't", "non-stop") excepted. "I never signed up for this, stop" ends in a clause
+ * that is a keyword on its own; the whole message is too long for any rule.
+ */
+function clauses(folded: string): string[] {
+  return folded
+    .replace(/(?<=[\p{L}\p{N}])[-\u2010](?=[\p{L}\p{N}])/gu, ' ')
+    .split(/[^\p{L}\p{N}\p{Zs}'’‘`]+/u)
+    .map((clause) => words(clause, NON_WORD))
+    .filter((clause) => clause !== '');
 }
 
 /**
@@ -144,11 +163,14 @@ function words(text: string, separator: RegExp): string {
 /**
  * Opt-out when in doubt, opt-in only when unmistakable:
  * 1. the provider's own detection (Twilio OptOutType, Plivo MessageIntent) wins when present;
- * 2. the whole message is a keyword (case, punctuation and surrounding spaces ignored);
- * 3. opt-out: the message without filler words is an opt-out keyword ("stop please");
+ * 2. the whole message is a keyword (case, punctuation, surrounding spaces and invisible characters
+ *    ignored; for opt-out and help also accents and look-alike letters);
+ * 3. opt-out: the message without filler words is an opt-out keyword ("stop please"), also spelled
+ *    out ("S.T.O.P");
  * 4. opt-out: it contains a phrase that plainly asks to stop ("stop texting me", "unsubscribe me");
  * 5. opt-out: at most four words (after filler) and one of them is STOP, UNSUBSCRIBE, REVOKE, OPTOUT;
- * 6. help: the message without filler words is HELP or INFO;
+ * 6. opt-out: rules 2 to 5 hold for one sentence or clause of the message ("Who is this?\nQuit");
+ * 7. help: the message without filler words is HELP or INFO;
  * otherwise none. Opt-in never goes beyond rule 2, so an ambiguous text can never re-subscribe anyone.
  */
 export function classifyInboundText(
@@ -159,22 +181,39 @@ export function classifyInboundText(
   const fromProvider = providerIntent(hints);
   if (fromProvider) return { intent: fromProvider, rule: 'provider' };
 
-  const normalized = foldKeywordText(text);
+  // The whole message first, so a rule that needs the whole (a phrase across a full stop, the
+  // word count of rule 5) is the one named.
+  const folded = fold(text);
+  const whole = words(folded, NON_WORD);
+  for (const candidate of [whole, ...clauses(folded)]) {
+    const rule = optOutRule(candidate);
+    if (rule) return { intent: 'opt_out', rule };
+  }
   const optIn: readonly string[] =
     provider === 'plivo' ? [...OPT_IN_KEYWORDS, ...PLIVO_OPT_IN_KEYWORDS] : OPT_IN_KEYWORDS;
-  if (isOneOf(normalized, OPT_OUT_KEYWORDS)) return { intent: 'opt_out', rule: 'keyword' };
   if (optIn.includes(normalizeKeywordText(text))) return { intent: 'opt_in', rule: 'keyword' };
-  if (isOneOf(normalized, HELP_KEYWORDS)) return { intent: 'help', rule: 'keyword' };
-
-  const words = normalized.split(' ').filter((w) => w !== '' && !FILLER.has(w));
-  const core = words.join(' ');
-  if (isOneOf(core, OPT_OUT_KEYWORDS)) return { intent: 'opt_out', rule: 'keyword' };
-  if (OPT_OUT_PHRASES.some((phrase) => phrase.test(normalized))) return { intent: 'opt_out', rule: 'phrase' };
-  if (words.length > 0 && words.length <= SHORT_WORDS && words.some((w) => STRONG_STOP_WORDS.has(w))) {
-    return { intent: 'opt_out', rule: 'short_stop' };
-  }
-  if (isOneOf(core, HELP_KEYWORDS)) return { intent: 'help', rule: 'keyword' };
+  if (isOneOf(withoutFiller(whole).join(' '), HELP_KEYWORDS)) return { intent: 'help', rule: 'keyword' };
   return { intent: 'none', rule: 'none' };
+}
+
+/** Rules 2 to 5 for one normalised text: the whole message or one of its clauses. */
+function optOutRule(normalized: string): Exclude<KeywordRule, 'provider' | 'none'> | null {
+  if (isOneOf(normalized, OPT_OUT_KEYWORDS)) return 'keyword';
+  const kept = withoutFiller(normalized);
+  if (isOneOf(kept.join(' '), OPT_OUT_KEYWORDS)) return 'keyword';
+  // Letters spaced or dotted apart ("S.T.O.P") still spell the keyword to whoever reads them.
+  if (kept.length > 1 && kept.every((w) => w.length === 1) && isOneOf(kept.join(''), OPT_OUT_KEYWORDS)) {
+    return 'keyword';
+  }
+  if (OPT_OUT_PHRASES.some((phrase) => phrase.test(normalized))) return 'phrase';
+  if (kept.length > 0 && kept.length <= SHORT_WORDS && kept.some((w) => STRONG_STOP_WORDS.has(w))) {
+    return 'short_stop';
+  }
+  return null;
+}
+
+function withoutFiller(normalized: string): string[] {
+  return normalized.split(' ').filter((w) => w !== '' && !FILLER.has(w));
 }
 
 function providerIntent(hints: ProviderIntentHints): KeywordIntent | null {

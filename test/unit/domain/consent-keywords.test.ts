@@ -94,6 +94,19 @@ describe('classifyInboundText: what real customers text back', () => {
     ['STOP STOP STOP', 'opt_out', 'short_stop'],
     ['stop this please', 'opt_out', 'short_stop'],
     ['who is this? stop', 'opt_out', 'short_stop'],
+    // A longer message with a stop in one of its sentences or clauses.
+    ['I never signed up for this. STOP', 'opt_out', 'keyword'],
+    ['I never signed up for any of this!!\nstop', 'opt_out', 'keyword'],
+    ["Hi, I don't know who you are or how you got this number, stop", 'opt_out', 'keyword'],
+    ['I have no idea what this is; end', 'opt_out', 'keyword'],
+    ['No idea who this is or why I get these 🙄 quit', 'opt_out', 'keyword'],
+    ['I never asked for any of these - stop it', 'opt_out', 'short_stop'],
+    ['Who is this?\nQuit', 'opt_out', 'keyword'],
+    ["Loved the show. Don't stop!", 'opt_out', 'short_stop'], // rule 5 in a sentence, as "Don't stop" alone
+    // Spelled out.
+    ['S.T.O.P', 'opt_out', 'keyword'],
+    ['s t o p', 'opt_out', 'keyword'],
+    ['Q-U-I-T please', 'opt_out', 'keyword'],
     // When in doubt we stop: short messages with STOP in them, even if a person would read them otherwise.
     ["Don't stop", 'opt_out', 'short_stop'],
     ['Non-stop fun!', 'opt_out', 'short_stop'],
@@ -108,6 +121,14 @@ describe('classifyInboundText: what real customers text back', () => {
     ['Yes I will be there', 'none', 'none'],
     // Invisible characters are dropped for opt-in too, but a letter with a mark is another letter.
     ['STA\u200BRT', 'opt_in', 'keyword'],
+    // An opt-out anywhere wins, and anything beside an opt-in keyword makes it no opt-in.
+    ['START. STOP', 'opt_out', 'short_stop'],
+    ['stop\nstart', 'opt_out', 'short_stop'],
+    ['START!! Actually no, I never signed up for this. Cancel', 'opt_out', 'keyword'],
+    ['Yes. Start', 'none', 'none'],
+    ['Yes!\nYes!', 'none', 'none'],
+    ['Y E S', 'none', 'none'],
+    ['start\n', 'opt_in', 'keyword'],
     ['yés', 'none', 'none'],
     ['YES\u0332', 'none', 'none'],
     ['Y\u0336E\u0336S\u0336', 'none', 'none'],
@@ -137,6 +158,12 @@ describe('classifyInboundText: what real customers text back', () => {
     ['Can you remove my plus one from the order?', 'none', 'none'],
     ['Wrong venue on my tickets?', 'none', 'none'],
     ['I will not stop coming to your shows', 'none', 'none'], // eight words: no phrase, no short STOP
+    ['Great night. I will not stop coming to your shows!', 'none', 'none'],
+    ['Is there a bus stop near the venue? Thanks', 'none', 'none'],
+    ['What time does it end? See you there', 'none', 'none'],
+    ['I quit my job. See you Friday', 'none', 'none'],
+    ['Stop by the box office, ask for Sam', 'none', 'none'],
+    ['Help. Where is my order?', 'none', 'none'], // HELP counts only as the whole message
   ];
 
   test.each(cases)('%j → %s (%s)', (text, intent, rule) => {
