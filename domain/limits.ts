@@ -75,6 +75,14 @@ export const COLUMN_LIMITS = {
     WorkflowID: 200,
     RunID: 64,
     ProviderMessageID: PROVIDER_MESSAGE_ID_MAX,
+    FromNumber: PHONE_NUMBER_MAX,
+  },
+  SmsRecipientLeases: {
+    SenderNumber: PHONE_NUMBER_MAX,
+    RecipientNumber: PHONE_NUMBER_MAX,
+    OrderID: 36,
+    WorkflowID: 200,
+    RunID: 64,
   },
   VenuePhoneNumbers: {
     VenueID: 'int',

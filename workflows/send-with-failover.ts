@@ -1,7 +1,8 @@
-import { log, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { log, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
 import type { SendActivities } from '../activities';
 import type { SendSmsInput, SendSmsResult } from '../activities/send';
 import type { ProviderName } from '../domain/enums';
+import { SEND_ATTEMPT_TIMEOUT_MS } from '../domain/limits';
 import { sendTaskQueue, type VenueSender } from '../temporal/contracts';
 import { RECONCILE_ACTIVITY, SEND_ACTIVITY } from './activity-options';
 import { providerDown, timedOut } from './failures';
@@ -39,6 +40,10 @@ export async function sendWithFailover(order: SendingOrder, primary: VenueSender
     if (!failover || !timedOut(err)) throw err;
     // Out of time while queued behind the rate limit: the primary keeps the order, with the full budget.
     if (!providerDown(err)) return send(order, primary);
+    // The deadline may have cut an attempt whose request is still on its way to the primary: ask
+    // only once that attempt's whole budget has passed, so the answer covers it (a timer: free).
+    const lastRequestEnds = firstSendAt + failover.afterMs + SEND_ATTEMPT_TIMEOUT_MS;
+    if (Date.now() < lastRequestEnds) await sleep(lastRequestEnds - Date.now());
     const accepted = await acceptedAt(order, primary, firstSendAt);
     if (accepted.answer === 'accepted') {
       return {

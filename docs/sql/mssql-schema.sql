@@ -44,3 +44,7 @@ CREATE INDEX [IX_SmsSendHistory_ProviderMessageID] ON [SmsSendHistory] ([Provide
 insert into [SmsSendHistoryStatuses] ([CreatedAt], [ID], [IsActive], [Name]) values ('2026-11-28 00:00:00.000', 5, true, 'duplicate'), ('2026-11-28 00:00:00.000', 6, true, 'expired');
 CREATE TABLE [SmsOrderClaims] ([OrderID] nvarchar(36) not null, [VenueID] int not null, [ProviderNameID] int not null, [WorkflowID] nvarchar(200) not null, [RunID] nvarchar(64) not null, [ClaimedAt] datetime2 not null, [ProviderMessageID] nvarchar(100) null, [SentAt] datetime2 null, CONSTRAINT [PK_SmsOrderClaims] PRIMARY KEY ([OrderID]), CONSTRAINT [FK_SmsOrderClaims_ProviderNames] FOREIGN KEY ([ProviderNameID]) REFERENCES [ProviderNames] ([ID]));
 CREATE INDEX [IX_SmsOrderClaims_ProviderMessageID] ON [SmsOrderClaims] ([ProviderMessageID]);
+-- 20261203000002_recipient_leases
+CREATE TABLE [SmsRecipientLeases] ([SenderNumber] nvarchar(20) not null, [RecipientNumber] nvarchar(20) not null, [OrderID] nvarchar(36) not null, [WorkflowID] nvarchar(200) not null, [RunID] nvarchar(64) not null, [AcquiredAt] datetime2 not null, [HeldAt] datetime2 not null, [NotBefore] datetime2 null, CONSTRAINT [PK_SmsRecipientLeases] PRIMARY KEY ([SenderNumber], [RecipientNumber]));
+CREATE INDEX [IX_SmsRecipientLeases_OrderID] ON [SmsRecipientLeases] ([OrderID]);
+ALTER TABLE [SmsOrderClaims] ADD [FromNumber] nvarchar(20) null;

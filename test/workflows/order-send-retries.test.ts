@@ -20,6 +20,7 @@ import {
   TIME_SKIPPING_SETUP_TIMEOUT_MS,
   withStubWorkers,
 } from '../support/time-skipping';
+import { SEND_ATTEMPT_TIMEOUT_MS } from '../../domain/limits';
 import { keepHistory } from '../support/histories';
 
 // The send's retries and failover over minutes to a day of workflow time, each in seconds of wall
@@ -65,10 +66,15 @@ test('failover on: the primary unavailable past the failover time, the order goe
   const clock = workflowClock(env);
   const primaryAttemptsAt: number[] = [];
   let secondarySentAt = -1;
+  let lookedUpAt = -1;
   await withStubWorkers(
     env,
     {
       ...orderStubs({ failoverAfterMs: 10 * MINUTE }),
+      findAcceptedSms: async () => {
+        lookedUpAt = await clock();
+        return null;
+      },
       sendSms: async ({ provider }) => {
         if (provider === PRIMARY.provider) {
           primaryAttemptsAt.push(await clock());
@@ -88,7 +94,11 @@ test('failover on: the primary unavailable past the failover time, the order goe
       expect(primaryAttemptsAt.length).toBeGreaterThan(3);
       expect(primaryAttemptsAt.at(-1)).toBeGreaterThan(5 * MINUTE);
       expect(secondarySentAt).toBeGreaterThan(primaryAttemptsAt.at(-1) ?? Infinity);
-      expect(secondarySentAt).toBeLessThanOrEqual(10 * MINUTE);
+      // The look-up at the primary (and so the secondary's send) waits until the last primary
+      // attempt's whole budget has passed: a request the deadline cut cannot land after it.
+      expect(lookedUpAt).toBeGreaterThanOrEqual(10 * MINUTE + SEND_ATTEMPT_TIMEOUT_MS);
+      expect(secondarySentAt).toBeGreaterThan(lookedUpAt);
+      expect(secondarySentAt).toBeLessThanOrEqual(11 * MINUTE);
       // Asked the primary before sending twice.
       expect(calls.inputs('findAcceptedSms')).toEqual([
         expect.objectContaining({ provider: PRIMARY.provider, to: event.phoneNumber, body: MESSAGE }),
