@@ -3,7 +3,7 @@ import type { ProviderName } from '../domain/enums';
 import { isSmsProviderError } from '../domain/errors';
 import { maskPhone } from '../domain/phone';
 import type { VenueNumber } from '../db/venue-numbers-repository';
-import { venueFriendlyName } from '../providers/sms-provider';
+import { venueFriendlyName, type PurchasedNumber } from '../providers/sms-provider';
 import type { OrderContext, VenueNumberInput, VenueSender } from '../temporal/contracts';
 import { activityLogger, providerFor, withHeartbeat } from './context';
 import type { ActivityDeps } from './deps';
@@ -78,7 +78,11 @@ export function createVenueNumberActivities(deps: ActivityDeps) {
 
     /**
      * The provisioning workflow's one step. Before buying it adopts a number the provider already
-     * holds under the venue's name: an earlier attempt may have bought it and died before storing it.
+     * holds under the venue's name: an earlier attempt may have bought it and died before storing it,
+     * or before the provider's purchase was complete (Plivo names a number in a second call). The
+     * numbers earlier attempts chose ride in the heartbeat details (PurchaseProgress), so a retry
+     * can ask about exactly those first; the provider's own look-up is the safety net when a worker
+     * died before its heartbeat carried the choice.
      */
     async acquireVenueNumber(input: VenueNumberInput): Promise<VenueSender> {
       const log = activityLogger(deps.logger, { venueId: input.venueId, provider: input.provider });
@@ -87,8 +91,12 @@ export function createVenueNumberActivities(deps: ActivityDeps) {
 
       const provider = providerFor(deps, input.provider);
       const friendlyName = venueFriendlyName(input.venueId);
-      const { adopted, number } = await withHeartbeat(async (signal) => {
-        const owned = await provider.findOwnedNumber(friendlyName, signal).catch(rethrow);
+      const progress = purchaseProgress();
+      const { adopted, number } = await withHeartbeat<
+        { adopted: boolean; number: PurchasedNumber },
+        PurchaseProgress
+      >(async (signal, record) => {
+        const owned = await provider.findOwnedNumber(friendlyName, signal, progress.chosen).catch(rethrow);
         if (owned) return { adopted: true, number: owned };
         const bought = await provider
           .buyNumber({
@@ -96,10 +104,12 @@ export function createVenueNumberActivities(deps: ActivityDeps) {
             country: deps.config.sms.defaultPhoneRegion,
             smsWebhookUrl: `${deps.config.api.publicBaseUrl}/webhooks/${input.provider}`,
             signal,
+            onChosen: (providerId) =>
+              record({ chosen: [providerId, ...progress.chosen].slice(0, REMEMBERED_CHOICES) }),
           })
           .catch(rethrow);
         return { adopted: false, number: bought };
-      });
+      }, progress);
       const { number: stored, inserted } = await db(
         deps.repos.venueNumbers.insertActive({
           venueId: input.venueId,
@@ -142,6 +152,25 @@ export function createVenueNumberActivities(deps: ActivityDeps) {
       return { released: true };
     },
   };
+}
+
+/**
+ * acquireVenueNumber's heartbeat details: the providerIds its attempts chose to buy, newest first.
+ * Every attempt carries the list on (withHeartbeat), so one that fails before choosing does not
+ * erase an earlier attempt's choice.
+ */
+interface PurchaseProgress {
+  chosen: string[];
+}
+
+/** A few: each costs the next attempt one look-up, and older choices were checked by the attempts since. */
+const REMEMBERED_CHOICES = 5;
+
+/** The previous attempt's PurchaseProgress; empty on a first attempt (or details of another shape). */
+function purchaseProgress(): PurchaseProgress {
+  const details = Context.current().info.heartbeatDetails as { chosen?: unknown } | undefined;
+  const chosen = Array.isArray(details?.chosen) ? details.chosen : [];
+  return { chosen: chosen.filter((c): c is string => typeof c === 'string') };
 }
 
 function toSender(number: Pick<VenueNumber, 'id' | 'phoneNumber' | 'provider'>): VenueSender {

@@ -45,8 +45,14 @@ export interface InjectedError {
  * `number`: the next N API calls. `{ to }`: the next `times` (default 1) sends to that recipient.
  * `{ path }`: the next `times` calls whose path contains `path` (and use `method`, when given).
  */
-export type FailTarget =
-  number | { to: string; times?: number } | { path: string; method?: string; times?: number };
+export type FailTarget = number | { to: string; times?: number } | PathTarget;
+
+/** The next `times` (default 1) calls whose path contains `path` (and use `method`, when given). */
+export interface PathTarget {
+  path: string;
+  method?: string;
+  times?: number;
+}
 
 export interface FakeControls {
   readonly baseUrl: string;
@@ -55,10 +61,11 @@ export interface FakeControls {
   /** Answer the targeted calls with `error` instead of handling them. */
   fail(target: FailTarget, error: InjectedError): void;
   /**
-   * Hold the next `times` calls (default 1) for `ms` before handling them. A call whose client gave
-   * up meanwhile is not handled at all: a timeout here means "never reached the provider".
+   * Hold the next `times` calls (default 1), or the next calls `target` names, for `ms` before
+   * handling them. A call whose client gave up meanwhile is not handled at all: a timeout here means
+   * "never reached the provider".
    */
-  delay(ms: number, times?: number): void;
+  delay(ms: number, target?: number | PathTarget): void;
   /** The next `times` sends (default 1) are accepted and stored, then the socket is destroyed unanswered. */
   acceptThenDrop(times?: number): void;
   /**
@@ -95,13 +102,25 @@ interface MatchFault {
   error: InjectedError;
 }
 
+interface Delay {
+  ms: number;
+  remaining: number;
+  /** Absent: whatever call comes next. */
+  matches?: (req: FakeRequest) => boolean;
+}
+
 const digits = (s: string) => s.replace(/\D/g, '');
+
+function pathMatcher(target: PathTarget): (req: FakeRequest) => boolean {
+  return (req) =>
+    req.path.includes(target.path) && (!target.method || target.method.toUpperCase() === req.method);
+}
 
 export async function startFakeServer(spec: FakeServerSpec): Promise<FakeControls> {
   const requests: LoggedRequest[] = [];
   let nextFailures: { remaining: number; error: InjectedError }[] = [];
   let matchFaults: MatchFault[] = [];
-  let delays: { ms: number; remaining: number }[] = [];
+  let delays: Delay[] = [];
   let drops = 0;
   let random: { errorRate: number; dropRate: number; error: InjectedError } = {
     errorRate: 0,
@@ -196,10 +215,10 @@ export async function startFakeServer(spec: FakeServerSpec): Promise<FakeControl
       releaseHold?.();
     });
 
-    const delay = delays[0];
+    const delay = delays.find((d) => !d.matches || d.matches(parsed));
     if (delay) {
       delay.remaining -= 1;
-      if (delay.remaining <= 0) delays.shift();
+      if (delay.remaining <= 0) delays = delays.filter((d) => d !== delay);
       await hold(delay.ms, (release) => {
         releaseHold = release;
       });
@@ -261,13 +280,15 @@ export async function startFakeServer(spec: FakeServerSpec): Promise<FakeControl
         };
         matchFaults.push({ matches, remaining: target.times ?? 1, error });
       } else {
-        const matches = (req: FakeRequest) =>
-          req.path.includes(target.path) && (!target.method || target.method.toUpperCase() === req.method);
-        matchFaults.push({ matches, remaining: target.times ?? 1, error });
+        matchFaults.push({ matches: pathMatcher(target), remaining: target.times ?? 1, error });
       }
     },
-    delay(ms, times = 1) {
-      delays.push({ ms, remaining: times });
+    delay(ms, target = 1) {
+      delays.push(
+        typeof target === 'number'
+          ? { ms, remaining: target }
+          : { ms, remaining: target.times ?? 1, matches: pathMatcher(target) },
+      );
     },
     acceptThenDrop(times = 1) {
       drops += times;

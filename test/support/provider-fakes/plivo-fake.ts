@@ -44,6 +44,15 @@ export interface PlivoFake extends FakeControls {
   purchases(): PlivoFakeNumber[];
   ownedNumbers(): PlivoFakeNumber[];
   applications(): PlivoFakeApplication[];
+  /**
+   * Puts `count` numbers on the account as if rented long ago, ahead of every later purchase in the
+   * lists (as on a real account, a new number is not on the first pages); `shape(i)` gives each its
+   * alias and application. For tests of accounts with hundreds of numbers.
+   */
+  seedOwnedNumbers(
+    count: number,
+    shape?: (i: number) => { alias?: string; appId?: string | null },
+  ): PlivoFakeNumber[];
 }
 
 const INVENTORY: Record<string, { prefix: string; digits: number; country: string }> = {
@@ -361,6 +370,23 @@ export async function startPlivoFake(
     purchases: () => [...numbers],
     ownedNumbers: owned,
     applications: () => [...applications],
+    seedOwnedNumbers(
+      count: number,
+      shape: (i: number) => { alias?: string; appId?: string | null } = () => ({}),
+    ) {
+      const taken = new Set(numbers.map((n) => n.number));
+      const rentedAt = new Date(Date.now() - 365 * 24 * 3_600_000);
+      const seeded: PlivoFakeNumber[] = [];
+      // A prefix of their own (1629…), so they never collide with what searchNumbers offers (1628…).
+      for (let i = 0; seeded.length < count; i++) {
+        const number = `1629${String(i).padStart(7, '0')}`;
+        if (taken.has(number)) continue;
+        const { alias = '', appId = null } = shape(seeded.length);
+        seeded.push({ number, alias, appId, purchasedAt: rentedAt });
+      }
+      numbers.unshift(...seeded);
+      return seeded;
+    },
   });
 }
 
