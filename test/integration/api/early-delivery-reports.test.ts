@@ -3,10 +3,10 @@ import type net from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../../api/app';
 import { createLogger } from '../../../config/logger';
-import type { HistoryEntry } from '../../../db/history-repository';
 import type { ProviderName } from '../../../domain/enums';
 import { orderWorkflowId } from '../../../temporal/ids';
 import { createTestDatabase, type TestDatabase } from '../../support/db';
+import { sentHistoryEntry } from '../../support/history-entries';
 import type { FakeControls } from '../../support/provider-fakes/fake-server';
 import { plivoEnv, startPlivoFake } from '../../support/provider-fakes/plivo-fake';
 import { startTwilioFake, twilioEnv } from '../../support/provider-fakes/twilio-fake';
@@ -117,25 +117,9 @@ describe.each<[ProviderName, () => Promise<Provider>]>([
       expect(await postReport(messageId, status)).toBe(200);
 
     // What the order's recordHistory writes once its send returned.
-    const orderId = randomUUID();
-    const entry: HistoryEntry = {
-      idempotencyKey: `${orderWorkflowId(orderId)}/${randomUUID()}`,
-      orderId,
-      orderNumber: null,
-      venueId: 920_001,
-      venuePhoneNumberId: null,
-      customerId: randomUUID(),
-      customerPhoneNumber: '+14155550190',
-      message: 'Your order is confirmed',
-      provider,
-      status: 'sent',
-      providerMessageId: messageId,
-      errorCode: null,
-      errorMessage: null,
-      correlationId: null,
-    };
+    const entry = sentHistoryEntry(provider, messageId);
     await w.repos.history.record(entry);
-    expect((await order(orderId)).history).toEqual([
+    expect((await order(entry.orderId)).history).toEqual([
       expect.objectContaining({ providerMessageId: messageId, deliveryStatus: 'delivered' }),
     ]);
   });

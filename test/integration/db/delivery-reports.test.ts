@@ -12,6 +12,7 @@ import { createKnex, dialectOf } from '../../../db/knex';
 import type { DeliveryStatus } from '../../../domain/delivery-status';
 import type { ProviderName } from '../../../domain/enums';
 import { createTestDatabase, type TestDatabase } from '../../support/db';
+import { sentHistoryEntry } from '../../support/history-entries';
 import { everySchedule, gated, sampledSchedules, type Trial } from '../../support/interleave';
 
 /**
@@ -50,26 +51,6 @@ const history = () => createRepositories(db.knex).history;
 /** The repository of the actor running on this connection. */
 const on = (knex: Knex) => actorHistory[actorKnex.indexOf(knex)];
 
-function sentEntry(provider: ProviderName, providerMessageId: string): HistoryEntry {
-  const orderId = randomUUID();
-  return {
-    idempotencyKey: `order-sms-${orderId}/${randomUUID()}`,
-    orderId,
-    orderNumber: null,
-    venueId: 1,
-    venuePhoneNumberId: null,
-    customerId: randomUUID(),
-    customerPhoneNumber: '+15550004201',
-    message: 'Thanks for your order',
-    provider,
-    status: 'sent',
-    providerMessageId,
-    errorCode: null,
-    errorMessage: null,
-    correlationId: null,
-  };
-}
-
 const report = (
   provider: ProviderName,
   providerMessageId: string,
@@ -101,7 +82,7 @@ describe(`reports before, after and around the history write (${dialect})`, () =
     await history().updateDeliveryStatus(report('twilio', id, 'queued'));
     expect(await pendingRows(id)).toEqual([expect.objectContaining({ DeliveryStatus: 'delivered' })]);
 
-    const entry = sentEntry('twilio', id);
+    const entry = sentHistoryEntry('twilio', id);
     const { record, created } = await history().record(entry);
     expect(created).toBe(true);
     expect(record).toMatchObject({
@@ -117,14 +98,14 @@ describe(`reports before, after and around the history write (${dialect})`, () =
     const id = randomUUID();
     await history().updateDeliveryStatus(report('plivo', id, 'undelivered', { errorCode: '30' }));
     await history().updateDeliveryStatus(report('plivo', id, 'delivered'));
-    const entry = sentEntry('plivo', id);
+    const entry = sentHistoryEntry('plivo', id);
     await history().record(entry);
     expect(await rowOf(entry)).toMatchObject({ deliveryStatus: 'undelivered', deliveryErrorCode: '30' });
   });
 
   test('record first, then the report: straight onto the row, nothing kept', async () => {
     const id = messageId();
-    const entry = sentEntry('twilio', id);
+    const entry = sentHistoryEntry('twilio', id);
     await history().record(entry);
     expect(await history().updateDeliveryStatus(report('twilio', id, 'delivered'))).toEqual({
       updated: 1,
@@ -138,7 +119,7 @@ describe(`reports before, after and around the history write (${dialect})`, () =
   test("another provider's message with the same id is not this row's report", async () => {
     const id = messageId();
     await history().updateDeliveryStatus(report('plivo', id, 'delivered'));
-    const entry = sentEntry('twilio', id);
+    const entry = sentHistoryEntry('twilio', id);
     await history().record(entry);
     expect((await rowOf(entry)).deliveryStatus).toBeNull();
     expect(await pendingRows(id)).toHaveLength(1);
@@ -147,7 +128,7 @@ describe(`reports before, after and around the history write (${dialect})`, () =
   test('a history write retried after its first attempt stored the row (and died) still takes the report', async () => {
     const id = messageId();
     await history().updateDeliveryStatus(report('twilio', id, 'delivered'));
-    const entry = sentEntry('twilio', id);
+    const entry = sentHistoryEntry('twilio', id);
     // The first attempt's insert, as it reached the database before the worker died.
     await db.knex('SmsSendHistory').insert({
       IdempotencyKey: entry.idempotencyKey,
@@ -187,7 +168,7 @@ describe(`reports for messages that never become ours do not pile up (${dialect}
     expect(await pendingRows(young)).toHaveLength(1);
 
     // So a message whose history row comes after the retention gets nothing: the documented limit.
-    const entry = sentEntry('twilio', old);
+    const entry = sentHistoryEntry('twilio', old);
     await history().record(entry);
     expect((await rowOf(entry)).deliveryStatus).toBeNull();
   });
@@ -218,7 +199,7 @@ describe(`every statement-level interleaving ends with the best status on the ro
   /** The history write and these reports of its message, each on its own connection. */
   const race = (statuses: DeliveryStatus[], best: DeliveryStatus): Trial => {
     const id = messageId();
-    const entry = sentEntry('twilio', id);
+    const entry = sentHistoryEntry('twilio', id);
     return {
       actors: [
         (knex) => on(knex).record(entry),
@@ -256,7 +237,7 @@ describe(`every statement-level interleaving ends with the best status on the ro
     // Both miss the row and both insert the pending row: one gets the unique violation and merges.
     const runs = await explore(2, () => {
       const id = messageId();
-      const entry = sentEntry('twilio', id);
+      const entry = sentHistoryEntry('twilio', id);
       return {
         actors: (['sent', 'delivered'] as const).map(
           (status) => (knex: Knex) => on(knex).updateDeliveryStatus(report('twilio', id, status)),
@@ -276,7 +257,7 @@ describe(`every statement-level interleaving ends with the best status on the ro
     const pools = [db.knex, ...actorKnex];
     for (let round = 0; round < 30; round++) {
       const id = messageId();
-      const entry = sentEntry('twilio', id);
+      const entry = sentHistoryEntry('twilio', id);
       const calls = [
         () => createHistoryRepository(pools[0]).record(entry),
         () => createHistoryRepository(pools[1]).updateDeliveryStatus(report('twilio', id, 'queued')),
