@@ -210,7 +210,7 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (ap
         ...routeConfig,
         schema: {
           tags: ['webhooks'],
-          summary: `Delivery report from ${provider} (signed): updates the history row, never backwards`,
+          summary: `Delivery report from ${provider} (signed): updates the history row (kept until it exists), never backwards`,
           response: responses,
         },
       },
@@ -232,8 +232,13 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (ap
             errorCode: report.errorCode,
           });
           if (result.updated > 0) log.info({ deliveryStatus: report.status }, 'delivery status updated');
-          else if (!result.matched) log.warn('delivery report for an unknown message id; ignored');
-          else log.info({ deliveryStatus: report.status }, 'delivery report not newer than the stored one');
+          else if (result.pending) {
+            // Often the provider calling back before its API answered us; else not our message, pruned later.
+            log.info(
+              { deliveryStatus: report.status },
+              'delivery report kept until a history row names its message',
+            );
+          } else log.info({ deliveryStatus: report.status }, 'delivery report not newer than the stored one');
         } else {
           log.info('delivery report with a status that is not a delivery state; ignored');
         }

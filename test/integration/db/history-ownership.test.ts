@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createRepositories } from '../../../db';
 import type { HistoryEntry } from '../../../db/history-repository';
 import { createTestDatabase, type TestDatabase } from '../../support/db';
+import { sentHistoryEntry } from '../../support/history-entries';
 
 // Reconciliation's ownership check: which provider message ids other orders' history rows name.
 
@@ -13,26 +14,8 @@ afterAll(async () => {
   await db.destroy();
 });
 
-const row = (
-  orderId: string,
-  provider: HistoryEntry['provider'],
-  providerMessageId: string,
-): HistoryEntry => ({
-  idempotencyKey: `order-sms-${orderId}/${randomUUID()}`,
-  orderId,
-  orderNumber: null,
-  venueId: 1,
-  venuePhoneNumberId: null,
-  customerId: randomUUID(),
-  customerPhoneNumber: '+15550004101',
-  message: 'Thanks for your order',
-  provider,
-  status: 'sent',
-  providerMessageId,
-  errorCode: null,
-  errorMessage: null,
-  correlationId: null,
-});
+const row = (orderId: string, provider: HistoryEntry['provider'], providerMessageId: string): HistoryEntry =>
+  sentHistoryEntry(provider, providerMessageId, { orderId });
 
 test("names only ids recorded for another order at the same provider; an order's own ids are its own", async () => {
   const { history } = createRepositories(db.knex);

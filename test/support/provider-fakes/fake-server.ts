@@ -21,6 +21,22 @@ export interface FakeReply {
 
 export type RequestOutcome = 'ok' | 'error' | 'injected' | 'unauthorized' | 'dropped' | 'abandoned';
 
+/** A status callback as the provider posts it: to the URL the send named, signed. */
+export interface StatusCallback {
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+  /** The provider's status word it carries ("sent", "delivered"). */
+  status: string;
+}
+
+/** A status callback the fake posted, and the HTTP status it was answered with (0: no answer). */
+export interface PostedCallback {
+  url: string;
+  status: string;
+  answer: number;
+}
+
 export interface LoggedRequest {
   method: string;
   path: string;
@@ -74,9 +90,18 @@ export interface FakeControls {
    * accepted, stored, then dropped unanswered with probability `dropRate`. For chaos runs.
    */
   randomFaults(faults: { errorRate?: number; dropRate?: number; error?: InjectedError }): void;
+  /**
+   * From now on (null: no more), every accepted send first posts a status callback for each of
+   * `statuses` to the URL the send named — `reach` turns that public URL into one this process can
+   * call — and answers the API call only once they were answered: a provider whose callbacks outrun
+   * its API answer.
+   */
+  callbacksBeforeAnswer(options: { statuses: string[]; reach(url: string): string } | null): void;
+  /** Every status callback posted, in order. */
+  readonly postedCallbacks: readonly PostedCallback[];
   /** Resolves once no call is being held or handled. */
   settled(): Promise<void>;
-  /** Clears injected faults and the request log; stored state stays. */
+  /** Clears injected faults, callbacks before answers and the logs; stored state stays. */
   resetFaults(): void;
   stop(): Promise<void>;
 }
@@ -94,6 +119,8 @@ export interface FakeServerSpec {
   /** Recipient of a send, for `fail({ to })`. */
   recipientOf(req: FakeRequest): string | undefined;
   route(req: FakeRequest, baseUrl: string): FakeReply;
+  /** The provider's signed status callbacks for an accepted send (none when it named no URL). */
+  statusCallbacks(req: FakeRequest, reply: FakeReply, statuses: string[]): StatusCallback[];
 }
 
 interface MatchFault {
@@ -127,6 +154,8 @@ export async function startFakeServer(spec: FakeServerSpec): Promise<FakeControl
     dropRate: 0,
     error: { status: 503 },
   };
+  let callbacksFirst: { statuses: string[]; reach(url: string): string } | null = null;
+  const postedCallbacks: PostedCallback[] = [];
   let inFlight = 0;
   let idleWaiters: (() => void)[] = [];
   const timers = new Set<{ timer: NodeJS.Timeout; release: () => void }>();
@@ -238,6 +267,20 @@ export async function startFakeServer(spec: FakeServerSpec): Promise<FakeControl
       return;
     }
     const reply = spec.route(parsed, baseUrl);
+    if (callbacksFirst && spec.isSend(parsed) && reply.status < 300) {
+      const { statuses, reach } = callbacksFirst;
+      for (const callback of spec.statusCallbacks(parsed, reply, statuses)) {
+        const answer = await fetch(reach(callback.url), {
+          method: 'POST',
+          headers: callback.headers,
+          body: callback.body,
+        }).then(
+          async (res) => (await res.arrayBuffer(), res.status),
+          () => 0,
+        );
+        postedCallbacks.push({ url: callback.url, status: callback.status, answer });
+      }
+    }
     const randomDrop = spec.isSend(parsed) && reply.status < 300 && Math.random() < random.dropRate;
     if (spec.isSend(parsed) && reply.status < 300 && (drops > 0 || randomDrop)) {
       if (!randomDrop) drops -= 1;
@@ -300,6 +343,10 @@ export async function startFakeServer(spec: FakeServerSpec): Promise<FakeControl
         error: faults.error ?? { status: 503 },
       };
     },
+    callbacksBeforeAnswer(options) {
+      callbacksFirst = options;
+    },
+    postedCallbacks,
     settled() {
       return inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => idleWaiters.push(resolve));
     },
@@ -309,7 +356,9 @@ export async function startFakeServer(spec: FakeServerSpec): Promise<FakeControl
       delays = [];
       drops = 0;
       random = { errorRate: 0, dropRate: 0, error: { status: 503 } };
+      callbacksFirst = null;
       requests.length = 0;
+      postedCallbacks.length = 0;
     },
     async stop() {
       for (const t of [...timers]) t.release();

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { formBody, plivoV2Headers } from '../webhook-signing';
 import {
   randomHex,
   startFakeServer,
@@ -361,6 +362,24 @@ export async function startPlivoFake(
     isSend: (req) => req.method === 'POST' && req.path === `${accountPath}/Message/`,
     recipientOf: (req) => (typeof req.body.dst === 'string' ? req.body.dst : undefined),
     route,
+    // Plivo's message callback (the send's `url`): a form POST signed V2, as Plivo signs them.
+    statusCallbacks: (req, reply, statuses) => {
+      const url = typeof req.body.url === 'string' ? req.body.url : '';
+      const [uuid] = (reply.json as { message_uuid?: string[] } | undefined)?.message_uuid ?? [];
+      if (!url || !uuid) return [];
+      return statuses.map((status) => {
+        const fields = {
+          MessageUUID: uuid,
+          Status: status,
+          From: onlyDigits(String(req.body.src ?? '')),
+          To: onlyDigits(String(req.body.dst ?? '')),
+          ErrorCode: '',
+          Units: '1',
+          MessageTime: plivoTime(new Date()),
+        };
+        return { url, headers: plivoV2Headers(authToken, url), body: formBody(fields), status };
+      });
+    },
   });
 
   return Object.assign(controls, {
