@@ -47,29 +47,34 @@ const PENDING_QUERY_DEADLINE_MS = 5_000;
 
 /**
  * The changes the (venue, phone) entity has acknowledged and not yet written to SQL, in arrival
- * order. An entity that is not running has written everything it acknowledged (it completes only
- * when idle, and a signal arriving meanwhile keeps it open). Throws when the entity cannot answer in
- * time: the caller must then not decide, so an opt-out never loses to an unanswered question.
+ * order. Throws when the entity cannot answer in time: the caller must then not decide, so an
+ * opt-out never loses to an unanswered question.
+ *
+ * Only a COMPLETED entity has written everything it acknowledged (it completes only when idle, and a
+ * signal arriving meanwhile keeps it open). One that closed otherwise (an operator terminated or
+ * cancelled it, it failed or timed out) may still hold changes: its last state is queried (Temporal
+ * replays a closed run for a query), and what it held is handed to a new run, which writes it.
  */
 export async function pendingConsentChanges(
-  temporal: Pick<ConsentEntities, 'client' | 'workflowIdHashKey'>,
+  temporal: ConsentEntities,
   venueId: number,
   phoneNumber: string,
 ): Promise<ConsentChangeSignal[]> {
   const workflowId = consentWorkflowId(venueId, phoneNumber, temporal.workflowIdHashKey);
-  return temporal.client.connection.withDeadline(Date.now() + PENDING_QUERY_DEADLINE_MS, () =>
-    pendingOf(temporal.client, workflowId),
-  );
-}
-
-async function pendingOf(client: Client, workflowId: string): Promise<ConsentChangeSignal[]> {
-  const handle = client.workflow.getHandle(workflowId);
-  try {
-    const { status } = await handle.describe();
-    if (status.name !== 'RUNNING') return [];
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return [];
-    throw err;
-  }
-  return handle.query<ConsentChangeSignal[]>(CONSENT_PENDING_QUERY);
+  const handle = temporal.client.workflow.getHandle(workflowId);
+  return temporal.client.connection.withDeadline(Date.now() + PENDING_QUERY_DEADLINE_MS, async () => {
+    let status: string;
+    try {
+      status = (await handle.describe()).status.name;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return [];
+      throw err;
+    }
+    if (status === 'COMPLETED') return [];
+    const pending = await handle.query<ConsentChangeSignal[]>(CONSENT_PENDING_QUERY);
+    // Re-delivered, they are de-duplicated (message id) or land where they were (same instant).
+    if (status !== 'RUNNING')
+      for (const change of pending) await signalConsentChange(temporal, venueId, phoneNumber, change);
+    return pending;
+  });
 }

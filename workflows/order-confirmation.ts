@@ -218,6 +218,7 @@ class Order implements SendingOrder {
         ...this.ctx,
         venueId: this.event.venueId,
         phoneNumber: this.event.phoneNumber,
+        provider: this.sender?.provider,
         providerCode: failure.code,
       });
       return this.finish('blocked_opted_out', details);
