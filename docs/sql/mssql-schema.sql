@@ -44,3 +44,6 @@ CREATE INDEX [IX_SmsSendHistory_ProviderMessageID] ON [SmsSendHistory] ([Provide
 insert into [SmsSendHistoryStatuses] ([CreatedAt], [ID], [IsActive], [Name]) values ('2026-11-28 00:00:00.000', 5, true, 'duplicate'), ('2026-11-28 00:00:00.000', 6, true, 'expired');
 CREATE TABLE [SmsOrderClaims] ([OrderID] nvarchar(36) not null, [VenueID] int not null, [ProviderNameID] int not null, [WorkflowID] nvarchar(200) not null, [RunID] nvarchar(64) not null, [ClaimedAt] datetime2 not null, [ProviderMessageID] nvarchar(100) null, [SentAt] datetime2 null, CONSTRAINT [PK_SmsOrderClaims] PRIMARY KEY ([OrderID]), CONSTRAINT [FK_SmsOrderClaims_ProviderNames] FOREIGN KEY ([ProviderNameID]) REFERENCES [ProviderNames] ([ID]));
 CREATE INDEX [IX_SmsOrderClaims_ProviderMessageID] ON [SmsOrderClaims] ([ProviderMessageID]);
+-- 20261203000003_webhook_nonces
+CREATE TABLE [WebhookNonces] ([ProviderNameID] int not null, [NonceHash] varbinary(16) not null, [BodyHash] varbinary(16) not null, [SeenAt] datetime2 not null, [HandledAt] datetime2 null, CONSTRAINT [FK_WebhookNonces_ProviderNames] FOREIGN KEY ([ProviderNameID]) REFERENCES [ProviderNames] ([ID]), CONSTRAINT [PK_WebhookNonces] PRIMARY KEY ([ProviderNameID], [NonceHash]));
+CREATE INDEX [IX_WebhookNonces_SeenAt] ON [WebhookNonces] ([SeenAt]);
