@@ -26,6 +26,7 @@ import { orderRoutes } from './routes/orders';
 import { venueRoutes } from './routes/venues';
 import { webhookConsentSignaller, webhookRoutes } from './routes/webhooks';
 import { sharedSchemas } from './schemas';
+import { WebhookNonces } from './webhook-nonces';
 
 export interface ApiDeps {
   /** Provider secrets, when present, enable their webhook routes (simulator: its webhook secret). */
@@ -36,6 +37,8 @@ export interface ApiDeps {
   temporal: ConsentEntities;
   /** Dependency checks behind /health/ready, by name (database, temporal, servicebus…). */
   readinessChecks: Record<string, ReadinessCheck>;
+  /** The webhooks' nonce store; the app builds its own unless a test brings one. */
+  webhookNonces?: WebhookNonces;
   version: string;
   /** The registry GET /metrics serves; the process's unless a test brings its own. */
   metrics?: Metrics;
@@ -98,6 +101,16 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   if (!authenticate) throw new Error('@fastify/bearer-auth did not decorate verifyBearerAuth');
 
   const { defaultPhoneRegion } = deps.config.sms;
+  const webhooks = createProviderWebhooks(deps.config);
+  const nonces =
+    deps.webhookNonces ??
+    new WebhookNonces(deps.repos.webhookNonces, deps.logger, (provider, kind) =>
+      metrics.webhookSignatureFailures.inc({ provider, kind }),
+    );
+  if (webhooks.length > 0) {
+    app.addHook('onReady', async () => nonces.start());
+    app.addHook('onClose', async () => nonces.stop());
+  }
   const readiness = createReadiness(deps.readinessChecks, {
     onDown: (check, err) => deps.logger.warn({ check, err }, 'readiness check failed'),
   });
@@ -122,9 +135,10 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     });
   }
   await app.register(webhookRoutes, {
-    webhooks: createProviderWebhooks(deps.config),
+    webhooks,
     publicBaseUrl: deps.config.api.publicBaseUrl,
     venueNumbers: deps.repos.venueNumbers,
+    nonces,
     history: deps.repos.history,
     signalConsent: webhookConsentSignaller(deps.temporal),
     helpText: deps.config.sms.helpText,
