@@ -26,6 +26,7 @@ import { orderRoutes } from './routes/orders';
 import { venueRoutes } from './routes/venues';
 import { webhookConsentSignaller, webhookRoutes } from './routes/webhooks';
 import { sharedSchemas } from './schemas';
+import { VenueNumberDirectory } from './venue-number-directory';
 import { WebhookNonces } from './webhook-nonces';
 
 export interface ApiDeps {
@@ -37,7 +38,13 @@ export interface ApiDeps {
   temporal: ConsentEntities;
   /** Dependency checks behind /health/ready, by name (database, temporal, servicebus…). */
   readinessChecks: Record<string, ReadinessCheck>;
-  /** The webhooks' nonce store; the app builds its own unless a test brings one. */
+  /**
+   * Of those, the ones reported (and /health degraded) without making the API unready: the
+   * database, which the webhooks do without (docs/adr/0012-webhooks-without-the-database.md).
+   */
+  optionalReadinessChecks?: readonly string[];
+  /** The webhooks' venue-number directory and nonce store; the app builds its own unless a test brings them. */
+  venueNumberDirectory?: VenueNumberDirectory;
   webhookNonces?: WebhookNonces;
   version: string;
   /** The registry GET /metrics serves; the process's unless a test brings its own. */
@@ -102,18 +109,33 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
 
   const { defaultPhoneRegion } = deps.config.sms;
   const webhooks = createProviderWebhooks(deps.config);
+  const venueNumbers =
+    deps.venueNumberDirectory ?? new VenueNumberDirectory(deps.repos.venueNumbers, deps.logger);
   const nonces =
     deps.webhookNonces ??
     new WebhookNonces(deps.repos.webhookNonces, deps.logger, (provider, kind) =>
       metrics.webhookSignatureFailures.inc({ provider, kind }),
     );
   if (webhooks.length > 0) {
-    app.addHook('onReady', async () => nonces.start());
-    app.addHook('onClose', async () => nonces.stop());
+    app.addHook('onReady', async () => {
+      venueNumbers.start();
+      nonces.start();
+    });
+    app.addHook('onClose', async () => {
+      venueNumbers.stop();
+      nonces.stop();
+    });
   }
-  const readiness = createReadiness(deps.readinessChecks, {
-    onDown: (check, err) => deps.logger.warn({ check, err }, 'readiness check failed'),
-  });
+  const readiness = createReadiness(
+    // A replica that has never loaded the venue numbers cannot answer a STOP during an outage.
+    webhooks.length > 0
+      ? { ...deps.readinessChecks, venueNumbers: venueNumbers.check }
+      : deps.readinessChecks,
+    {
+      onDown: (check, err) => deps.logger.warn({ check, err }, 'readiness check failed'),
+      optional: deps.optionalReadinessChecks,
+    },
+  );
   await app.register(healthRoutes, { readiness, version: deps.version });
   await app.register(metricsRoutes, { metrics, authenticate });
   await app.register(consentRoutes, {
@@ -137,7 +159,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(webhookRoutes, {
     webhooks,
     publicBaseUrl: deps.config.api.publicBaseUrl,
-    venueNumbers: deps.repos.venueNumbers,
+    venueNumbers,
     nonces,
     history: deps.repos.history,
     signalConsent: webhookConsentSignaller(deps.temporal),

@@ -1,7 +1,6 @@
 import querystring from 'node:querystring';
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { HistoryRepository } from '../../db/history-repository';
-import type { VenueNumbersRepository } from '../../db/venue-numbers-repository';
 import { classifyInboundText } from '../../domain/consent-keywords';
 import type { ConsentStatus } from '../../domain/enums';
 import { maskPhone, normalizePhone } from '../../domain/phone';
@@ -18,6 +17,7 @@ import { signalConsentChange, type ConsentEntities } from '../../temporal/consen
 import type { ConsentChangeSignal } from '../../temporal/contracts';
 import { HttpError, badRequest } from '../errors';
 import { errorRef } from '../schemas';
+import { VenueNumberUnknown, type VenueMatch, type VenueNumberDirectory } from '../venue-number-directory';
 import type { NonceUse, WebhookNonces } from '../webhook-nonces';
 
 /** Delivers one consent change to the (venue, phone) consent workflow; resolves once it is durable. */
@@ -32,7 +32,8 @@ export interface WebhookRoutesOptions {
   webhooks: readonly ProviderWebhook[];
   /** PUBLIC_BASE_URL (no trailing slash): the URL the providers call, hence the one they sign. */
   publicBaseUrl: string;
-  venueNumbers: Pick<VenueNumbersRepository, 'findActiveByPhoneNumber'>;
+  /** The venue of a To number: the database, or while it is down the directory's copy. */
+  venueNumbers: Pick<VenueNumberDirectory, 'lookup'>;
   /** Spends the nonce of a signature that does not cover the body (Plivo V2), once. */
   nonces: Pick<WebhookNonces, 'use' | 'handled'>;
   history: Pick<HistoryRepository, 'updateDeliveryStatus'>;
@@ -222,13 +223,26 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (ap
           );
           throw unavailable('the request cannot be verified while the database is unavailable; retry');
         }
-        const number = await options.venueNumbers.findActiveByPhoneNumber(to.e164, provider);
+        let number: VenueMatch | null;
+        try {
+          number = await options.venueNumbers.lookup(to.e164, provider);
+        } catch (err) {
+          if (!(err instanceof VenueNumberUnknown)) throw err;
+          log.error(
+            { err, intent },
+            'inbound SMS to a number the directory does not know, with the database down',
+          );
+          throw unavailable('the venue number cannot be looked up while the database is unavailable; retry');
+        }
         if (!number) {
           log.warn('inbound SMS to a number that is no active venue number here; ignored');
           return answer();
         }
 
-        log.info({ venueId: number.venueId, intent, rule }, 'inbound SMS classified');
+        log.info(
+          { venueId: number.venueId, intent, rule, venueFrom: number.source },
+          'inbound SMS classified',
+        );
         if (intent === 'opt_out' || intent === 'opt_in') {
           const status: ConsentStatus = intent === 'opt_out' ? 'opted_out' : 'opted_in';
           await changeConsent(options.signalConsent, number.venueId, from.e164, inbound, {
