@@ -182,7 +182,16 @@ function signedInbound(kind: Kind, sms: Sms, signAt?: string): Signed {
   return { path, headers, body: signing.formBody(fields) };
 }
 
-const baseOf = (app: FastifyInstance) => `http://127.0.0.1:${(app.server.address() as net.AddressInfo).port}`;
+/** Another API replica on the same database and Temporal, sharing no memory with `app`. */
+async function onReplica(use: (base: string) => Promise<void>): Promise<void> {
+  const replica = await build(PUBLIC);
+  try {
+    await replica.listen({ host: '127.0.0.1', port: 0 });
+    await use(`http://127.0.0.1:${(replica.server.address() as net.AddressInfo).port}`);
+  } finally {
+    await replica.close();
+  }
+}
 
 async function post(req: Signed, base = direct): Promise<{ status: number; body: string; type: string }> {
   const res = await fetch(`${base}${req.path}`, { method: 'POST', headers: req.headers, body: req.body });
@@ -403,20 +412,9 @@ describe('a webhook that fails its signature: 403, nothing written, nothing sign
     };
     expect(forged.body).toContain('Text=START');
 
-    const replica = await build(PUBLIC);
-    try {
-      await replica.listen({ host: '127.0.0.1', port: 0 });
-      expect((await post(forged, baseOf(replica))).status).toBe(403);
-    } finally {
-      await replica.close();
-    }
-    const restarted = await build(PUBLIC);
-    try {
-      await restarted.listen({ host: '127.0.0.1', port: 0 });
-      expect((await post(forged, baseOf(restarted))).status).toBe(403);
-    } finally {
-      await restarted.close();
-    }
+    await onReplica(async (replica) => expect((await post(forged, replica)).status).toBe(403));
+    // Restarted: the same again on a process that starts empty.
+    await onReplica(async (restarted) => expect((await post(forged, restarted)).status).toBe(403));
     await expectNothingFor(victim);
   });
 
@@ -437,14 +435,9 @@ describe('a webhook that fails its signature: 403, nothing written, nothing sign
       .getHandle(consentWorkflowId(VENUE_A, phone, w.config.temporal.workflowIdHashKey))
       .terminate('stands in for the idle timeout');
 
-    const replica = await build(PUBLIC);
-    try {
-      await replica.listen({ host: '127.0.0.1', port: 0 });
-      const again = await post(start, baseOf(replica));
-      expect(again).toMatchObject({ status: 200, body: '<Response/>' });
-    } finally {
-      await replica.close();
-    }
+    await onReplica(async (replica) =>
+      expect(await post(start, replica)).toMatchObject({ status: 200, body: '<Response/>' }),
+    );
     // The 200 comes after a signal is durable: had the START been signalled again, signalWithStart
     // would have started a fresh run, which would apply it over the STOP.
     const entity = w.client.workflow.getHandle(
