@@ -91,7 +91,7 @@ describe('PlivoWebhook.verify', () => {
     const headers = signing.plivoV2Headers(TOKEN, URL_);
     const nonce = headers['x-plivo-signature-v2-nonce'];
     expect(w.verify(request({ headers, params: inbound }))).toEqual({ ok: true, scheme: 'plivo-v2', nonce });
-    // Another body verifies too: refusing it is the nonce store's job (test/unit/api/webhook-nonces.test.ts).
+    // Another body verifies too: refusing it is the nonce store's job (test/integration/api/webhook-nonces.test.ts).
     expect(w.verify(request({ headers, params: { ...inbound, From: '14155550999' } }))).toMatchObject({
       ok: true,
       nonce,
