@@ -26,6 +26,8 @@ import { orderRoutes } from './routes/orders';
 import { venueRoutes } from './routes/venues';
 import { webhookConsentSignaller, webhookRoutes } from './routes/webhooks';
 import { sharedSchemas } from './schemas';
+import { VenueNumberDirectory } from './venue-number-directory';
+import { WebhookNonces } from './webhook-nonces';
 
 export interface ApiDeps {
   /** Provider secrets, when present, enable their webhook routes (simulator: its webhook secret). */
@@ -36,6 +38,14 @@ export interface ApiDeps {
   temporal: ConsentEntities;
   /** Dependency checks behind /health/ready, by name (database, temporal, servicebus…). */
   readinessChecks: Record<string, ReadinessCheck>;
+  /**
+   * Of those, the ones reported (and /health degraded) without making the API unready: the
+   * database, which the webhooks do without (docs/adr/0013-webhooks-without-the-database.md).
+   */
+  optionalReadinessChecks?: readonly string[];
+  /** The webhooks' venue-number directory and nonce store; the app builds its own unless a test brings them. */
+  venueNumberDirectory?: VenueNumberDirectory;
+  webhookNonces?: WebhookNonces;
   version: string;
   /** The registry GET /metrics serves; the process's unless a test brings its own. */
   metrics?: Metrics;
@@ -98,9 +108,34 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   if (!authenticate) throw new Error('@fastify/bearer-auth did not decorate verifyBearerAuth');
 
   const { defaultPhoneRegion } = deps.config.sms;
-  const readiness = createReadiness(deps.readinessChecks, {
-    onDown: (check, err) => deps.logger.warn({ check, err }, 'readiness check failed'),
-  });
+  const webhooks = createProviderWebhooks(deps.config);
+  const venueNumbers =
+    deps.venueNumberDirectory ?? new VenueNumberDirectory(deps.repos.venueNumbers, deps.logger);
+  const nonces =
+    deps.webhookNonces ??
+    new WebhookNonces(deps.repos.webhookNonces, deps.logger, (provider, kind) =>
+      metrics.webhookSignatureFailures.inc({ provider, kind }),
+    );
+  if (webhooks.length > 0) {
+    app.addHook('onReady', async () => {
+      venueNumbers.start();
+      nonces.start();
+    });
+    app.addHook('onClose', async () => {
+      venueNumbers.stop();
+      nonces.stop();
+    });
+  }
+  const readiness = createReadiness(
+    // A replica that has never loaded the venue numbers cannot answer a STOP during an outage.
+    webhooks.length > 0
+      ? { ...deps.readinessChecks, venueNumbers: venueNumbers.check }
+      : deps.readinessChecks,
+    {
+      onDown: (check, err) => deps.logger.warn({ check, err }, 'readiness check failed'),
+      optional: deps.optionalReadinessChecks,
+    },
+  );
   await app.register(healthRoutes, { readiness, version: deps.version });
   await app.register(metricsRoutes, { metrics, authenticate });
   await app.register(consentRoutes, {
@@ -122,9 +157,10 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     });
   }
   await app.register(webhookRoutes, {
-    webhooks: createProviderWebhooks(deps.config),
+    webhooks,
     publicBaseUrl: deps.config.api.publicBaseUrl,
-    venueNumbers: deps.repos.venueNumbers,
+    venueNumbers,
+    nonces,
     history: deps.repos.history,
     signalConsent: webhookConsentSignaller(deps.temporal),
     helpText: deps.config.sms.helpText,

@@ -51,3 +51,6 @@ CREATE INDEX [IX_SmsPendingDeliveryReports_ReceivedAt] ON [SmsPendingDeliveryRep
 CREATE TABLE [SmsRecipientLeases] ([SenderNumber] nvarchar(20) not null, [RecipientNumber] nvarchar(20) not null, [OrderID] nvarchar(36) not null, [WorkflowID] nvarchar(200) not null, [RunID] nvarchar(64) not null, [AcquiredAt] datetime2 not null, [HeldAt] datetime2 not null, [NotBefore] datetime2 null, CONSTRAINT [PK_SmsRecipientLeases] PRIMARY KEY ([SenderNumber], [RecipientNumber]));
 CREATE INDEX [IX_SmsRecipientLeases_OrderID] ON [SmsRecipientLeases] ([OrderID]);
 ALTER TABLE [SmsOrderClaims] ADD [FromNumber] nvarchar(20) null;
+-- 20261203000003_webhook_nonces
+CREATE TABLE [WebhookNonces] ([ProviderNameID] int not null, [NonceHash] varbinary(16) not null, [BodyHash] varbinary(16) not null, [SeenAt] datetime2 not null, [HandledAt] datetime2 null, CONSTRAINT [FK_WebhookNonces_ProviderNames] FOREIGN KEY ([ProviderNameID]) REFERENCES [ProviderNames] ([ID]), CONSTRAINT [PK_WebhookNonces] PRIMARY KEY ([ProviderNameID], [NonceHash]));
+CREATE INDEX [IX_WebhookNonces_SeenAt] ON [WebhookNonces] ([SeenAt]);

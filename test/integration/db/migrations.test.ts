@@ -12,6 +12,7 @@ const BUSINESS_TABLES = [
   'SmsOrderClaims',
   'SmsPendingDeliveryReports',
   'SmsRecipientLeases',
+  'WebhookNonces',
 ];
 const AUDIT_TABLES = ['SmsConsentChangeOutcomes', 'SmsConsentChanges'];
 const migrationConfig = { migrationSource, tableName: 'knex_migrations' };
@@ -80,11 +81,15 @@ test('the dialect under test is the one asked for', () => {
 test('the newer migrations go down one at a time and come back', async () => {
   await migrateLatest(db.knex);
   const down = async () => ((await db.knex.migrate.down(migrationConfig)) as [number, string[]])[1];
+  expect(await down()).toEqual(['20261203000003_webhook_nonces']);
+  expect(await existingTables()).toEqual(ALL_TABLES.filter((t) => t !== 'WebhookNonces'));
   expect(await down()).toEqual(['20261203000002_recipient_leases']);
-  expect(await existingTables()).toEqual(ALL_TABLES.filter((t) => t !== 'SmsRecipientLeases'));
+  expect(await existingTables()).toEqual(
+    ALL_TABLES.filter((t) => t !== 'SmsRecipientLeases' && t !== 'WebhookNonces'),
+  );
   expect(await db.knex.schema.hasColumn('SmsOrderClaims', 'FromNumber')).toBe(false);
   expect(await down()).toEqual(['20261203000001_delivery_reports']);
-  const newer = ['SmsRecipientLeases', 'SmsPendingDeliveryReports'];
+  const newer = ['SmsRecipientLeases', 'SmsPendingDeliveryReports', 'WebhookNonces'];
   expect(await existingTables()).toEqual(ALL_TABLES.filter((t) => !newer.includes(t)));
   expect(await down()).toEqual(['20261128000003_order_claims']);
   expect(await existingTables()).toEqual(
@@ -103,6 +108,7 @@ test('the newer migrations go down one at a time and come back', async () => {
     '20261128000003_order_claims',
     '20261203000001_delivery_reports',
     '20261203000002_recipient_leases',
+    '20261203000003_webhook_nonces',
   ]);
   expect(await existingTables()).toEqual(ALL_TABLES);
   expect(await db.knex.schema.hasColumn('SmsSendHistory', 'DeliveryStatus')).toBe(true);
