@@ -2,7 +2,7 @@ import querystring from 'node:querystring';
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { HistoryRepository } from '../../db/history-repository';
 import { classifyInboundText } from '../../domain/consent-keywords';
-import type { ConsentStatus } from '../../domain/enums';
+import type { ConsentStatus, ProviderName } from '../../domain/enums';
 import { maskPhone, normalizePhone } from '../../domain/phone';
 import {
   webhookPath,
@@ -250,6 +250,7 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (ap
             // A retry is the text first received then: the consent rules order it there.
             occurredAt: use?.firstSeenAt ?? new Date(),
             correlationId: request.id,
+            provider,
           }).catch((err: unknown) => {
             log.error({ err, venueId: number.venueId, status }, 'consent change not accepted by Temporal');
             throw unavailable('the consent change could not be stored; retry');
@@ -316,11 +317,14 @@ function changeConsent(
   venueId: number,
   phoneNumber: string,
   inbound: InboundSms,
-  { status, occurredAt, correlationId }: { status: ConsentStatus; occurredAt: Date; correlationId: string },
+  change: { status: ConsentStatus; occurredAt: Date; correlationId: string; provider: ProviderName },
 ): Promise<void> {
+  const { status, occurredAt, correlationId, provider } = change;
   return signal(venueId, phoneNumber, {
     status,
     source: 'provider_webhook',
+    // The audit trail names the provider whose customer texted.
+    provider,
     // Neither provider dates an inbound SMS: the time we received it is the time of the change.
     occurredAt: occurredAt.toISOString(),
     // The same webhook delivered twice carries the same id: the consent entity applies it once.

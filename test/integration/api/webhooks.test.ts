@@ -243,6 +243,13 @@ describe('a STOP reaches the consent of that venue only', () => {
       expect(stopped.source).toBe('provider_webhook');
       expect(stopped.lastProviderMessageId).toBeTruthy();
       expect(await consent(VENUE_B, phone)).toMatchObject({ status: 'opted_in', source: 'checkout' });
+      // The audit trail names the provider the customer texted through.
+      const trail = await w.repos.consent.changes(VENUE_A, phone, { limit: 5 });
+      expect(trail.items[0]).toMatchObject({
+        status: 'opted_out',
+        outcome: 'applied',
+        provider: kind.split('-')[0],
+      });
     },
   );
 
