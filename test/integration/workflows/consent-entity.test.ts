@@ -209,6 +209,41 @@ test('a long-lived entity continues as new and keeps what it knew: the latest ch
   await keepHistory(firstRun, 'consent-entity-continued-as-new');
 });
 
+test('a START replayed after the STOP, reaching a new run of the entity, is a duplicate: the STOP stands', async () => {
+  const venueId = venue();
+  const phone = '+14155550135';
+  const change = (status: 'opted_in' | 'opted_out', id: string, secondsAgo: number) => ({
+    status,
+    source: 'provider_webhook' as const,
+    provider: 'twilio' as const,
+    occurredAt: at(secondsAgo),
+    providerMessageId: id,
+  });
+  await signalConsentChange(w.consentEntities, venueId, phone, change('opted_in', 'SM-start-A', 20));
+  await signalConsentChange(w.consentEntities, venueId, phone, change('opted_out', 'SM-stop-B', 10));
+  await waitFor(async () => (await appliedCount(venueId, phone)) === 2, {
+    description: 'START, STOP applied',
+  });
+  // The entity forgets what it saw when it ends (after 10 idle minutes; here at once).
+  await client.workflow.getHandle(entityId(venueId, phone)).terminate('idle, as after 10 minutes');
+
+  // Twilio signatures never expire: A posted again, dated on its new arrival.
+  await signalConsentChange(w.consentEntities, venueId, phone, change('opted_in', 'SM-start-A', 0));
+  const trail = await waitFor(
+    async () => {
+      const page = await w.repos.consent.changes(venueId, phone, { limit: 10 });
+      return page.items.length === 3 ? page.items : undefined;
+    },
+    { description: 'the replay handled by the new run' },
+  );
+  expect(trail[0]).toMatchObject({
+    status: 'opted_in',
+    providerMessageId: 'SM-start-A',
+    outcome: 'duplicate',
+  });
+  expect(await w.repos.consent.get(venueId, phone)).toMatchObject({ status: 'opted_out' });
+});
+
 test('a START after a STOP opts the customer back in', async () => {
   const venueId = venue();
   const phone = '+14155550132';
