@@ -109,12 +109,9 @@ beforeEach(async () => {
   historyLookups = [];
 });
 
-function sendSms(
-  info: Partial<Info>,
-  overrides: Partial<ActivityDeps> = {},
-  onEnv?: (env: MockActivityEnvironment) => void,
-) {
-  const deps: ActivityDeps = {
+/** The send activities' dependencies, real but for the stand-ins the tests set. */
+function testDeps(overrides: Partial<ActivityDeps>): ActivityDeps {
+  return {
     // The claim is real (SQLite); consent reads and the history's answer about other orders'
     // messages are stand-ins the tests set.
     repos: {
@@ -132,6 +129,7 @@ function sendSms(
           const lastChangeAt = new Date(SCHEDULED_AT - 60_000);
           return status ? ({ venueId, phoneNumber, status, lastChangeAt } as ConsentRecord) : null;
         },
+        handledMessageIds: async () => new Set<string>(),
       } as unknown as Repositories['consent'],
     },
     providers: { twilio: provider },
@@ -142,13 +140,31 @@ function sendSms(
     requestVenueNumber: () => Promise.reject(new Error('not used by sendSms')),
     ...overrides,
   };
-  // The SDK's logger would print every failure these tests provoke on purpose.
-  const env = new MockActivityEnvironment(
+}
+
+/** The SDK's logger would print every failure these tests provoke on purpose. */
+const mockEnv = (info: Partial<Info>) =>
+  new MockActivityEnvironment(
     { scheduledTimestampMs: SCHEDULED_AT, ...info },
     { logger: new DefaultLogger('ERROR') },
   );
+
+function sendSms(
+  info: Partial<Info>,
+  overrides: Partial<ActivityDeps> = {},
+  onEnv?: (env: MockActivityEnvironment) => void,
+) {
+  const env = mockEnv(info);
   onEnv?.(env);
-  return env.run(createSendActivities(deps).sendSms, input);
+  return env.run(createSendActivities(testDeps(overrides)).sendSms, input);
+}
+
+/** The workflow's look-up at the primary before it fails over. */
+function findAcceptedSms() {
+  return mockEnv({ attempt: 1 }).run(createSendActivities(testDeps({})).findAcceptedSms, {
+    ...input,
+    sentAfterMs: SCHEDULED_AT,
+  });
 }
 
 async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
@@ -500,6 +516,29 @@ describe('one unresolved send per recipient (docs/adr/0012)', () => {
       reconciled: true,
     });
     expect(provider.send).not.toHaveBeenCalled();
+  });
+
+  test('before failing over: a message the primary accepted after all is adopted onto the claim', async () => {
+    await claimedEarlier();
+    provider.send.mockRejectedValueOnce(
+      new SmsProviderError('ProviderUnavailable', 'ETIMEDOUT', 'timed out'),
+    );
+    await failureOf(sendSms({ attempt: 1 }));
+    provider.findAcceptedMessage.mockResolvedValue(accepted('SM-late'));
+    expect(await findAcceptedSms()).toBe('SM-late');
+    expect(await repos.orderClaims.find(input.orderId)).toMatchObject({ providerMessageId: 'SM-late' });
+    expect(await holders()).toEqual([]);
+  });
+
+  test('before failing over: the primary has nothing, so the hold on its number ends', async () => {
+    await claimedEarlier();
+    provider.send.mockRejectedValueOnce(
+      new SmsProviderError('ProviderUnavailable', 'ETIMEDOUT', 'timed out'),
+    );
+    await failureOf(sendSms({ attempt: 1 }));
+    expect(await holders()).toEqual([input.orderId]);
+    expect(await findAcceptedSms()).toBeNull();
+    expect(await holders()).toEqual([]);
   });
 
   test("a rerun that sends owns the claim: its own retry reads 'sent', not 'duplicate'", async () => {
