@@ -235,7 +235,13 @@ describe('API and worker', () => {
       method: 'POST',
       url: '/api/internal/consent',
       headers: { authorization: `Bearer ${TOKEN}` },
-      payload: { venueId: VENUE, phoneNumber: '+14155550304', status: 'opted_in', source: 'checkout' },
+      payload: {
+        venueId: VENUE,
+        phoneNumber: '+14155550304',
+        status: 'opted_in',
+        source: 'checkout',
+        occurredAt: new Date(Date.now() - 60_000).toISOString(),
+      },
     });
     expect(res.statusCode).toBe(202);
     const after = await apiScrape();

@@ -135,6 +135,7 @@ test('orders and consent changes leave no phone, name or message text in the raw
         phoneNumber: phone,
         status: phone === PHONES.sent ? 'opted_in' : 'opted_out',
         source: 'internal_api',
+        occurredAt: new Date(Date.now() - 60_000).toISOString(),
       },
     });
     expect(change.statusCode).toBe(202);

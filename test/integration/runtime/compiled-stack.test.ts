@@ -166,6 +166,7 @@ describe('the compiled worker and API', () => {
         phoneNumber: event.PhoneNumber,
         status: 'opted_in',
         source: 'checkout',
+        occurredAt: new Date(Date.now() - 60_000).toISOString(),
       }),
     });
     expect(consent.status).toBe(202);
