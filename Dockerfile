@@ -1,6 +1,8 @@
 # syntax=docker/dockerfile:1
 # One image, every role (worker, api, bridge, migrations): the command picks the role, e.g.
 #   node dist/workers/main.js | node dist/api/main.js | node dist/bridge/main.js | node dist/scripts/migrate.js
+# The ops CLI ships in it too (tsx is a dev dependency and is pruned): `node dist/scripts/ops.js --help`,
+# e.g. `docker compose exec worker node dist/scripts/ops.js failed --since 2026-11-28T08:00:00Z`.
 
 FROM node:24-bookworm-slim AS build
 WORKDIR /app

@@ -1,6 +1,5 @@
 import {
   WorkflowExecutionAlreadyStartedError,
-  WorkflowNotFoundError,
   type Client,
   type WorkflowExecutionInfo,
   type WorkflowExecutionStatusName,
@@ -10,7 +9,10 @@ import {
 import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
 import { ORDER_WORKFLOW_TYPE, type OrderConfirmationInput } from './contracts';
 import { orderWorkflowId } from './ids';
-import { OrderIdKey, SmsErrorCodeKey, SmsOutcomeKey, VenueIdKey } from './search-attributes';
+import { describeRun, latestOrderRun, orderIdOf, orderRun, type OrderRun } from './order-runs';
+import { OrderIdKey, SmsOutcomeKey, VenueIdKey } from './search-attributes';
+
+export { describeRun, type OrderRun };
 
 /**
  * Rerunning a failed order (docs/adr/0008-rerun.md): a fresh run of the same workflow id with the
@@ -19,20 +21,6 @@ import { OrderIdKey, SmsErrorCodeKey, SmsOutcomeKey, VenueIdKey } from './search
  * texted is not decided here: the new run's sendSms finds the order's SQL claim and reconciles with
  * the provider before it sends (docs/adr/0006).
  */
-
-/** What ops sees of an order's latest run. */
-export interface OrderRun {
-  orderId: string;
-  workflowId: string;
-  runId: string;
-  status: WorkflowExecutionStatusName;
-  taskQueue: string;
-  venueId?: number;
-  /** SmsOutcome search attribute: pending while running, failed for a failed run. */
-  outcome?: string;
-  errorCode?: string;
-  closeTime?: Date;
-}
 
 export type RefusalReason = 'not_found' | 'completed' | 'running' | 'not_rerunnable';
 
@@ -67,19 +55,14 @@ export type RerunRequester = 'ops-cli' | 'api';
 
 /** Whether the order's latest run may be rerun, and why (or why not), without changing anything. */
 export async function checkOrderRerun(client: Client, orderId: string): Promise<RerunCheck> {
-  const workflowId = orderWorkflowId(orderId);
-  let info: RunInfo;
-  try {
-    info = await client.workflow.getHandle(workflowId).describe();
-  } catch (err) {
-    if (!(err instanceof WorkflowNotFoundError)) throw err;
+  const run = await latestOrderRun(client, orderId);
+  if (!run)
     return {
       rerunnable: false,
       reason: 'not_found',
-      message: `no workflow ${workflowId} (never started, or past the namespace's retention: re-drive the event instead)`,
+      message: `no workflow ${orderWorkflowId(orderId)} (never started, or past the namespace's retention: re-drive the event instead)`,
     };
-  }
-  return judge(orderRun(orderId.toLowerCase(), info));
+  return judge(run);
 }
 
 function judge(run: OrderRun): RerunCheck {
@@ -104,18 +87,6 @@ function judge(run: OrderRun): RerunCheck {
         return { rerunnable: false, reason: 'not_rerunnable', run, message: `run is ${run.status}` };
       return { rerunnable: true, run, why: describeRun(run) };
   }
-}
-
-/** "FAILED, error code 21452, closed 2026-…": the one line a dry run prints per order. */
-export function describeRun(run: OrderRun): string {
-  return [
-    run.status,
-    run.errorCode ? `error code ${run.errorCode}` : 'no error code',
-    run.venueId !== undefined ? `venue ${run.venueId}` : undefined,
-    run.closeTime ? `closed ${run.closeTime.toISOString()}` : undefined,
-  ]
-    .filter(Boolean)
-    .join(', ');
 }
 
 /**
@@ -258,26 +229,4 @@ export async function findRerunCandidates(client: Client, filter: RerunFilter): 
     }
   }
   return listing;
-}
-
-function orderIdOf(info: WorkflowExecutionInfo): string {
-  return info.typedSearchAttributes.get(OrderIdKey) ?? info.workflowId.replace(/^order-sms-/, '');
-}
-
-/** What describe() and list() both give (their `raw` differs). */
-type RunInfo = Omit<WorkflowExecutionInfo, 'raw'>;
-
-function orderRun(orderId: string, info: RunInfo): OrderRun {
-  const sa = info.typedSearchAttributes;
-  return {
-    orderId: orderId.toLowerCase(),
-    workflowId: info.workflowId,
-    runId: info.runId,
-    status: info.status.name,
-    taskQueue: info.taskQueue,
-    venueId: sa.get(VenueIdKey),
-    outcome: sa.get(SmsOutcomeKey),
-    errorCode: sa.get(SmsErrorCodeKey),
-    closeTime: info.closeTime,
-  };
 }

@@ -1,8 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { freePort } from '../../../scripts/temporal-cli';
 import { createTestDatabase, type TestDatabase } from '../../support/db';
+import { runOpsCli } from '../../support/ops-cli';
 import { replayRecordedHistories } from '../../support/histories';
 import { uniqueTaskQueue, waitFor } from '../../support/temporal';
 import { sampleEvent, tempSimulatorPath } from '../../support/workers';
@@ -93,9 +95,21 @@ test('npm run build emits the dist/ layout the image and the production scripts 
     'workers/main.js',
     'bridge/main.js',
     'scripts/migrate.js',
+    'scripts/ops.js',
     'workflow-bundle.js',
   ])
     expect(fs.existsSync(path.join(DIST, file))).toBe(true);
+});
+
+test('the compiled ops CLI (what the image ships) answers --help with 0 and reaches Temporal', async () => {
+  const help = await runOpsCli(['--help'], { compiled: true });
+  expect(help).toMatchObject({
+    code: 0,
+    stdout: expect.stringMatching(/^usage: node dist\/scripts\/ops\.js/),
+  });
+  // No tsx, no dev dependency: a real command against the test server, for an order it does not have.
+  const status = await runOpsCli(['status', randomUUID()], { compiled: true });
+  expect(status).toMatchObject({ code: 3, stdout: expect.stringContaining('not found') });
 });
 
 test('the compiled workflow bundle replays every recorded history', async () => {

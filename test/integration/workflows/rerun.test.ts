@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
@@ -8,8 +7,9 @@ import { opsRerun } from '../../../scripts/ops-rerun';
 import { orderWorkflowId } from '../../../temporal/ids';
 import { findRerunCandidates, rerunOrder, rerunQuery } from '../../../temporal/rerun';
 import { createTestDatabase, type TestDatabase } from '../../support/db';
+import { jsonOf, runOpsCli } from '../../support/ops-cli';
 import { startTwilioFake, twilioEnv, type TwilioFake } from '../../support/provider-fakes/twilio-fake';
-import { pendingAttempt, testTemporalAddress, uniqueTaskQueue, waitFor } from '../../support/temporal';
+import { pendingAttempt, uniqueTaskQueue, waitFor } from '../../support/temporal';
 import { startOptedInOrder, startTestWorkers, type TestWorkers } from '../../support/workers';
 
 // Orders fail fast here with a provider answer that is final (HTTP 400 + a code: Misconfiguration);
@@ -95,19 +95,6 @@ async function ops(...args: string[]) {
   return { code, out, err, sleeps };
 }
 
-/** `npm run ops -- ...` as a process against the test server. */
-function spawnOps(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'scripts/ops.ts', ...args],
-      { env: { ...process.env, TEMPORAL_ADDRESS: testTemporalAddress() }, timeout: 60_000 },
-      (err, stdout, stderr) =>
-        resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr }),
-    );
-  });
-}
-
 const listed = (lines: string[], verb: string) =>
   lines
     .filter((l) => l.startsWith(`${verb} `))
@@ -178,6 +165,92 @@ describe('batch', () => {
     expect(listed(byVenue.out, 'would rerun')).not.toContain(done.orderId);
   });
 
+  interface FailedJson {
+    since: string;
+    orders: Array<{
+      orderId: string;
+      workflowStatus: string;
+      errorCode: string | null;
+      venueId: number | null;
+    }>;
+    rerunSince: string[];
+  }
+
+  /** `ops failed --json` as a process, once visibility lists every expected order. */
+  async function failedJson(expected: string[], ...filters: string[]) {
+    return waitFor(
+      async () => {
+        const run = await runOpsCli(['failed', '--since', since.toISOString(), ...filters, '--json']);
+        if (run.code !== 0) throw new Error(`exit ${run.code}: ${run.stderr}`);
+        const body = jsonOf<FailedJson>(run);
+        const ids = body.orders.map((o) => o.orderId);
+        return expected.every((id) => ids.includes(id)) && { ...body, ids: ids.sort() };
+      },
+      { description: `ops failed ${filters.join(' ')} listing ${expected.length} orders` },
+    );
+  }
+
+  test('`ops failed` lists exactly the orders whose latest run failed, with close time, error code and venue', async () => {
+    const byVenue = await failedJson([b1.orderId], '--venue', String(venueB));
+    // b2 failed too, but has been rerun (and sent) since: not failed any more, counted apart.
+    expect(byVenue.ids).toEqual([b1.orderId]);
+    expect(byVenue.rerunSince).toEqual([b2.orderId]);
+    expect(byVenue.orders[0]).toEqual({
+      orderId: b1.orderId,
+      workflowId: orderWorkflowId(b1.orderId),
+      runId: expect.any(String),
+      workflowStatus: 'FAILED',
+      outcome: 'failed',
+      errorCode: CODE_A,
+      venueId: venueB,
+      provider: expect.any(String),
+      startTime: expect.stringMatching(/^\d{4}-/),
+      closeTime: expect.stringMatching(/^\d{4}-/),
+    });
+    expect((await failedJson([a1.orderId, a2.orderId], '--venue', String(venueA))).ids).toEqual(
+      [a1.orderId, a2.orderId].sort(),
+    );
+    expect((await failedJson([a2.orderId], '--error-code', CODE_B)).ids).toEqual([a2.orderId]);
+
+    const lines = await runOpsCli(['failed', '--since', since.toISOString(), '--venue', String(venueA)]);
+    expect(lines.code).toBe(0);
+    expect(lines.stdout).toMatch(
+      new RegExp(`^${a1.orderId}  FAILED  \\d{4}-\\S+Z  error ${CODE_A}  venue ${venueA}$`, 'm'),
+    );
+    expect(lines.stdout).toMatch(/^2 failed order\(s\) closed since \S+\n$/m);
+  });
+
+  test('`ops status --json` shows each order: status, outcome, error code, venue; an unknown one not found (exit 3)', async () => {
+    const unknown = randomUUID();
+    const run = await runOpsCli(['status', a1.orderId, done.orderId, unknown, '--json']);
+    expect(run.code).toBe(3);
+    expect(jsonOf<{ orders: unknown[] }>(run).orders).toEqual([
+      expect.objectContaining({
+        orderId: a1.orderId,
+        found: true,
+        workflowStatus: 'FAILED',
+        outcome: 'failed',
+        errorCode: CODE_A,
+        venueId: venueA,
+        step: null,
+      }),
+      expect.objectContaining({
+        orderId: done.orderId,
+        found: true,
+        workflowStatus: 'COMPLETED',
+        outcome: 'sent',
+        errorCode: null,
+        venueId: venueA,
+      }),
+      { orderId: unknown, found: false },
+    ]);
+    const known = await runOpsCli(['status', a1.orderId, done.orderId]);
+    expect(known.code).toBe(0);
+    expect(known.stdout).toMatch(
+      new RegExp(`^${done.orderId}  COMPLETED  outcome sent  error -  venue ${venueA}`, 'm'),
+    );
+  });
+
   test('--yes reruns what the dry run listed, paced, with a progress bar; each sent once', async () => {
     await dryRun([a1.orderId, a2.orderId], '--venue', String(venueA));
     const run = await ops(
@@ -193,6 +266,7 @@ describe('batch', () => {
     expect(run.code).toBe(0);
     expect(listed(run.out, 'rerun')).toEqual([a1.orderId, a2.orderId].sort());
     expect(run.err).toMatch(/\[#{30}\] 2\/2/);
+    expect(run.out.at(-1)).toBe('summary: 2 started, 0 refused, 0 failed, 0 skipped');
     // Paced at 0.5/s: a pause of what is left of 2 s after the first start, none after the last.
     expect(run.sleeps).toHaveLength(1);
     expect(run.sleeps[0]).toBeGreaterThan(0);
@@ -206,6 +280,48 @@ describe('batch', () => {
     // Nothing is left to rerun for the venue.
     const after = await ops('rerun', '--failed-since', since.toISOString(), '--venue', String(venueA));
     expect(listed(after.out, 'would rerun')).toEqual([]);
+  });
+
+  test("a batch watched to its end (--yes --wait --json): each run's outcome and a summary; one failing again exits 1", async () => {
+    const venueC = venueA + 2;
+    await completedOrder(venueC);
+    const [c1, c2] = await Promise.all([failedOrder(venueC, CODE_A), failedOrder(venueC, CODE_A)]);
+    await dryRun([c1.orderId, c2.orderId], '--venue', String(venueC));
+    // c2's provider still refuses it: its rerun fails again, which --wait must report.
+    twilio.fail({ to: c2.phone, times: 1 }, { status: 400, code: Number(CODE_B), message: 'refused' });
+    const args = ['--failed-since', since.toISOString(), '--venue', String(venueC), '--rate', '50'];
+    const run = await runOpsCli(['rerun', ...args, '--yes', '--wait', '--json']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/\[#{30}\] 2\/2/);
+    const body = jsonOf<{
+      dryRun: boolean;
+      results: Array<{ orderId: string; rerun: boolean; ended?: Record<string, unknown> }>;
+      summary: unknown;
+    }>(run);
+    expect(body.summary).toEqual({
+      started: 2,
+      refused: 0,
+      failed: 0,
+      skipped: 0,
+      ended: { sent: 1, FAILED: 1 },
+    });
+    const byOrder = new Map(body.results.map((r) => [r.orderId, r]));
+    expect(byOrder.get(c1.orderId)).toMatchObject({
+      rerun: true,
+      rerunOf: { workflowStatus: 'FAILED', errorCode: CODE_A },
+      ended: { workflowStatus: 'COMPLETED', outcome: 'sent' },
+    });
+    expect(byOrder.get(c2.orderId)).toMatchObject({
+      rerun: true,
+      ended: { workflowStatus: 'FAILED', outcome: 'failed', errorCode: CODE_B },
+    });
+    // --wait returned only once both runs had closed.
+    for (const o of [c1, c2])
+      expect((await w.client.workflow.getHandle(orderWorkflowId(o.orderId)).describe()).status.name).not.toBe(
+        'RUNNING',
+      );
+    expect(sentTo(c1.phone)).toHaveLength(1);
+    expect(sentTo(c2.phone)).toHaveLength(0);
   });
 
   test('the query quotes its values: a filter cannot widen it', () => {
@@ -228,7 +344,7 @@ describe('one order', () => {
       ),
     ]);
     // As an operator runs it: the npm script's entry, its own client from the environment.
-    const cli = await spawnOps('rerun', '--order', o.orderId, '--yes');
+    const cli = await runOpsCli(['rerun', '--order', o.orderId, '--yes']);
     expect(cli).toMatchObject({
       code: 1,
       stdout: expect.stringMatching(new RegExp(`^refused ${o.orderId}: completed:`)),
@@ -254,6 +370,17 @@ describe('one order', () => {
     const api = await app.inject({ method: 'POST', url: `/api/orders/${e.orderId}/rerun`, headers: auth });
     expect(api.statusCode).toBe(409);
     expect(api.json()).toMatchObject({ reason: 'running', workflowStatus: 'RUNNING' });
+    // The running order's current step comes from its status query, answered by the worker.
+    const status = await runOpsCli(['status', e.orderId, '--json']);
+    expect(status.code).toBe(0);
+    expect(jsonOf<{ orders: unknown[] }>(status).orders).toEqual([
+      expect.objectContaining({
+        orderId: e.orderId,
+        found: true,
+        workflowStatus: 'RUNNING',
+        step: 'sending',
+      }),
+    ]);
 
     // An operator terminates it: a batch leaves a person's decision alone, naming the order reruns it.
     await handle.terminate('stopped by ops');
