@@ -177,8 +177,43 @@ describe('docker-compose.yml', () => {
     ],
     [
       'the api published on another host port',
-      (c) => (c.services.api.ports = ['3001:3000']),
-      /TEMPORAL_CODEC_ENDPOINT http:\/\/localhost:3000\/codec points at host port 3000/,
+      (c) => (c.services.api.ports = ['3001:3000', '127.0.0.1:3002:3002']),
+      /^api: the public base URL http:\/\/localhost:3000 points at host port 3000/,
+    ],
+    [
+      'the UI decoding through the API port instead of the codec listener',
+      (c) => (env(c, 'temporal-ui').TEMPORAL_CODEC_ENDPOINT = 'http://localhost:3000/codec'),
+      /reaches api:3000, the API serves \/codec on 3002/,
+    ],
+    [
+      'the codec port published on every interface with CODEC_AUTH=none',
+      (c) => (c.services.api.ports = ['3000:3000', '3002:3002']),
+      /^api: CODEC_AUTH=none, but CODEC_PORT 3002 is published on every host interface/,
+    ],
+    [
+      'the codec port published on a LAN address with CODEC_AUTH=none',
+      (c) => (c.services.api.ports = ['3000:3000', '192.168.1.5:3002:3002']),
+      /^api: CODEC_AUTH=none, but CODEC_PORT 3002 is published on 192\.168\.1\.5/,
+    ],
+    [
+      'CODEC_AUTH=none without its own codec listener (the API binds 0.0.0.0)',
+      (c) => delete env(c, 'api').CODEC_PORT,
+      /^api: the app's config loader refuses .*CODEC_AUTH: none decrypts for anyone who reaches 0\.0\.0\.0/,
+    ],
+    [
+      'CODEC_AUTH=bearer, which the UI cannot satisfy',
+      (c) => (env(c, 'api').CODEC_AUTH = 'bearer'),
+      /^temporal-ui cannot decode: api has CODEC_AUTH=bearer/,
+    ],
+    [
+      'CODEC_AUTH=oidc without the UI forwarding its token',
+      (c) =>
+        Object.assign(env(c, 'api'), {
+          CODEC_AUTH: 'oidc',
+          CODEC_OIDC_ISSUER: 'https://login.example.com/',
+          CODEC_OIDC_AUDIENCE: 'temporal-ui',
+        }),
+      /^temporal-ui cannot decode: api has CODEC_AUTH=oidc, but TEMPORAL_CODEC_PASS_ACCESS_TOKEN is not true/,
     ],
     [
       'the api PORT changed',
