@@ -238,6 +238,60 @@ function durationMs(value: string | undefined, fallbackMs: number): number {
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
+type EmulatorProperties = Record<string, unknown>;
+interface EmulatorConfig {
+  UserConfig?: {
+    Namespaces?: {
+      Topics?: {
+        Name: string;
+        Properties?: EmulatorProperties;
+        Subscriptions?: { Name: string; Properties?: EmulatorProperties }[];
+      }[];
+    }[];
+  };
+}
+
+/** ISO-8601 durations as Service Bus writes them (P1D, PT1H, PT10M, PT30S), in seconds. */
+function isoSeconds(value: string): number | undefined {
+  const m = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/.exec(value);
+  if (!m || value === 'P' || value.endsWith('T')) return undefined;
+  return Number(m[1] ?? 0) * 86_400 + Number(m[2] ?? 0) * 3600 + Number(m[3] ?? 0) * 60 + Number(m[4] ?? 0);
+}
+
+/**
+ * The emulator's own caps, stricter than Azure's: it quits at start on a value beyond them, so a
+ * window that is right for Azure (duplicate detection 10 minutes) fails the whole compose stack.
+ */
+const EMULATOR_CAPS: Record<string, { min: number; max: number }> = {
+  DuplicateDetectionHistoryTimeWindow: { min: 20, max: 5 * 60 },
+  DefaultMessageTimeToLive: { min: 1, max: 60 * 60 },
+  LockDuration: { min: 5, max: 5 * 60 },
+};
+
+function emulatorRangeProblems(file: string, config: EmulatorConfig): string[] {
+  const problems: string[] = [];
+  const check = (entity: string, properties: EmulatorProperties = {}) => {
+    for (const [name, { min, max }] of Object.entries(EMULATOR_CAPS)) {
+      const value = properties[name];
+      if (value === undefined) continue;
+      const seconds = typeof value === 'string' ? isoSeconds(value) : undefined;
+      if (seconds === undefined)
+        problems.push(`${file}: ${entity} ${name} ${String(value)} is not an ISO-8601 duration`);
+      else if (seconds < min || seconds > max) {
+        problems.push(
+          `${file}: ${entity} ${name} ${String(value)} is outside the emulator's ${min} s to ${max} s`,
+        );
+      }
+    }
+  };
+  for (const topic of (config.UserConfig?.Namespaces ?? []).flatMap((n) => n.Topics ?? [])) {
+    check(`topic ${topic.Name}`, topic.Properties);
+    for (const sub of topic.Subscriptions ?? [])
+      check(`subscription ${topic.Name}/${sub.Name}`, sub.Properties);
+  }
+  return problems;
+}
+
 // --- The checks -------------------------------------------------------------------------------
 
 export interface CheckInput {
@@ -491,11 +545,10 @@ export function checkCompose({ compose, text, dockerfile, envExample }: CheckInp
               `${url.hostname}: mounts no ${EMULATOR_CONFIG_PATH} (the emulator's topics and subscriptions)`,
             );
           } else if (mount?.source && fs.existsSync(path.join(ROOT, mount.source))) {
-            const emulatorConfig = JSON.parse(fs.readFileSync(path.join(ROOT, mount.source), 'utf8')) as {
-              UserConfig?: {
-                Namespaces?: { Topics?: { Name: string; Subscriptions?: { Name: string }[] }[] }[];
-              };
-            };
+            const emulatorConfig = JSON.parse(
+              fs.readFileSync(path.join(ROOT, mount.source), 'utf8'),
+            ) as EmulatorConfig;
+            problems.push(...emulatorRangeProblems(mount.source, emulatorConfig));
             const topics = (emulatorConfig.UserConfig?.Namespaces ?? []).flatMap((n) => n.Topics ?? []);
             const topic = topics.find((t) => t.Name === bus.topic);
             if (!topic) problems.push(`${name}: topic ${bus.topic} is not in ${mount.source}`);

@@ -1,8 +1,12 @@
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import { loadConfig } from '../../config';
 import {
   checkCompose,
   dockerfileEnv,
+  EMULATOR_CONFIG_PATH,
+  ROOT,
   interpolate,
   loadCompose,
   readRepoFiles,
@@ -299,6 +303,41 @@ describe('docker-compose.yml', () => {
       /mounts \.\/docs\/servicebus\/Nope\.json, which does not exist/,
     ],
   ];
+
+  test("the emulator's Config.json stays within the emulator's caps (Azure's 10-minute window is not)", () => {
+    const config = path.join(ROOT, 'docs/servicebus/Config.json');
+    const original = fs.readFileSync(config, 'utf8');
+    expect(JSON.parse(original)).toMatchObject({
+      UserConfig: {
+        Namespaces: [{ Topics: [{ Properties: { DuplicateDetectionHistoryTimeWindow: 'PT5M' } }] }],
+      },
+    });
+    // The check reads the mounted file: point the mount at a copy with Azure's values (data/ is git-ignored).
+    fs.mkdirSync(path.join(ROOT, 'data'), { recursive: true });
+    const azure = path.join(fs.mkdtempSync(path.join(ROOT, 'data', 'compose-')), 'Config.json');
+    try {
+      fs.writeFileSync(
+        azure,
+        original
+          .replace(
+            '"DuplicateDetectionHistoryTimeWindow": "PT5M"',
+            '"DuplicateDetectionHistoryTimeWindow": "PT10M"',
+          )
+          .replace('"LockDuration": "PT1M"', '"LockDuration": "1 minute"')
+          .replace(/"DefaultMessageTimeToLive": "PT1H"/g, '"DefaultMessageTimeToLive": "P14D"'),
+      );
+      const compose = structuredClone(loaded());
+      compose.services.servicebus.volumes = [`./${path.relative(ROOT, azure)}:${EMULATOR_CONFIG_PATH}:ro`];
+      expect(check(compose)).toEqual([
+        `./${path.relative(ROOT, azure)}: topic send-order-confirmation-sms DuplicateDetectionHistoryTimeWindow PT10M is outside the emulator's 20 s to 300 s`,
+        `./${path.relative(ROOT, azure)}: topic send-order-confirmation-sms DefaultMessageTimeToLive P14D is outside the emulator's 1 s to 3600 s`,
+        `./${path.relative(ROOT, azure)}: subscription send-order-confirmation-sms/sms-service DefaultMessageTimeToLive P14D is outside the emulator's 1 s to 3600 s`,
+        `./${path.relative(ROOT, azure)}: subscription send-order-confirmation-sms/sms-service LockDuration 1 minute is not an ISO-8601 duration`,
+      ]);
+    } finally {
+      fs.rmSync(path.dirname(azure), { recursive: true, force: true });
+    }
+  });
 
   test.each(mutations)('fails when %s', (_name, mutate, expected) => {
     const compose = structuredClone(loaded());
