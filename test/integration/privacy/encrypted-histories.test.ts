@@ -134,6 +134,8 @@ test('orders and consent changes leave no phone, name or message text in the raw
         phoneNumber: phone,
         status: phone === PHONES.sent ? 'opted_in' : 'opted_out',
         source: 'internal_api',
+        // The internal API refuses an opt-in with neither occurredAt nor an Idempotency-Key.
+        occurredAt: new Date().toISOString(),
       },
     });
     expect(change.statusCode).toBe(202);
