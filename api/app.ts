@@ -4,7 +4,6 @@ import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import bearerAuth from '@fastify/bearer-auth';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Config } from '../config';
 import type { Logger } from '../config/logger';
@@ -12,11 +11,10 @@ import type { Repositories } from '../db';
 import { fitCorrelationId } from '../domain/correlation-id';
 import { createProviderWebhooks } from '../providers';
 import type { ConsentEntities } from '../temporal/consent-signal';
-import type { PayloadCodec } from '@temporalio/common';
 import { installErrorHandler } from './errors';
 import { processMetrics, type Metrics } from '../runtime/metrics';
 import { createReadiness, type ReadinessCheck } from '../runtime/readiness';
-import { codecRoutes } from './routes/codec';
+import { registerBearerAuth, registerCodec, type CodecDeps } from './codec-app';
 import { consentRoutes } from './routes/consent';
 import { eventRoutes } from './routes/events';
 import { healthRoutes } from '../runtime/health-routes';
@@ -50,10 +48,10 @@ export interface ApiDeps {
   /** The registry GET /metrics serves; the process's unless a test brings its own. */
   metrics?: Metrics;
   /**
-   * The Web UI's remote codec (/codec/encode, /codec/decode); not served when absent. `requireToken`
-   * is false only on the documented local key (config usesLocalPayloadCodecKey).
+   * The Web UI's remote codec (/codec/encode, /codec/decode), guarded as CODEC_AUTH says; not served
+   * here when absent (none configured, or on its own listener: api/codec-app.ts).
    */
-  codec?: { codec: PayloadCodec; corsOrigins: string[]; requireToken: boolean };
+  codec?: CodecDeps;
 }
 
 /** The Fastify app without listening, so tests drive it with inject() or on an ephemeral port. */
@@ -99,13 +97,8 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
-  await app.register(bearerAuth, {
-    keys: new Set([deps.config.api.token]),
-    // Routes opt in with onRequest: authenticate; failures reach the shared error handler.
-    addHook: false,
-  });
-  const authenticate = app.verifyBearerAuth;
-  if (!authenticate) throw new Error('@fastify/bearer-auth did not decorate verifyBearerAuth');
+  // Routes opt in with onRequest: authenticate; failures reach the shared error handler.
+  const authenticate = await registerBearerAuth(app, deps.config.api.token);
 
   const { defaultPhoneRegion } = deps.config.sms;
   const webhooks = createProviderWebhooks(deps.config);
@@ -149,13 +142,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(orderRoutes, { history: deps.repos.history, temporal: deps.temporal, authenticate });
   await app.register(historyRoutes, { history: deps.repos.history, defaultPhoneRegion, authenticate });
   await app.register(venueRoutes, { history: deps.repos.history, authenticate });
-  if (deps.codec) {
-    await app.register(codecRoutes, {
-      codec: deps.codec.codec,
-      corsOrigins: deps.codec.corsOrigins,
-      authenticate: deps.codec.requireToken ? authenticate : undefined,
-    });
-  }
+  if (deps.codec) await registerCodec(app, deps.codec, authenticate);
   await app.register(webhookRoutes, {
     webhooks,
     publicBaseUrl: deps.config.api.publicBaseUrl,

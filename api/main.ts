@@ -1,4 +1,4 @@
-import { loadConfigOrExit, usesLocalPayloadCodecKey } from '../config';
+import { loadConfigOrExit } from '../config';
 import { createLogger } from '../config/logger';
 import { createRepositories, pingDatabase } from '../db';
 import { createKnex, redactDatabaseUrl } from '../db/knex';
@@ -7,12 +7,18 @@ import { AesGcmPayloadCodec } from '../temporal/payload-codec';
 import { version } from '../package.json';
 import { exitOnSignal } from '../runtime/shutdown';
 import { buildApp } from './app';
+import { buildCodecApp, type CodecDeps } from './codec-app';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = createLogger({ level: config.logLevel, name: 'api' });
   const knex = createKnex(config.databaseUrl);
   const temporal = connectTemporalClient(config.temporal);
+  const codec: CodecDeps = {
+    codec: new AesGcmPayloadCodec(config.temporal.payloadCodecKeys),
+    endpoint: config.codecEndpoint,
+  };
+  const codecListener = config.codecEndpoint.listener;
 
   const app = await buildApp({
     config,
@@ -27,21 +33,23 @@ async function main(): Promise<void> {
     // Ready while the database is down: webhooks (a STOP must win) and the Temporal-only routes work.
     optionalReadinessChecks: ['database'],
     version,
-    codec: {
-      codec: new AesGcmPayloadCodec(config.temporal.payloadCodecKeys),
-      corsOrigins: config.codecEndpoint.corsOrigins,
-      requireToken: !usesLocalPayloadCodecKey(config.temporal),
-    },
+    // On its own listener (CODEC_PORT) the codec is served there only.
+    codec: codecListener ? undefined : codec,
   });
+  const codecApp = codecListener
+    ? await buildCodecApp({ ...codec, logger, apiToken: config.api.token })
+    : undefined;
 
   exitOnSignal(logger, 'api', async (signal) => {
     logger.info({ signal }, 'api stopping: finishing in-flight requests');
-    await app.close();
+    await Promise.all([app.close(), codecApp?.close()]);
     await temporal.close();
     await knex.destroy();
   });
 
   await app.listen({ host: config.api.host, port: config.api.port });
+  if (codecApp && codecListener) await codecApp.listen(codecListener);
+  const codecPort = codecListener?.port ?? config.api.port;
   logger.info(
     {
       url: `http://localhost:${config.api.port}`,
@@ -49,7 +57,8 @@ async function main(): Promise<void> {
       temporal: config.temporal.address,
       taskQueue: config.temporal.taskQueue,
       database: redactDatabaseUrl(config.databaseUrl),
-      codecEndpoint: `http://localhost:${config.api.port}/codec`,
+      codecEndpoint: `http://localhost:${codecPort}/codec`,
+      codecAuth: config.codecEndpoint.auth.mode,
       codecCorsOrigins: config.codecEndpoint.corsOrigins,
     },
     'api started',

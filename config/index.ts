@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { z } from 'zod';
 import { apiConfig, apiEnv, checkApi, type ApiConfig } from './api';
+import { checkCodec, codecEndpointConfig, codecEnv, type CodecEndpointConfig } from './codec';
 import { bridgeEnv, checkBridge, serviceBusConfig, type ServiceBusConfig } from './bridge';
 import { databaseEnv } from './database';
 import { metricsEnv, type MetricsConfig } from './metrics';
@@ -17,13 +18,7 @@ import {
   type SmsConfig,
   type TwilioConfig,
 } from './providers';
-import {
-  checkTemporal,
-  temporalConfig,
-  temporalEnv,
-  type CodecEndpointConfig,
-  type TemporalConfig,
-} from './temporal';
+import { checkTemporal, temporalConfig, temporalEnv, type TemporalConfig } from './temporal';
 import { workerConfig, workerEnv, type WorkerConfig } from './worker';
 
 export { LOCAL_API_TOKEN, type ApiConfig } from './api';
@@ -43,9 +38,9 @@ export {
   LOCAL_UI_ORIGIN,
   LOCAL_WORKFLOW_ID_HASH_KEY,
   usesLocalPayloadCodecKey,
-  type CodecEndpointConfig,
   type TemporalConfig,
 } from './temporal';
+export { isLoopbackHost, type CodecAuth, type CodecEndpointConfig } from './codec';
 export type { WorkerConfig, WorkerQueue } from './worker';
 
 // One schema over every area, so a bad environment is reported whole. Problems are listed in the
@@ -57,6 +52,7 @@ const schema = z
     ...apiEnv.shape,
     ...databaseEnv.shape,
     ...temporalEnv.shape,
+    ...codecEnv.shape,
     ...workerEnv.shape,
     ...providersEnv.shape,
     ...bridgeEnv.shape,
@@ -67,6 +63,7 @@ const schema = z
     checkProviders(env, ctx);
     checkTemporal(env, ctx);
     checkApi(env, ctx);
+    checkCodec(env, ctx);
   });
 
 export type Env = z.infer<typeof schema>;
@@ -77,7 +74,7 @@ export interface Config {
   api: ApiConfig;
   databaseUrl: string;
   temporal: TemporalConfig;
-  /** The API's /codec/encode and /codec/decode, which the Temporal Web UI calls from the browser. */
+  /** The API's /codec/encode and /codec/decode, which the Temporal Web UI calls from the browser, and who may call them. */
   codecEndpoint: CodecEndpointConfig;
   worker: WorkerConfig;
   sms: SmsConfig;
@@ -104,13 +101,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`));
   }
   const env = parsed.data;
+  const temporal = temporalConfig(env);
   return {
     env: env.NODE_ENV,
     logLevel: env.LOG_LEVEL,
     api: apiConfig(env),
-    codecEndpoint: { corsOrigins: env.CODEC_CORS_ORIGINS },
+    codecEndpoint: codecEndpointConfig(env, temporal),
     databaseUrl: env.DATABASE_URL,
-    temporal: temporalConfig(env),
+    temporal,
     worker: workerConfig(env),
     sms: smsConfig(env),
     twilio: twilioConfig(env),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { codecKeys, payloadCodecKey, type PayloadCodecKey } from './codec-keys';
-import { bool, csv, type NodeEnv } from './primitives';
+import { bool, type NodeEnv } from './primitives';
 
 /**
  * The payload codec key outside production (PAYLOAD_CODEC_KEYS unset): a published value, so local
@@ -18,7 +18,6 @@ const LOCAL_CODEC_KEY = (() => {
   return payloadCodecKey(id, Buffer.from(base64, 'base64'));
 })();
 
-// CODEC_CORS_ORIGINS belongs with the codec: the origins are the Temporal Web UI's.
 export const temporalEnv = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
@@ -28,9 +27,6 @@ export const temporalEnv = z.object({
   WORKFLOW_BUNDLE_PATH: z.string().optional(),
   PAYLOAD_CODEC_KEYS: codecKeys.optional(),
   WORKFLOW_ID_HASH_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
-  CODEC_CORS_ORIGINS: csv
-    .pipe(z.array(z.url().transform((u) => new URL(u).origin)))
-    .default([LOCAL_UI_ORIGIN]),
 });
 type TemporalEnv = z.infer<typeof temporalEnv>;
 
@@ -51,14 +47,10 @@ export interface TemporalConfig {
   workflowIdHashKey: string;
 }
 
-export interface CodecEndpointConfig {
-  /** Web UI origins allowed to call it (CODEC_CORS_ORIGINS, default the local UI). */
-  corsOrigins: string[];
-}
-
 /**
  * Whether the payload codec runs on the documented local key alone: payloads are then readable by
- * anyone who has the repository, so the codec endpoint asks no token of the local Web UI.
+ * anyone who has the repository, so by default the codec endpoint asks no token of the local Web UI
+ * (config/codec.ts).
  */
 export function usesLocalPayloadCodecKey(temporal: Pick<TemporalConfig, 'payloadCodecKeys'>): boolean {
   return temporal.payloadCodecKeys.every((k) => k.key.equals(LOCAL_CODEC_KEY.key));

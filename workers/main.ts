@@ -25,7 +25,22 @@ async function main(): Promise<void> {
     logger: temporalLogger(logger),
     telemetryOptions:
       sdkMetricsPort > 0
-        ? { metrics: { prometheus: { bindAddress: socketAddress(config.api.host, sdkMetricsPort) } } }
+        ? {
+            metrics: {
+              // Prometheus conventions, as our own metrics follow them: durations in seconds with the
+              // unit in the name (…_latency_seconds), counters ending in _total (docs/metrics.md).
+              prometheus: {
+                bindAddress: socketAddress(config.api.host, sdkMetricsPort),
+                useSecondsForDurations: true,
+                unitSuffix: true,
+                countersTotalSuffix: true,
+              },
+              // Core's own service_name is "temporal-core-sdk" on every service that embeds it: ours
+              // names this service, and role tells worker series apart on a shared dashboard.
+              attachServiceName: false,
+              globalTags: { service_name: SERVICE_NAME, role: 'worker' },
+            },
+          }
         : undefined,
   });
   const metrics = processMetrics();
@@ -121,6 +136,9 @@ async function main(): Promise<void> {
 }
 
 /** host:port as a socket address; an IPv6 host goes in brackets. */
+/** The service_name label of the SDK's metrics. */
+const SERVICE_NAME = 'sms-order-confirmation';
+
 function socketAddress(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }

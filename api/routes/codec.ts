@@ -9,8 +9,9 @@ export interface CodecRoutesOptions {
   /** Origins of the Web UIs whose browsers call this (CODEC_CORS_ORIGINS). */
   corsOrigins: string[];
   /**
-   * Bearer API token check. Absent only while the codec uses the documented local key, which anyone
-   * can read anyway: then the local Web UI, which has no way to send our token, decodes with no setup.
+   * The CODEC_AUTH check (api/codec-auth.ts): the API token, the UI's OIDC access token, or the
+   * local-only guard. Absent only while the codec uses the documented local key, which anyone can
+   * read anyway: then the local Web UI decodes with no setup.
    */
   authenticate?: onRequestHookHandler;
 }
@@ -43,7 +44,7 @@ const ALLOWED_HEADERS = 'Content-Type, Authorization, X-Namespace';
  * `POST /codec/encode` and `POST /codec/decode`: the Temporal Web UI's remote codec
  * (`--ui-codec-endpoint http://localhost:3000/codec`, or TEMPORAL_CODEC_ENDPOINT for the UI image), so
  * an operator sees decrypted inputs, results and failures while the server stores ciphertext.
- * CORS is answered here for the configured UI origins only; the routes take the API bearer token
+ * CORS is answered here for the configured UI origins only; who may call the routes is CODEC_AUTH's
  * (docs/adr/0010-payload-codec-and-ids.md).
  */
 export const codecRoutes: FastifyPluginAsync<CodecRoutesOptions> = async (app, options) => {

@@ -13,7 +13,7 @@ import { SEARCH_ATTRIBUTE_CLI_TYPES } from '../../temporal/search-attributes';
 
 export const ROOT = path.resolve(__dirname, '../..');
 
-type PortSpec = string | number | { target: number | string; published?: number | string };
+type PortSpec = string | number | { target: number | string; published?: number | string; host_ip?: string };
 type VolumeSpec = string | { type?: string; source?: string; target: string };
 
 export interface ComposeService {
@@ -171,6 +171,8 @@ function dependsTransitively(
 interface PortMapping {
   target: number;
   published?: number;
+  /** The host address it is published on; undefined: every interface. */
+  hostIp?: string;
 }
 
 function portMappings(service: ComposeService): PortMapping[] {
@@ -180,14 +182,18 @@ function portMappings(service: ComposeService): PortMapping[] {
       mappings.push({
         target: Number(spec.target),
         published: spec.published === undefined ? undefined : Number(spec.published),
+        hostIp: spec.host_ip,
       });
       continue;
     }
-    const parts = String(spec)
-      .replace(/\/(tcp|udp)$/, '')
-      .split(':');
-    const target = Number(parts[parts.length - 1]);
-    mappings.push({ target, published: parts.length > 1 ? Number(parts[parts.length - 2]) : undefined });
+    // [host_ip:][published:]target[/protocol]; an IPv6 host_ip is bracketed.
+    const m = /^(?:(\[[^\]]+\]|[^:]+):(?=\d+:))?(?:(\d+):)?(\d+)(?:\/(?:tcp|udp))?$/.exec(String(spec));
+    if (!m) continue;
+    mappings.push({
+      target: Number(m[3]),
+      published: m[2] === undefined ? undefined : Number(m[2]),
+      hostIp: m[1]?.replace(/^\[(.*)\]$/, '$1'),
+    });
   }
   return mappings;
 }
@@ -231,6 +237,60 @@ function durationMs(value: string | undefined, fallbackMs: number): number {
 }
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+type EmulatorProperties = Record<string, unknown>;
+interface EmulatorConfig {
+  UserConfig?: {
+    Namespaces?: {
+      Topics?: {
+        Name: string;
+        Properties?: EmulatorProperties;
+        Subscriptions?: { Name: string; Properties?: EmulatorProperties }[];
+      }[];
+    }[];
+  };
+}
+
+/** ISO-8601 durations as Service Bus writes them (P1D, PT1H, PT10M, PT30S), in seconds. */
+function isoSeconds(value: string): number | undefined {
+  const m = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/.exec(value);
+  if (!m || value === 'P' || value.endsWith('T')) return undefined;
+  return Number(m[1] ?? 0) * 86_400 + Number(m[2] ?? 0) * 3600 + Number(m[3] ?? 0) * 60 + Number(m[4] ?? 0);
+}
+
+/**
+ * The emulator's own caps, stricter than Azure's: it quits at start on a value beyond them, so a
+ * window that is right for Azure (duplicate detection 10 minutes) fails the whole compose stack.
+ */
+const EMULATOR_CAPS: Record<string, { min: number; max: number }> = {
+  DuplicateDetectionHistoryTimeWindow: { min: 20, max: 5 * 60 },
+  DefaultMessageTimeToLive: { min: 1, max: 60 * 60 },
+  LockDuration: { min: 5, max: 5 * 60 },
+};
+
+function emulatorRangeProblems(file: string, config: EmulatorConfig): string[] {
+  const problems: string[] = [];
+  const check = (entity: string, properties: EmulatorProperties = {}) => {
+    for (const [name, { min, max }] of Object.entries(EMULATOR_CAPS)) {
+      const value = properties[name];
+      if (value === undefined) continue;
+      const seconds = typeof value === 'string' ? isoSeconds(value) : undefined;
+      if (seconds === undefined)
+        problems.push(`${file}: ${entity} ${name} ${String(value)} is not an ISO-8601 duration`);
+      else if (seconds < min || seconds > max) {
+        problems.push(
+          `${file}: ${entity} ${name} ${String(value)} is outside the emulator's ${min} s to ${max} s`,
+        );
+      }
+    }
+  };
+  for (const topic of (config.UserConfig?.Namespaces ?? []).flatMap((n) => n.Topics ?? [])) {
+    check(`topic ${topic.Name}`, topic.Properties);
+    for (const sub of topic.Subscriptions ?? [])
+      check(`subscription ${topic.Name}/${sub.Name}`, sub.Properties);
+  }
+  return problems;
+}
 
 // --- The checks -------------------------------------------------------------------------------
 
@@ -485,11 +545,10 @@ export function checkCompose({ compose, text, dockerfile, envExample }: CheckInp
               `${url.hostname}: mounts no ${EMULATOR_CONFIG_PATH} (the emulator's topics and subscriptions)`,
             );
           } else if (mount?.source && fs.existsSync(path.join(ROOT, mount.source))) {
-            const emulatorConfig = JSON.parse(fs.readFileSync(path.join(ROOT, mount.source), 'utf8')) as {
-              UserConfig?: {
-                Namespaces?: { Topics?: { Name: string; Subscriptions?: { Name: string }[] }[] }[];
-              };
-            };
+            const emulatorConfig = JSON.parse(
+              fs.readFileSync(path.join(ROOT, mount.source), 'utf8'),
+            ) as EmulatorConfig;
+            problems.push(...emulatorRangeProblems(mount.source, emulatorConfig));
             const topics = (emulatorConfig.UserConfig?.Namespaces ?? []).flatMap((n) => n.Topics ?? []);
             const topic = topics.find((t) => t.Name === bus.topic);
             if (!topic) problems.push(`${name}: topic ${bus.topic} is not in ${mount.source}`);
@@ -506,6 +565,8 @@ export function checkCompose({ compose, text, dockerfile, envExample }: CheckInp
     // What the role listens on, and that its healthcheck, its declared ports and its host agree.
     const listeners: [string, number][] = [];
     if (source.includes('config.api.port')) listeners.push(['PORT', config.api.port]);
+    const codecListener = source.includes('config.codecEndpoint') ? config.codecEndpoint.listener : undefined;
+    if (codecListener) listeners.push(['CODEC_PORT', codecListener.port]);
     if (source.includes('config.serviceBus.healthPort') && config.serviceBus) {
       listeners.push(['BRIDGE_HEALTH_PORT', config.serviceBus.healthPort]);
     }
@@ -583,6 +644,13 @@ export function checkCompose({ compose, text, dockerfile, envExample }: CheckInp
     if (!api?.config) return 'not the API';
     return api.config.api.port === t.target ? undefined : `the API listens on ${api.config.api.port}`;
   };
+  // /codec is on its own listener when CODEC_PORT is set, else on PORT.
+  const isCodec = (t: { service: string; target: number }): string | undefined => {
+    const api = apiRoles.find((r) => r.service === t.service);
+    if (!api?.config) return 'not the API';
+    const port = api.config.codecEndpoint.listener?.port ?? api.config.api.port;
+    return port === t.target ? undefined : `the API serves /codec on ${port}`;
+  };
 
   // What providers call and sign (PUBLIC_BASE_URL, else the app's http://localhost:PORT).
   for (const role of apiRoles) {
@@ -609,7 +677,10 @@ export function checkCompose({ compose, text, dockerfile, envExample }: CheckInp
           `${uiName}: TEMPORAL_CODEC_ENDPOINT ${env.TEMPORAL_CODEC_ENDPOINT} is not the API's /codec`,
         );
       }
-      browserUrl(uiName, 'TEMPORAL_CODEC_ENDPOINT', env.TEMPORAL_CODEC_ENDPOINT, isApi);
+      browserUrl(uiName, 'TEMPORAL_CODEC_ENDPOINT', env.TEMPORAL_CODEC_ENDPOINT, isCodec);
+    }
+    for (const role of apiRoles) {
+      if (role.config) problems.push(...codecProblems(uiName, env, role, services[role.service]));
     }
     // The browser calls /codec from the UI's origin: the API must allow it (CORS).
     const uiPort = Number(env.TEMPORAL_UI_PORT ?? 8080);
@@ -629,6 +700,41 @@ export function checkCompose({ compose, text, dockerfile, envExample }: CheckInp
   }
 
   return problems;
+}
+
+/**
+ * Whether the UI can decode with the API's CODEC_AUTH, and whether `none` stays on this host: the
+ * config loader accepts a 0.0.0.0 codec listener only on the deployer's word
+ * (CODEC_PUBLISHED_ON_LOOPBACK_ONLY); this file is where that word is checked.
+ */
+function codecProblems(
+  uiName: string,
+  uiEnv: Record<string, string>,
+  role: Role,
+  service: ComposeService,
+): string[] {
+  const { auth, listener } = role.config!.codecEndpoint;
+  const name = role.service;
+  if (auth.mode === 'bearer') {
+    return [
+      `${uiName} cannot decode: ${name} has CODEC_AUTH=bearer, and the Web UI never sends the API token`,
+    ];
+  }
+  if (auth.mode === 'oidc') {
+    return uiEnv.TEMPORAL_CODEC_PASS_ACCESS_TOKEN === 'true'
+      ? []
+      : [
+          `${uiName} cannot decode: ${name} has CODEC_AUTH=oidc, but TEMPORAL_CODEC_PASS_ACCESS_TOKEN is not true`,
+        ];
+  }
+  if (auth.why !== 'loopback' || !listener) return [];
+  return portMappings(service)
+    .filter((p) => p.target === listener.port && p.published !== undefined)
+    .filter((p) => !p.hostIp || !['127.0.0.1', '::1', 'localhost'].includes(p.hostIp))
+    .map(
+      (p) =>
+        `${name}: CODEC_AUTH=none, but CODEC_PORT ${listener.port} is published on ${p.hostIp ?? 'every host interface'}: publish it as 127.0.0.1:${p.published}:${listener.port}`,
+    );
 }
 
 /** The repository's files, read fresh. */

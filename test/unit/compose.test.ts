@@ -1,8 +1,12 @@
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import { loadConfig } from '../../config';
 import {
   checkCompose,
   dockerfileEnv,
+  EMULATOR_CONFIG_PATH,
+  ROOT,
   interpolate,
   loadCompose,
   readRepoFiles,
@@ -177,8 +181,43 @@ describe('docker-compose.yml', () => {
     ],
     [
       'the api published on another host port',
-      (c) => (c.services.api.ports = ['3001:3000']),
-      /TEMPORAL_CODEC_ENDPOINT http:\/\/localhost:3000\/codec points at host port 3000/,
+      (c) => (c.services.api.ports = ['3001:3000', '127.0.0.1:3002:3002']),
+      /^api: the public base URL http:\/\/localhost:3000 points at host port 3000/,
+    ],
+    [
+      'the UI decoding through the API port instead of the codec listener',
+      (c) => (env(c, 'temporal-ui').TEMPORAL_CODEC_ENDPOINT = 'http://localhost:3000/codec'),
+      /reaches api:3000, the API serves \/codec on 3002/,
+    ],
+    [
+      'the codec port published on every interface with CODEC_AUTH=none',
+      (c) => (c.services.api.ports = ['3000:3000', '3002:3002']),
+      /^api: CODEC_AUTH=none, but CODEC_PORT 3002 is published on every host interface/,
+    ],
+    [
+      'the codec port published on a LAN address with CODEC_AUTH=none',
+      (c) => (c.services.api.ports = ['3000:3000', '192.168.1.5:3002:3002']),
+      /^api: CODEC_AUTH=none, but CODEC_PORT 3002 is published on 192\.168\.1\.5/,
+    ],
+    [
+      'CODEC_AUTH=none without its own codec listener (the API binds 0.0.0.0)',
+      (c) => delete env(c, 'api').CODEC_PORT,
+      /^api: the app's config loader refuses .*CODEC_AUTH: none decrypts for anyone who reaches 0\.0\.0\.0/,
+    ],
+    [
+      'CODEC_AUTH=bearer, which the UI cannot satisfy',
+      (c) => (env(c, 'api').CODEC_AUTH = 'bearer'),
+      /^temporal-ui cannot decode: api has CODEC_AUTH=bearer/,
+    ],
+    [
+      'CODEC_AUTH=oidc without the UI forwarding its token',
+      (c) =>
+        Object.assign(env(c, 'api'), {
+          CODEC_AUTH: 'oidc',
+          CODEC_OIDC_ISSUER: 'https://login.example.com/',
+          CODEC_OIDC_AUDIENCE: 'temporal-ui',
+        }),
+      /^temporal-ui cannot decode: api has CODEC_AUTH=oidc, but TEMPORAL_CODEC_PASS_ACCESS_TOKEN is not true/,
     ],
     [
       'the api PORT changed',
@@ -264,6 +303,41 @@ describe('docker-compose.yml', () => {
       /mounts \.\/docs\/servicebus\/Nope\.json, which does not exist/,
     ],
   ];
+
+  test("the emulator's Config.json stays within the emulator's caps (Azure's 10-minute window is not)", () => {
+    const config = path.join(ROOT, 'docs/servicebus/Config.json');
+    const original = fs.readFileSync(config, 'utf8');
+    expect(JSON.parse(original)).toMatchObject({
+      UserConfig: {
+        Namespaces: [{ Topics: [{ Properties: { DuplicateDetectionHistoryTimeWindow: 'PT5M' } }] }],
+      },
+    });
+    // The check reads the mounted file: point the mount at a copy with Azure's values (data/ is git-ignored).
+    fs.mkdirSync(path.join(ROOT, 'data'), { recursive: true });
+    const azure = path.join(fs.mkdtempSync(path.join(ROOT, 'data', 'compose-')), 'Config.json');
+    try {
+      fs.writeFileSync(
+        azure,
+        original
+          .replace(
+            '"DuplicateDetectionHistoryTimeWindow": "PT5M"',
+            '"DuplicateDetectionHistoryTimeWindow": "PT10M"',
+          )
+          .replace('"LockDuration": "PT1M"', '"LockDuration": "1 minute"')
+          .replace(/"DefaultMessageTimeToLive": "PT1H"/g, '"DefaultMessageTimeToLive": "P14D"'),
+      );
+      const compose = structuredClone(loaded());
+      compose.services.servicebus.volumes = [`./${path.relative(ROOT, azure)}:${EMULATOR_CONFIG_PATH}:ro`];
+      expect(check(compose)).toEqual([
+        `./${path.relative(ROOT, azure)}: topic send-order-confirmation-sms DuplicateDetectionHistoryTimeWindow PT10M is outside the emulator's 20 s to 300 s`,
+        `./${path.relative(ROOT, azure)}: topic send-order-confirmation-sms DefaultMessageTimeToLive P14D is outside the emulator's 1 s to 3600 s`,
+        `./${path.relative(ROOT, azure)}: subscription send-order-confirmation-sms/sms-service DefaultMessageTimeToLive P14D is outside the emulator's 1 s to 3600 s`,
+        `./${path.relative(ROOT, azure)}: subscription send-order-confirmation-sms/sms-service LockDuration 1 minute is not an ISO-8601 duration`,
+      ]);
+    } finally {
+      fs.rmSync(path.dirname(azure), { recursive: true, force: true });
+    }
+  });
 
   test.each(mutations)('fails when %s', (_name, mutate, expected) => {
     const compose = structuredClone(loaded());

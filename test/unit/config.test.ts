@@ -274,6 +274,86 @@ describe('payload codec keys and the workflow id hash key', () => {
   });
 });
 
+describe('CODEC_AUTH: who may call /codec', () => {
+  const real = { ...PROD_SECRETS, API_TOKEN: 'a-real-secret-token-value' };
+  const problems = (env: Record<string, string>): string => {
+    try {
+      loadConfig(env);
+      return '';
+    } catch (err) {
+      return (err as Error).message;
+    }
+  };
+
+  test('unset: the token, except on the published local key (as before the setting)', () => {
+    expect(loadConfig(real).codecEndpoint.auth).toEqual({ mode: 'bearer' });
+    expect(loadConfig({}).codecEndpoint.auth).toEqual({ mode: 'none', why: 'local-key' });
+    expect(loadConfig({ CODEC_AUTH: 'bearer' }).codecEndpoint.auth).toEqual({ mode: 'bearer' });
+    expect(problems({ CODEC_AUTH: 'basic' })).toMatch(/CODEC_AUTH: must be bearer, oidc or none/);
+  });
+
+  test('none: only where no one but this machine reaches the codec, for a local UI', () => {
+    expect(loadConfig({ ...real, CODEC_AUTH: 'none' }).codecEndpoint).toMatchObject({
+      auth: { mode: 'none', why: 'loopback' },
+      listener: undefined,
+    });
+    expect(loadConfig({ ...real, CODEC_AUTH: 'none', HOST: '::1' }).codecEndpoint.auth.mode).toBe('none');
+    expect(problems({ ...real, CODEC_AUTH: 'none', HOST: '0.0.0.0' })).toMatch(
+      /CODEC_AUTH: none decrypts for anyone who reaches 0\.0\.0\.0/,
+    );
+    // A loopback codec listener beside a public API is fine; a public one needs the deployer's word.
+    const container = { ...real, CODEC_AUTH: 'none', HOST: '0.0.0.0', CODEC_PORT: '3002' };
+    expect(loadConfig({ ...container, CODEC_HOST: '127.0.0.1' }).codecEndpoint.listener).toEqual({
+      host: '127.0.0.1',
+      port: 3002,
+    });
+    expect(problems(container)).toMatch(/CODEC_PUBLISHED_ON_LOOPBACK_ONLY=true/);
+    expect(
+      loadConfig({ ...container, CODEC_PUBLISHED_ON_LOOPBACK_ONLY: 'true' }).codecEndpoint.listener,
+    ).toEqual({
+      host: '0.0.0.0',
+      port: 3002,
+    });
+    expect(
+      problems({ ...real, CODEC_AUTH: 'none', CODEC_CORS_ORIGINS: 'https://temporal.example.com' }),
+    ).toMatch(
+      /CODEC_CORS_ORIGINS: with CODEC_AUTH=none only a local Web UI .* not https:\/\/temporal\.example\.com/,
+    );
+  });
+
+  test('the codec listener', () => {
+    expect(problems({ CODEC_PORT: '3000' })).toMatch(/CODEC_PORT: must differ from PORT/);
+    expect(problems({ CODEC_HOST: '127.0.0.1' })).toMatch(/CODEC_HOST: needs CODEC_PORT/);
+  });
+
+  test('oidc: issuer and audience required, keys over TLS, no stray OIDC settings', () => {
+    const oidc = {
+      ...real,
+      CODEC_AUTH: 'oidc',
+      CODEC_OIDC_ISSUER: 'https://login.example.com/',
+      CODEC_OIDC_AUDIENCE: 'temporal-ui, api://temporal',
+    };
+    expect(loadConfig(oidc).codecEndpoint.auth).toEqual({
+      mode: 'oidc',
+      issuer: 'https://login.example.com/',
+      audience: ['temporal-ui', 'api://temporal'],
+      jwksUrl: undefined,
+    });
+    const missing = problems({ ...real, CODEC_AUTH: 'oidc' });
+    expect(missing).toMatch(/CODEC_OIDC_ISSUER: is required with CODEC_AUTH=oidc/);
+    expect(missing).toMatch(/CODEC_OIDC_AUDIENCE: is required with CODEC_AUTH=oidc/);
+    expect(problems({ ...oidc, CODEC_OIDC_JWKS_URL: 'http://login.example.com/keys' })).toMatch(
+      /CODEC_OIDC_JWKS_URL: must be https \(http only to localhost\)/,
+    );
+    expect(loadConfig({ ...oidc, CODEC_OIDC_ISSUER: 'http://127.0.0.1:8080' }).codecEndpoint.auth.mode).toBe(
+      'oidc',
+    );
+    expect(problems({ ...real, CODEC_OIDC_ISSUER: 'https://login.example.com/' })).toMatch(
+      /CODEC_AUTH: is not oidc, so CODEC_OIDC_ISSUER would be ignored/,
+    );
+  });
+});
+
 test('.env.example copies to a working .env', () => {
   const example = parseEnv(fs.readFileSync(path.resolve(__dirname, '../../.env.example'), 'utf8'));
   expect(() => loadConfig(example)).not.toThrow();

@@ -405,11 +405,22 @@ describe('worker process', () => {
       const sdk = await waitFor(
         async () => {
           const text = await scrape(`http://127.0.0.1:${sdkPort}/metrics`);
-          return /^temporal_\w+/m.test(text) && text;
+          return /^temporal_request_latency_seconds_bucket/m.test(text) && text;
         },
         { description: 'the SDK exporter to report temporal_* metrics' },
       );
       expect(sdk).toMatch(/^temporal_(worker|num_pollers|request)\w*/m);
+      // Prometheus conventions (issue 19): seconds with the unit in the name, counters with _total,
+      // and every series names the service and the role.
+      expect(sdk).toContain('# TYPE temporal_request_latency_seconds histogram');
+      expect(sdk).toContain('# TYPE temporal_request_total counter');
+      const series = sdk.split('\n').filter((line) => line.startsWith('temporal_'));
+      for (const line of series) {
+        expect(line).toMatch(/[{,]role="worker"[,}]/);
+        expect(line).toMatch(/[{,]service_name="sms-order-confirmation"[,}]/);
+      }
+      // The unit suffix follows the unit: milliseconds would have named every duration …_milliseconds.
+      expect(sdk).not.toContain('_milliseconds');
     } finally {
       worker.child.kill('SIGTERM');
       await exited(worker.child);

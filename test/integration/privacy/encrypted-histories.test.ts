@@ -55,8 +55,7 @@ beforeAll(async () => {
     version: 'test',
     codec: {
       codec: new AesGcmPayloadCodec(w.config.temporal.payloadCodecKeys),
-      corsOrigins: [UI_ORIGIN],
-      requireToken: true,
+      endpoint: { corsOrigins: [UI_ORIGIN], auth: { mode: 'bearer' } },
     },
   });
 });
@@ -291,8 +290,8 @@ describe('codec endpoint CORS', () => {
       version: 'test',
       codec: {
         codec: new AesGcmPayloadCodec(loadConfig({}).temporal.payloadCodecKeys),
-        corsOrigins: [UI_ORIGIN],
-        requireToken: false,
+        // The default with the published local key: no token asked.
+        endpoint: { ...loadConfig({}).codecEndpoint, corsOrigins: [UI_ORIGIN] },
       },
     });
     try {
