@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { createKnex } from '../../db/knex';
 import { migrateLatest } from '../../db/migrate';
+import { useResource } from './lifecycle';
 
 /** TEST_DATABASE_URL (PostgreSQL in CI's second pass) or, by default, SQLite. */
 export function testDatabaseUrl(): string {
@@ -51,4 +52,12 @@ export async function createTestDatabase(options: { migrate?: boolean } = {}): P
       await cleanup();
     },
   };
+}
+
+/** The enclosing suite's own database (createTestDatabase), created in beforeAll and destroyed after. */
+export function useTestDatabase(options: { migrate?: boolean } = {}): TestDatabase {
+  return useResource(
+    () => createTestDatabase(options),
+    (db) => db.destroy(),
+  );
 }
