@@ -48,8 +48,8 @@ export function useResource<T extends object>(
 
 /**
  * An object that forwards every property to `current()`, so a `const` can name what a hook sets
- * later. Methods are bound to the real object (its `this`, its private state); reaching it while
- * `current()` is undefined (outside the tests that have it) throws instead of reading `undefined`.
+ * later. Reaching it while `current()` is undefined (outside the tests that have it) throws
+ * instead of reading `undefined`.
  */
 export function standIn<T extends object>(current: () => T | undefined): T {
   const target = (): T => {
@@ -62,9 +62,10 @@ export function standIn<T extends object>(current: () => T | undefined): T {
     get(_, key) {
       const value = target();
       const property: unknown = Reflect.get(value, key, value);
-      return typeof property === 'function'
-        ? (property as (...a: unknown[]) => unknown).bind(value)
-        : property;
+      // A class's methods run on the object itself; own properties (a knex instance is a function,
+      // a closure) are handed out as they are.
+      const method = typeof property === 'function' && !Object.prototype.hasOwnProperty.call(value, key);
+      return method ? (property as (...args: unknown[]) => unknown).bind(value) : property;
     },
     set: (_, key, v) => Reflect.set(target(), key, v),
     has: (_, key) => Reflect.has(target(), key),

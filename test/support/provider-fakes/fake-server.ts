@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { useResource } from '../lifecycle';
 
 /** One parsed API call as a route sees it. */
 export interface FakeRequest {
@@ -296,6 +297,28 @@ export async function startFakeServer(spec: FakeServerSpec): Promise<FakeControl
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/**
+ * A fake (startTwilioFake, startPlivoFake) for the enclosing suite, its injected faults and request
+ * log cleared after every test; `perTest`: a fresh one per test, stopped once its calls settled.
+ */
+export function useFake<F extends FakeControls>(
+  start: () => Promise<F>,
+  options: { perTest?: boolean } = {},
+): F {
+  let live: F | undefined;
+  const fake = useResource(
+    async () => (live = await start()),
+    async (started) => {
+      live = undefined;
+      if (options.perTest) await started.settled();
+      await started.stop();
+    },
+    { perTest: options.perTest },
+  );
+  if (!options.perTest) afterEach(() => live?.resetFaults());
+  return fake;
 }
 
 function basicCredentials(header: string | undefined): { username: string; password: string } | null {
