@@ -19,14 +19,11 @@ import {
   ORDER_NUMBER_MAX,
   VENUE_ID_MAX,
 } from '../../../domain/limits';
-import { createTestDatabase, type TestDatabase } from '../../support/db';
+import { createTestDatabase, useTestDatabase } from '../../support/db';
+import { rejectionOf } from '../../support/rejection';
 
 // Real SQLite by default, real PostgreSQL with TEST_DATABASE_URL (bash scripts/ci-postgres.sh).
-let db: TestDatabase;
-beforeAll(async () => {
-  db = await createTestDatabase();
-});
-afterAll(() => db.destroy());
+const db = useTestDatabase();
 
 const ORDER_ID = '6f1c2b8e-9d7a-4c55-8a43-3f0e2d1c9b7a';
 /** Every test's customer: no failure message, log line or stored error may contain these digits. */
@@ -218,14 +215,7 @@ describe('a data error from the database itself reaches Temporal and the logs cl
       { logger: new DefaultLogger('ERROR') },
     );
 
-  async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-    const err = await promise.then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(err).toBeInstanceOf(ApplicationFailure);
-    return err as ApplicationFailure;
-  }
+  const failureOf = (promise: Promise<unknown>) => rejectionOf(promise, ApplicationFailure);
 
   const everything = (f: ApplicationFailure) =>
     JSON.stringify({ message: f.message, details: f.details, cause: String(f.cause), stack: f.stack });

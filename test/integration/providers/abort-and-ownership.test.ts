@@ -3,8 +3,9 @@ import { PlivoProvider } from '../../../providers/plivo/plivo-provider';
 import type { SmsProvider } from '../../../providers/sms-provider';
 import { TwilioProvider } from '../../../providers/twilio/twilio-provider';
 import { waitFor, type FakeControls } from '../../support/provider-fakes/fake-server';
-import { startPlivoFake } from '../../support/provider-fakes/plivo-fake';
-import { startTwilioFake } from '../../support/provider-fakes/twilio-fake';
+import { plivoProviderOptions, startPlivoFake } from '../../support/provider-fakes/plivo-fake';
+import { startTwilioFake, twilioProviderOptions } from '../../support/provider-fakes/twilio-fake';
+import { rejectionOf } from '../../support/rejection';
 
 // Both adapters, through their real SDKs over real sockets to the fakes: the caller's abort signal
 // reaches the HTTP request (the fake sees the client leave and never handles the call), and
@@ -22,32 +23,17 @@ interface Subject {
 
 async function twilioSubject(): Promise<Subject> {
   const fake = await startTwilioFake();
-  const provider = new TwilioProvider({
-    accountSid: fake.accountSid,
-    authToken: fake.authToken,
-    apiBaseUrl: fake.baseUrl,
-  });
+  const provider = new TwilioProvider(twilioProviderOptions(fake));
   return { fake, provider, accepted: () => fake.messages().map((m) => m.sid) };
 }
 
 async function plivoSubject(): Promise<Subject> {
   const fake = await startPlivoFake();
-  const provider = new PlivoProvider({
-    authId: fake.authId,
-    authToken: fake.authToken,
-    apiBaseUrl: fake.baseUrl,
-  });
+  const provider = new PlivoProvider(plivoProviderOptions(fake));
   return { fake, provider, accepted: () => fake.messages().map((m) => m.uuid) };
 }
 
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => {
-      throw new Error('expected the call to fail');
-    },
-    (e: unknown) => e,
-  );
-}
+const rejection = (promise: Promise<unknown>) => rejectionOf(promise, Error);
 
 /** The call is held at the fake; abort it there and measure how long the rejection takes. */
 async function abortWhileHeld(s: Subject, call: (signal: AbortSignal) => Promise<unknown>) {
