@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
+import type { HistoryEntry } from '../../db/history-repository';
 import { createKnex } from '../../db/knex';
 import { migrateLatest } from '../../db/migrate';
 import { useResource } from './lifecycle';
@@ -60,4 +61,26 @@ export function useTestDatabase(options: { migrate?: boolean } = {}): TestDataba
     () => createTestDatabase(options),
     (db) => db.destroy(),
   );
+}
+
+/** A sent simulator history row for a fresh order and customer, as a run records it; override any field. */
+export function historyEntry(overrides: Partial<HistoryEntry> = {}): HistoryEntry {
+  const orderId = overrides.orderId ?? randomUUID();
+  return {
+    idempotencyKey: `order-sms-${orderId}/${randomUUID()}`,
+    orderId,
+    orderNumber: null,
+    venueId: 1,
+    venuePhoneNumberId: null,
+    customerId: randomUUID(),
+    customerPhoneNumber: '+15550004101',
+    message: 'Thanks for your order',
+    provider: 'simulator',
+    status: 'sent',
+    providerMessageId: null,
+    errorCode: null,
+    errorMessage: null,
+    correlationId: null,
+    ...overrides,
+  };
 }

@@ -3,13 +3,13 @@ import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import { startOrderConfirmation } from '../../../temporal/start-order';
-import type { HistoryEntry } from '../../../db/history-repository';
 import { signSimulatorWebhook } from '../../../providers/simulator/simulator-webhook';
 import { connectTemporalClient } from '../../../temporal/client';
 import { consentWorkflowId, orderWorkflowId } from '../../../temporal/ids';
 import { postSimulatedReply, venueSimulatorNumber } from '../../../scripts/simulated-reply';
 import { freePort } from '../../../scripts/temporal-cli';
 import { buildTestApi } from '../../support/api';
+import { historyEntry } from '../../support/db';
 import { useResource } from '../../support/lifecycle';
 import { useFake } from '../../support/provider-fakes/fake-server';
 import { startTwilioFake, twilioEnv } from '../../support/provider-fakes/twilio-fake';
@@ -450,23 +450,13 @@ describe('answers that change no consent', () => {
 });
 
 async function recordSent(provider: 'twilio' | 'plivo', providerMessageId: string) {
-  const orderId = randomUUID();
-  const entry: HistoryEntry = {
-    idempotencyKey: `delivery-${orderId}`,
-    orderId,
-    orderNumber: null,
+  const entry = historyEntry({
     venueId: VENUE_A,
-    venuePhoneNumberId: null,
-    customerId: randomUUID(),
     customerPhoneNumber: '+14155550190',
     message: 'Your order is confirmed',
     provider,
-    status: 'sent',
     providerMessageId,
-    errorCode: null,
-    errorMessage: null,
-    correlationId: null,
-  };
+  });
   return (await w.repos.history.record(entry)).record;
 }
 

@@ -1,38 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { createRepositories } from '../../../db';
 import type { HistoryEntry } from '../../../db/history-repository';
-import { createTestDatabase, type TestDatabase } from '../../support/db';
+import { historyEntry, useTestDatabase } from '../../support/db';
 
 // Reconciliation's ownership check: which provider message ids other orders' history rows name.
 
-let db: TestDatabase;
-beforeAll(async () => {
-  db = await createTestDatabase();
-});
-afterAll(async () => {
-  await db.destroy();
-});
+const db = useTestDatabase();
 
-const row = (
-  orderId: string,
-  provider: HistoryEntry['provider'],
-  providerMessageId: string,
-): HistoryEntry => ({
-  idempotencyKey: `order-sms-${orderId}/${randomUUID()}`,
-  orderId,
-  orderNumber: null,
-  venueId: 1,
-  venuePhoneNumberId: null,
-  customerId: randomUUID(),
-  customerPhoneNumber: '+15550004101',
-  message: 'Thanks for your order',
-  provider,
-  status: 'sent',
-  providerMessageId,
-  errorCode: null,
-  errorMessage: null,
-  correlationId: null,
-});
+const row = (orderId: string, provider: HistoryEntry['provider'], providerMessageId: string) =>
+  historyEntry({ orderId, provider, providerMessageId });
 
 test("names only ids recorded for another order at the same provider; an order's own ids are its own", async () => {
   const { history } = createRepositories(db.knex);

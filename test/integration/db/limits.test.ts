@@ -6,6 +6,7 @@ import { DefaultLogger } from '@temporalio/worker';
 import type { ActivityDeps } from '../../../activities/deps';
 import { createConsentActivities } from '../../../activities/consent';
 import { createHistoryActivities, type RecordHistoryInput } from '../../../activities/history';
+import type { HistoryEntry } from '../../../db/history-repository';
 import { loadConfig } from '../../../config';
 import { createLogger } from '../../../config/logger';
 import { createRepositories } from '../../../db';
@@ -19,7 +20,7 @@ import {
   ORDER_NUMBER_MAX,
   VENUE_ID_MAX,
 } from '../../../domain/limits';
-import { createTestDatabase, useTestDatabase } from '../../support/db';
+import { createTestDatabase, historyEntry, useTestDatabase } from '../../support/db';
 import { rejectionOf } from '../../support/rejection';
 
 // Real SQLite by default, real PostgreSQL with TEST_DATABASE_URL (bash scripts/ci-postgres.sh).
@@ -30,23 +31,18 @@ const ORDER_ID = '6f1c2b8e-9d7a-4c55-8a43-3f0e2d1c9b7a';
 const PHONE = '+14155550188';
 const LEAKS = /4155550188|insert into|Failing row|values \(/i;
 
-const entry = (overrides: Record<string, unknown> = {}) => ({
-  idempotencyKey: `order-sms-${ORDER_ID}/${Math.random().toString(36).slice(2)}`,
-  orderId: ORDER_ID,
-  orderNumber: 'A-100',
-  venueId: 42,
-  venuePhoneNumberId: null,
-  customerId: 'a1b2c3d4-0000-4000-8000-000000000001',
-  customerPhoneNumber: PHONE,
-  message: 'Hi Ada, your order A-100 is confirmed: 2 tickets. Reply STOP to opt out.',
-  provider: 'simulator' as const,
-  status: 'sent' as const,
-  providerMessageId: 'SIM-1',
-  errorCode: null,
-  errorMessage: null,
-  correlationId: 'corr-1',
-  ...overrides,
-});
+const entry = (overrides: Partial<HistoryEntry> = {}) =>
+  historyEntry({
+    orderId: ORDER_ID,
+    orderNumber: 'A-100',
+    venueId: 42,
+    customerId: 'a1b2c3d4-0000-4000-8000-000000000001',
+    customerPhoneNumber: PHONE,
+    message: 'Hi Ada, your order A-100 is confirmed: 2 tickets. Reply STOP to opt out.',
+    providerMessageId: 'SIM-1',
+    correlationId: 'corr-1',
+    ...overrides,
+  });
 
 describe('the columns are what domain/limits.ts says, in all three dialects', () => {
   const expected = Object.entries(COLUMN_LIMITS).flatMap(([table, columns]) =>
