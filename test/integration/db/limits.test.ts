@@ -1,4 +1,3 @@
-import { Writable } from 'node:stream';
 import type { Info } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
@@ -8,7 +7,6 @@ import { createConsentActivities } from '../../../activities/consent';
 import { createHistoryActivities, type RecordHistoryInput } from '../../../activities/history';
 import type { HistoryEntry } from '../../../db/history-repository';
 import { loadConfig } from '../../../config';
-import { createLogger } from '../../../config/logger';
 import { createRepositories } from '../../../db';
 import { DatabaseError } from '../../../db/errors';
 import { dialectOf } from '../../../db/knex';
@@ -21,6 +19,7 @@ import {
   VENUE_ID_MAX,
 } from '../../../domain/limits';
 import { createTestDatabase, historyEntry, useTestDatabase } from '../../support/db';
+import { capturedLogger } from '../../support/logs';
 import { rejectionOf } from '../../support/rejection';
 
 // Real SQLite by default, real PostgreSQL with TEST_DATABASE_URL (bash scripts/ci-postgres.sh).
@@ -184,19 +183,13 @@ describe('a data error from the database itself reaches Temporal and the logs cl
   }
 
   function activityDeps() {
-    const lines: string[] = [];
-    const stream = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        lines.push(chunk.toString());
-        done();
-      },
-    });
+    const { logger, lines } = capturedLogger('limits-test');
     const unused = () => Promise.reject(new Error('not used here'));
     const deps: ActivityDeps = {
       repos: createRepositories(db.knex),
       providers: {},
       config: loadConfig({}),
-      logger: createLogger({ level: 'info', name: 'limits-test' }, stream),
+      logger,
       pendingConsentChanges: async () => [],
       signalConsentChange: unused,
       requestVenueNumber: unused,
