@@ -2,6 +2,7 @@ import { SmsProviderError } from '../../../domain/errors';
 import { PlivoProvider } from '../../../providers/plivo/plivo-provider';
 import type { SmsProvider } from '../../../providers/sms-provider';
 import { TwilioProvider } from '../../../providers/twilio/twilio-provider';
+import { useResource } from '../../support/lifecycle';
 import { waitFor, type FakeControls } from '../../support/provider-fakes/fake-server';
 import { plivoProviderOptions, startPlivoFake } from '../../support/provider-fakes/plivo-fake';
 import { startTwilioFake, twilioProviderOptions } from '../../support/provider-fakes/twilio-fake';
@@ -53,16 +54,15 @@ describe.each<[string, () => Promise<Subject>]>([
   ['twilio', twilioSubject],
   ['plivo', plivoSubject],
 ])('%s adapter: abort signals and message ownership', (_name, start) => {
-  let s: Subject;
-
-  beforeEach(async () => {
-    s = await start();
-  });
-  afterEach(async () => {
-    s.fake.resetFaults();
-    await s.fake.settled();
-    await s.fake.stop();
-  });
+  const s = useResource(
+    start,
+    async ({ fake }) => {
+      fake.resetFaults();
+      await fake.settled();
+      await fake.stop();
+    },
+    { perTest: true },
+  );
 
   test('a send aborted mid-request rejects at once (ABORTED) and the provider never handles it', async () => {
     const { error, tookMs, outcome } = await abortWhileHeld(s, (signal) =>

@@ -300,24 +300,19 @@ export async function startFakeServer(spec: FakeServerSpec): Promise<FakeControl
 }
 
 /**
- * A fake (startTwilioFake, startPlivoFake) for the enclosing suite, its injected faults and request
- * log cleared after every test; `perTest`: a fresh one per test, stopped once its calls settled.
+ * A fake (startTwilioFake, startPlivoFake) for the enclosing suite, started in beforeAll and stopped
+ * after, its injected faults and request log cleared after every test.
  */
-export function useFake<F extends FakeControls>(
-  start: () => Promise<F>,
-  options: { perTest?: boolean } = {},
-): F {
+export function useFake<F extends FakeControls>(start: () => Promise<F>): F {
   let live: F | undefined;
   const fake = useResource(
     async () => (live = await start()),
     async (started) => {
       live = undefined;
-      if (options.perTest) await started.settled();
       await started.stop();
     },
-    { perTest: options.perTest },
   );
-  if (!options.perTest) afterEach(() => live?.resetFaults());
+  afterEach(() => live?.resetFaults());
   return fake;
 }
 
