@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import type { ConsentChange } from '../db/consent-repository';
 import { readAcknowledgedConsent, type AcknowledgedConsent } from '../domain/consent';
 import { maskPhone } from '../domain/phone';
+import type { ProviderName } from '../domain/enums';
 import type { ConsentChangeSignal, OrderContext } from '../temporal/contracts';
 import { activityLogger } from './context';
 import type { ActivityDeps } from './deps';
@@ -22,6 +23,8 @@ export interface ApplyConsentChangeInput extends ConsentChangeSignal {
 export interface RecordProviderOptOutInput extends OrderContext {
   venueId: number;
   phoneNumber: string;
+  /** The provider that answered "opted out" (recorded in the audit trail). */
+  provider?: ProviderName;
   providerCode: string;
 }
 
@@ -37,6 +40,7 @@ export function acknowledgedConsent(
 ): Promise<AcknowledgedConsent | null> {
   return readAcknowledgedConsent({
     pending: () => deps.pendingConsentChanges(venueId, phoneNumber),
+    handled: (ids) => deps.repos.consent.handledMessageIds(venueId, phoneNumber, ids),
     stored: () => deps.repos.consent.get(venueId, phoneNumber),
   });
 }
@@ -71,8 +75,12 @@ export function createConsentActivities(deps: ActivityDeps) {
       const change = toConsentChange(input);
       if (Number.isNaN(change.occurredAt.getTime()))
         throw nonRetryableFailure('InvalidConsentChange', 'occurredAt is not a real instant');
-      const result = await deps.repos.consent.applyChange(change).catch((err: unknown) => {
-        throw databaseFailure(err, 'InvalidConsentChange');
+      const result = await deps.repos.consent.applyChange(change).catch(async (err: unknown) => {
+        const failure = databaseFailure(err, 'InvalidConsentChange');
+        // Refused for good: the entity skips it, and the audit trail says so (best effort: the audit
+        // row's own values were checked first, but the database may refuse it too).
+        if (failure !== err) await deps.repos.consent.recordRejected(change).catch(() => undefined);
+        throw failure;
       });
       deps.logger.info(
         {
@@ -101,6 +109,7 @@ export function createConsentActivities(deps: ActivityDeps) {
       await deps.signalConsentChange(input.venueId, input.phoneNumber, {
         status: 'opted_out',
         source: 'provider_error',
+        provider: input.provider,
         occurredAt: new Date().toISOString(),
         correlationId: input.correlationId,
       });

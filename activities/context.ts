@@ -44,12 +44,27 @@ const HEARTBEAT_INTERVAL_MS = 1_000;
  * that it timed out or was cancelled (worker shutdown included). It then stops waiting at once and
  * ends with the cancellation: a timed-out attempt must not carry on to the provider after the next
  * attempt started. `work` gets the signal to pass on to whatever can be aborted.
+ *
+ * Every heartbeat carries `details` (Temporal hands the last ones it received to the next attempt,
+ * as info.heartbeatDetails), replaced by `work` through `record`, which also heartbeats at once. A
+ * caller that keeps details passes the previous attempt's on: a heartbeat without them would erase
+ * them for the attempt after. They are best effort: the SDK throttles heartbeats (to 80% of the
+ * heartbeat timeout), so a worker that dies right after `record` may not have sent them.
  */
-export async function withHeartbeat<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+export async function withHeartbeat<T, D = undefined>(
+  work: (signal: AbortSignal, record: (details: D) => void) => Promise<T>,
+  details?: D,
+): Promise<T> {
   const ctx = Context.current();
-  const timer = setInterval(() => ctx.heartbeat(), HEARTBEAT_INTERVAL_MS);
+  let current = details;
+  const beat = () => ctx.heartbeat(current);
+  const timer = setInterval(beat, HEARTBEAT_INTERVAL_MS);
+  const record = (next: D) => {
+    current = next;
+    beat();
+  };
   try {
-    return await Promise.race([work(ctx.cancellationSignal), ctx.cancelled]);
+    return await Promise.race([work(ctx.cancellationSignal, record), ctx.cancelled]);
   } finally {
     clearInterval(timer);
   }

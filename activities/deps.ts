@@ -3,7 +3,7 @@ import type { Logger } from '../config/logger';
 import type { Repositories } from '../db';
 import type { ProviderName } from '../domain/enums';
 import type { SmsProvider } from '../providers/sms-provider';
-import type { ConsentChangeSignal, VenueSender } from '../temporal/contracts';
+import type { ConsentChangeSignal } from '../temporal/contracts';
 
 /** Everything activities touch, handed in by the worker so tests can build them against real parts. */
 export interface ActivityDeps {
@@ -17,6 +17,4 @@ export interface ActivityDeps {
   signalConsentChange(venueId: number, phoneNumber: string, change: ConsentChangeSignal): Promise<void>;
   /** Names an order workflow to the (venue, provider) provisioning workflow, which signals it the answer. */
   requestVenueNumber(venueId: number, provider: ProviderName, waiterWorkflowId: string): Promise<void>;
-  /** Runs (or joins) the (venue, provider) provisioning workflow and waits for its number (legacy path). */
-  provisionVenueNumber(venueId: number, provider: ProviderName): Promise<VenueSender>;
 }

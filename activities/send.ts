@@ -1,9 +1,9 @@
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { ProviderName } from '../domain/enums';
 import { isSmsProviderError } from '../domain/errors';
 import { maskPhone } from '../domain/phone';
 import type { OrderClaim } from '../db/order-claims-repository';
-import type { AcceptedMessageQuery } from '../providers/sms-provider';
+import type { AcceptedMessage, AcceptedMessageQuery } from '../providers/sms-provider';
 import { statusCallbackUrl } from '../providers/webhook';
 import type { OrderContext } from '../temporal/contracts';
 import { acknowledgedConsent } from './consent';
@@ -65,18 +65,25 @@ export interface FindAcceptedSmsInput extends SendSmsInput {
 }
 
 export function createSendActivities(deps: ActivityDeps) {
+  const claims = deps.repos.orderClaims;
   return {
     /**
      * Before failing over: did the primary accept this order's message after all (an answer lost,
-     * then the provider down)? Best effort: the workflow fails over when this cannot be answered.
+     * then the provider down)? An adoption is written to the claim like any other; a definite "no"
+     * resolves the order's send there, freeing the recipient for the failover. Best effort: the
+     * workflow keeps the primary when this cannot be answered.
      */
     async findAcceptedSms(input: FindAcceptedSmsInput): Promise<string | null> {
       const provider = providerFor(deps, input.provider);
       const { cancellationSignal } = Context.current();
       try {
+        const claim = await claims.find(input.orderId);
+        if (claim?.providerMessageId) return claim.providerMessageId;
         const earlier = await provider.findAcceptedMessage(
           acceptedMessageQuery(deps, input, input.sentAfterMs, cancellationSignal),
         );
+        if (earlier) await claims.markSent(input.orderId, earlier.providerMessageId, earlier.acceptedAt);
+        else await claims.releaseRecipient(input.orderId);
         return earlier?.providerMessageId ?? null;
       } catch (err) {
         if (isSmsProviderError(err)) throw toApplicationFailure(err, Context.current().info.attempt);
@@ -87,20 +94,24 @@ export function createSendActivities(deps: ActivityDeps) {
     /**
      * The only activity that reaches a customer. Neither Twilio nor Plivo take an idempotency key, so
      * the order's claim in SQL (SmsOrderClaims) decides first: an order already texted, by this run
-     * or an earlier one, is not texted again; an order some attempt claimed before asks the provider
-     * whether that attempt's message was accepted, looking back to the claim and no further. Every
-     * attempt re-reads consent right before the call, so an opt-out landing mid-workflow wins.
+     * or an earlier one, is not texted again. Then every write the attempt needs (the claim, the
+     * attempt's provider and number, the hold on the recipient), then the reads (reconciliation with
+     * the provider when an earlier attempt may have reached it, the acknowledged consent), then the
+     * call: an opt-out landing mid-workflow wins, and nothing slows the last read-to-send gap.
+     * While this order's send is unresolved it holds (venue number, customer), so another order for
+     * the same customer waits, and reconciliation has one candidate (docs/adr/0012).
      */
     async sendSms(input: SendSmsInput): Promise<SendSmsResult> {
       const { workflowExecution, attempt } = Context.current().info;
       if (!workflowExecution) throw new Error('sendSms runs only inside a workflow');
+      const { workflowId, runId } = workflowExecution;
       const log = activityLogger(deps.logger, input).child({
         provider: input.provider,
         customer: maskPhone(input.to),
       });
       const provider = providerFor(deps, input.provider);
       const alreadySent = (claim: OrderClaim, providerMessageId: string): SendSmsResult => {
-        const earlierRun = claim.runId !== workflowExecution.runId;
+        const earlierRun = claim.runId !== runId;
         log.warn(
           { providerMessageId, earlierRun, claimedAt: claim.claimedAt },
           earlierRun
@@ -111,59 +122,55 @@ export function createSendActivities(deps: ActivityDeps) {
           ? { kind: 'not_sent', outcome: 'duplicate', providerMessageId }
           : { kind: 'sent', providerMessageId, reconciled: true };
       };
+      const notSent = async (outcome: NotSentOutcome, why: string): Promise<SendSmsResult> => {
+        await claims.releaseRecipient(input.orderId);
+        log.info({ outcome }, why);
+        return { kind: 'not_sent', outcome };
+      };
 
       return withHeartbeat(async (signal) => {
         try {
-          const { claim, created } = await deps.repos.orderClaims.claim({
+          const { claim, created } = await claims.claim({
             orderId: input.orderId,
             venueId: input.venueId,
             provider: input.provider,
-            workflowId: workflowExecution.workflowId,
-            runId: workflowExecution.runId,
+            fromNumber: input.from,
+            workflowId,
+            runId,
             claimedAt: new Date(),
           });
           if (claim.providerMessageId) return alreadySent(claim, claim.providerMessageId);
-          if (!created) {
-            // Some attempt claimed the order before this one and may have reached the provider.
-            // The order's first attempt, by any run: no earlier message can be this order's.
-            const earlier = await provider.findAcceptedMessage(
-              acceptedMessageQuery(deps, input, claim.claimedAt.getTime(), signal),
-            );
+          await claims.recordAttempt(input.orderId, {
+            provider: input.provider,
+            fromNumber: input.from,
+            runId,
+          });
+          const hold = await claims.holdRecipient({
+            orderId: input.orderId,
+            workflowId,
+            runId,
+            from: input.from,
+            to: input.to,
+          });
+          if (!hold.held) throw recipientBusy(attempt);
+
+          // An earlier attempt (of any run) may have reached the provider: find its message first.
+          if (!created || attempt > 1) {
+            const since = Math.max(claim.claimedAt.getTime(), hold.notBefore?.getTime() ?? 0);
+            const earlier = await earlierAttemptMessage(deps, input, claim, runId, since, signal);
             if (earlier) {
-              await deps.repos.orderClaims.markSent(input.orderId, earlier.providerMessageId);
+              await claims.markSent(input.orderId, earlier.providerMessageId, earlier.acceptedAt);
               return alreadySent(claim, earlier.providerMessageId);
             }
-            // An earlier run's last attempt went through another provider (ops switched providers to
-            // end the outage that run failed in, or it had failed over): that provider may hold the
-            // message, so a rerun asks it too (docs/adr/0008-rerun.md). The same run's failover asked
-            // the primary itself before switching (workflows/order-confirmation.ts).
-            if (claim.runId !== workflowExecution.runId && claim.provider !== input.provider) {
-              const there = await acceptedAtEarlierProvider(deps, input, claim, signal);
-              if (there) {
-                await deps.repos.orderClaims.markSent(input.orderId, there.providerMessageId);
-                return alreadySent(claim, there.providerMessageId);
-              }
-            }
           }
 
-          if (isExpired(input.eventTimestamp, deps.config.sms.maxEventAgeMs)) {
-            log.warn(
-              { eventTimestamp: input.eventTimestamp },
-              'event too old to confirm by SMS; not sending',
-            );
-            return { kind: 'not_sent', outcome: 'expired' };
-          }
-
+          if (isExpired(input.eventTimestamp, deps.config.sms.maxEventAgeMs))
+            return notSent('expired', 'event too old to confirm by SMS; not sending');
           const consent = await acknowledgedConsent(deps, input.venueId, input.to);
           if (consent?.status !== 'opted_in') {
             const outcome = consent?.status === 'opted_out' ? 'blocked_opted_out' : 'skipped_no_consent';
-            log.info({ outcome }, 'consent changed before the send; not sending');
-            return { kind: 'not_sent', outcome };
+            return notSent(outcome, 'consent changed before the send; not sending');
           }
-
-          // The claim names the provider of the order's latest attempt, the one a rerun must ask.
-          if (claim.provider !== input.provider)
-            await deps.repos.orderClaims.recordProvider(input.orderId, input.provider);
 
           // Last moment to notice this attempt timed out or the worker is stopping: never send after that.
           signal.throwIfAborted();
@@ -175,15 +182,14 @@ export function createSendActivities(deps: ActivityDeps) {
             statusCallbackUrl: statusCallbackUrl(deps.config.api, input.provider),
           });
           log.info({ providerMessageId: accepted.providerMessageId, attempt }, 'sms accepted by provider');
-          // Should this write fail, the retry finds the message at the provider since the claim.
-          await deps.repos.orderClaims.markSent(
-            input.orderId,
-            accepted.providerMessageId,
-            accepted.acceptedAt,
-          );
+          // Should this write fail, the hold stays and the retry finds the message at the provider.
+          await claims.markSent(input.orderId, accepted.providerMessageId, accepted.acceptedAt);
           return { kind: 'sent', providerMessageId: accepted.providerMessageId, reconciled: false };
         } catch (err) {
           if (!isSmsProviderError(err)) throw err;
+          // An answered refusal is definite: nothing went out, the recipient is free. Down, cut off or
+          // unanswered may have reached the provider: the hold stays until this order's retry knows.
+          if (err.type !== 'ProviderUnavailable') await claims.releaseRecipient(input.orderId);
           const failure = toApplicationFailure(err, attempt);
           const level = err.type === 'ProviderAuth' ? 'error' : err.retryable ? 'warn' : 'info';
           log[level](
@@ -197,29 +203,51 @@ export function createSendActivities(deps: ActivityDeps) {
   };
 }
 
+type NotSentOutcome = 'blocked_opted_out' | 'skipped_no_consent' | 'expired';
+
+/** Longest wait between two looks at a recipient another order holds; the first look comes sooner. */
+const RECIPIENT_BUSY_MAX_DELAY_MS = 10_000;
+
 /**
- * Asks the provider an earlier run last tried for this order's message, from the venue's number
- * there. A rerun that cannot ask (that provider no longer configured on this worker, or the venue
- * has no number there any more) fails for good instead of risking a second SMS: ops configure the
- * old provider again for the rerun, or decide the order by hand.
+ * Another order's send to this customer from this number is unresolved: retry shortly. The attempt
+ * ends at once, so the wait holds no activity slot, and the retry policy's schedule-to-close still
+ * bounds it (a failover deadline reads it as a backlog, not an outage).
  */
-async function acceptedAtEarlierProvider(
+function recipientBusy(attempt: number): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: 'RecipientBusy',
+    message: "another order's send to this customer is unresolved; waiting for it",
+    nextRetryDelay: Math.min(250 * 2 ** Math.min(attempt - 1, 6), RECIPIENT_BUSY_MAX_DELAY_MS),
+  });
+}
+
+/**
+ * The message an earlier attempt of this order got accepted, asked where that attempt went: the
+ * claim names its provider and number (reconciliation never uses the venue's current number, which
+ * may have changed since). In the same run an earlier attempt through another provider was asked
+ * by the workflow before it failed over, so only a rerun asks a provider other than its own. A
+ * rerun that cannot ask (that provider no longer configured here) fails for good instead of risking
+ * a second SMS: ops configure it again for the rerun, or decide the order by hand.
+ */
+async function earlierAttemptMessage(
   deps: ActivityDeps,
   input: SendSmsInput,
   claim: OrderClaim,
+  runId: string,
+  sinceMs: number,
   signal: AbortSignal,
-) {
-  const earlierProvider = providerFor(deps, claim.provider);
-  const number = await deps.repos.venueNumbers.findActive(input.venueId, claim.provider);
-  if (!number) {
+): Promise<AcceptedMessage | null> {
+  const earlierRun = claim.runId !== runId;
+  if (!earlierRun && claim.provider !== input.provider) return null;
+  if (earlierRun && claim.provider !== input.provider && !deps.providers[claim.provider]) {
     throw nonRetryableFailure(
       'Misconfiguration',
-      `an earlier run sent through ${claim.provider}, where venue ${input.venueId} has no active number to look its message up from`,
+      `an earlier run sent through ${claim.provider}, which is not configured on this worker to look its message up`,
     );
   }
-  const asked = { ...input, provider: claim.provider, from: number.phoneNumber };
-  return earlierProvider.findAcceptedMessage(
-    acceptedMessageQuery(deps, asked, claim.claimedAt.getTime(), signal),
+  const asked = { ...input, provider: claim.provider, from: claim.fromNumber ?? input.from };
+  return providerFor(deps, claim.provider).findAcceptedMessage(
+    acceptedMessageQuery(deps, asked, sinceMs, signal),
   );
 }
 

@@ -1,10 +1,9 @@
-import { ApplicationFailure, Context } from '@temporalio/activity';
-import { WorkflowFailedError } from '@temporalio/client';
+import { Context } from '@temporalio/activity';
 import type { ProviderName } from '../domain/enums';
-import { isSmsProviderError, type FailureType } from '../domain/errors';
+import { isSmsProviderError } from '../domain/errors';
 import { maskPhone } from '../domain/phone';
 import type { VenueNumber } from '../db/venue-numbers-repository';
-import { venueFriendlyName } from '../providers/sms-provider';
+import { venueFriendlyName, type PurchasedNumber } from '../providers/sms-provider';
 import type { OrderContext, VenueNumberInput, VenueSender } from '../temporal/contracts';
 import { activityLogger, providerFor, withHeartbeat } from './context';
 import type { ActivityDeps } from './deps';
@@ -12,7 +11,7 @@ import { databaseFailure, toApplicationFailure } from './failures';
 
 export type { VenueSender } from '../temporal/contracts';
 
-export interface EnsureVenueSenderInput extends OrderContext {
+export interface FindVenueNumberInput extends OrderContext {
   venueId: number;
   /** Defaults to the venue's override (SMS_PROVIDER_BY_VENUE), else the configured provider. */
   provider?: ProviderName;
@@ -59,7 +58,7 @@ export function createVenueNumberActivities(deps: ActivityDeps) {
      * A quick look-up, nothing more: a venue without a number is provisioned while the order waits
      * in workflow code (requestVenueNumber), holding no activity slot.
      */
-    async findVenueNumber(input: EnsureVenueSenderInput): Promise<FoundVenueNumber> {
+    async findVenueNumber(input: FindVenueNumberInput): Promise<FoundVenueNumber> {
       const { provider, policy } = choose(input.venueId, input.provider);
       const existing = await db(deps.repos.venueNumbers.findActive(input.venueId, provider));
       return { provider, ...policy, sender: existing ? { ...toSender(existing), ...policy } : null };
@@ -78,26 +77,12 @@ export function createVenueNumberActivities(deps: ActivityDeps) {
     },
 
     /**
-     * Superseded by findVenueNumber + requestVenueNumber; kept for orders started before them (their
-     * histories call it). It waits on the provisioning workflow inside the activity, the trap the
-     * newer path avoids.
-     */
-    async ensureVenueSender(input: EnsureVenueSenderInput): Promise<VenueSender> {
-      const { provider, policy } = choose(input.venueId, input.provider);
-      const existing = await db(deps.repos.venueNumbers.findActive(input.venueId, provider));
-      if (existing) return { ...toSender(existing), ...policy };
-      // Waiting on the provisioning workflow can take a while; heartbeats show this worker is alive.
-      const provisioned = await withHeartbeat(() => deps.provisionVenueNumber(input.venueId, provider)).catch(
-        (err: unknown) => {
-          throw provisioningFailure(err);
-        },
-      );
-      return { ...provisioned, ...policy };
-    },
-
-    /**
      * The provisioning workflow's one step. Before buying it adopts a number the provider already
-     * holds under the venue's name: an earlier attempt may have bought it and died before storing it.
+     * holds under the venue's name: an earlier attempt may have bought it and died before storing it,
+     * or before the provider's purchase was complete (Plivo names a number in a second call). The
+     * numbers earlier attempts chose ride in the heartbeat details (PurchaseProgress), so a retry
+     * can ask about exactly those first; the provider's own look-up is the safety net when a worker
+     * died before its heartbeat carried the choice.
      */
     async acquireVenueNumber(input: VenueNumberInput): Promise<VenueSender> {
       const log = activityLogger(deps.logger, { venueId: input.venueId, provider: input.provider });
@@ -106,8 +91,12 @@ export function createVenueNumberActivities(deps: ActivityDeps) {
 
       const provider = providerFor(deps, input.provider);
       const friendlyName = venueFriendlyName(input.venueId);
-      const { adopted, number } = await withHeartbeat(async (signal) => {
-        const owned = await provider.findOwnedNumber(friendlyName, signal).catch(rethrow);
+      const progress = purchaseProgress();
+      const { adopted, number } = await withHeartbeat<
+        { adopted: boolean; number: PurchasedNumber },
+        PurchaseProgress
+      >(async (signal, record) => {
+        const owned = await provider.findOwnedNumber(friendlyName, signal, progress.chosen).catch(rethrow);
         if (owned) return { adopted: true, number: owned };
         const bought = await provider
           .buyNumber({
@@ -115,10 +104,12 @@ export function createVenueNumberActivities(deps: ActivityDeps) {
             country: deps.config.sms.defaultPhoneRegion,
             smsWebhookUrl: `${deps.config.api.publicBaseUrl}/webhooks/${input.provider}`,
             signal,
+            onChosen: (providerId) =>
+              record({ chosen: [providerId, ...progress.chosen].slice(0, REMEMBERED_CHOICES) }),
           })
           .catch(rethrow);
         return { adopted: false, number: bought };
-      });
+      }, progress);
       const { number: stored, inserted } = await db(
         deps.repos.venueNumbers.insertActive({
           venueId: input.venueId,
@@ -164,23 +155,22 @@ export function createVenueNumberActivities(deps: ActivityDeps) {
 }
 
 /**
- * Provisioning fails only on what retrying cannot fix (it retries the rest itself): pass its type on
- * as non-retryable, so the order records `failed` instead of waiting on a purchase forever.
+ * acquireVenueNumber's heartbeat details: the providerIds its attempts chose to buy, newest first.
+ * Every attempt carries the list on (withHeartbeat), so one that fails before choosing does not
+ * erase an earlier attempt's choice.
  */
-function provisioningFailure(err: unknown): unknown {
-  if (!(err instanceof WorkflowFailedError)) return err;
-  let cause: unknown = err.cause;
-  while (cause instanceof Error && !(cause instanceof ApplicationFailure) && cause.cause) cause = cause.cause;
-  const fallback: FailureType = 'Misconfiguration';
-  const type = cause instanceof ApplicationFailure ? (cause.type ?? fallback) : fallback;
-  const message = cause instanceof Error ? cause.message : err.message;
-  const details = cause instanceof ApplicationFailure ? (cause.details ?? undefined) : undefined;
-  return ApplicationFailure.create({
-    type,
-    message: `no sender number: ${message}`,
-    nonRetryable: true,
-    details,
-  });
+interface PurchaseProgress {
+  chosen: string[];
+}
+
+/** A few: each costs the next attempt one look-up, and older choices were checked by the attempts since. */
+const REMEMBERED_CHOICES = 5;
+
+/** The previous attempt's PurchaseProgress; empty on a first attempt (or details of another shape). */
+function purchaseProgress(): PurchaseProgress {
+  const details = Context.current().info.heartbeatDetails as { chosen?: unknown } | undefined;
+  const chosen = Array.isArray(details?.chosen) ? details.chosen : [];
+  return { chosen: chosen.filter((c): c is string => typeof c === 'string') };
 }
 
 function toSender(number: Pick<VenueNumber, 'id' | 'phoneNumber' | 'provider'>): VenueSender {

@@ -26,6 +26,8 @@ import { orderRoutes } from './routes/orders';
 import { venueRoutes } from './routes/venues';
 import { webhookConsentSignaller, webhookRoutes } from './routes/webhooks';
 import { sharedSchemas } from './schemas';
+import { VenueNumberDirectory } from './venue-number-directory';
+import { WebhookNonces } from './webhook-nonces';
 
 export interface ApiDeps {
   /** Provider secrets, when present, enable their webhook routes (simulator: its webhook secret). */
@@ -36,6 +38,14 @@ export interface ApiDeps {
   temporal: ConsentEntities;
   /** Dependency checks behind /health/ready, by name (database, temporal, servicebus…). */
   readinessChecks: Record<string, ReadinessCheck>;
+  /**
+   * Of those, the ones reported (and /health degraded) without making the API unready: the
+   * database, which the webhooks do without (docs/adr/0013-webhooks-without-the-database.md).
+   */
+  optionalReadinessChecks?: readonly string[];
+  /** The webhooks' venue-number directory and nonce store; the app builds its own unless a test brings them. */
+  venueNumberDirectory?: VenueNumberDirectory;
+  webhookNonces?: WebhookNonces;
   version: string;
   /** The registry GET /metrics serves; the process's unless a test brings its own. */
   metrics?: Metrics;
@@ -98,9 +108,34 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   if (!authenticate) throw new Error('@fastify/bearer-auth did not decorate verifyBearerAuth');
 
   const { defaultPhoneRegion } = deps.config.sms;
-  const readiness = createReadiness(deps.readinessChecks, {
-    onDown: (check, err) => deps.logger.warn({ check, err }, 'readiness check failed'),
-  });
+  const webhooks = createProviderWebhooks(deps.config);
+  const venueNumbers =
+    deps.venueNumberDirectory ?? new VenueNumberDirectory(deps.repos.venueNumbers, deps.logger);
+  const nonces =
+    deps.webhookNonces ??
+    new WebhookNonces(deps.repos.webhookNonces, deps.logger, (provider, kind) =>
+      metrics.webhookSignatureFailures.inc({ provider, kind }),
+    );
+  if (webhooks.length > 0) {
+    app.addHook('onReady', async () => {
+      venueNumbers.start();
+      nonces.start();
+    });
+    app.addHook('onClose', async () => {
+      venueNumbers.stop();
+      nonces.stop();
+    });
+  }
+  const readiness = createReadiness(
+    // A replica that has never loaded the venue numbers cannot answer a STOP during an outage.
+    webhooks.length > 0
+      ? { ...deps.readinessChecks, venueNumbers: venueNumbers.check }
+      : deps.readinessChecks,
+    {
+      onDown: (check, err) => deps.logger.warn({ check, err }, 'readiness check failed'),
+      optional: deps.optionalReadinessChecks,
+    },
+  );
   await app.register(healthRoutes, { readiness, version: deps.version });
   await app.register(metricsRoutes, { metrics, authenticate });
   await app.register(consentRoutes, {
@@ -122,9 +157,10 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     });
   }
   await app.register(webhookRoutes, {
-    webhooks: createProviderWebhooks(deps.config),
+    webhooks,
     publicBaseUrl: deps.config.api.publicBaseUrl,
-    venueNumbers: deps.repos.venueNumbers,
+    venueNumbers,
+    nonces,
     history: deps.repos.history,
     signalConsent: webhookConsentSignaller(deps.temporal),
     helpText: deps.config.sms.helpText,
@@ -141,9 +177,68 @@ function trustedProxies(
   return typeof trust === 'number' ? (_address, hop) => hop < trust : trust;
 }
 
-/** Digits runs long enough to be a phone number (raw or %2B-encoded) are cut to their last two. */
+/**
+ * The request URL for the log: every phone-like run in a path segment or a query key or value is cut
+ * to its last two digits ("***71"). A client writes a number as it likes ("(415) 867-5309",
+ * "+1 415.867.5309", any character percent-encoded) and the route still reads it, so runs are sought
+ * in the decoded piece. A piece holding one is logged decoded and masked; every other piece exactly
+ * as sent.
+ */
 export function maskUrl(url: string): string {
-  return url.replace(/(%2B|\+)?\d{6,}/gi, (digits) => `***${digits.slice(-2)}`);
+  return url.replace(/[^/?&=;#]+/g, (piece) => {
+    const decoded = decodeForLog(piece);
+    const masked = decoded.replace(PHONE_OR_READABLE, (run: string, readable: string | undefined) => {
+      if (readable !== undefined) return run;
+      const digits = run.match(/\p{Nd}/gu) ?? [];
+      return digits.length >= 6 ? `***${digits.slice(-2).join('')}` : run;
+    });
+    return masked === decoded ? piece : masked;
+  });
+}
+
+// libphonenumber's VALID_PUNCTUATION after NFKC (every dash, U+2212 minus, the katakana long vowel
+// mark, tildes) and "+", which a query string may carry for a space.
+const PHONE_SEPARATOR = String.raw`[\s\p{Pd}().\[\]/~+\u2212\u30FC\u2053\u223C]`;
+
+/**
+ * First what must stay readable (group 1), then a phone-like run: an optional "+", an optional
+ * bracket, then digits with the separators libphonenumber accepts between them (a slash too: an
+ * encoded one is inside the piece). Six digits or more make it a number. Trying a UUID or an ISO date
+ * first at each position keeps one from being read as a number, even a UUID whose groups are all
+ * digits; a date touching more digits is no date, so it cannot hide part of a number.
+ */
+const PHONE_OR_READABLE = new RegExp(
+  [
+    '(',
+    // a UUID
+    String.raw`(?<![0-9a-f])[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?![0-9a-f])`,
+    '|',
+    // an ISO date, year-month to date-time with zone; not a part of a longer run of digits
+    String.raw`(?<!\p{Nd}${PHONE_SEPARATOR}?)(?:19|20)\d\d-(?:0[1-9]|1[0-2])`,
+    String.raw`(?:-(?:0[1-9]|[12]\d|3[01])(?:[T\s]\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d(?::?\d\d)?)?)?)?`,
+    String.raw`(?!${PHONE_SEPARATOR}?\p{Nd})`,
+    ')|',
+    String.raw`(?:\+\s*)?[(\[]?\p{Nd}(?:${PHONE_SEPARATOR}*\p{Nd})*`,
+  ].join(''),
+  'giu',
+);
+
+/**
+ * decodeURIComponent, NFKC so full-width digits are digits, and invisible characters (zero-width
+ * spaces, bidi controls) dropped so they neither split a number nor reach the log. A malformed escape
+ * (the route refuses it, but the request is logged anyway) leaves the piece's ASCII escapes decoded
+ * one by one.
+ */
+function decodeForLog(piece: string): string {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(piece);
+  } catch {
+    decoded = piece.replace(/%[0-7][0-9a-f]/gi, (escape) =>
+      String.fromCharCode(parseInt(escape.slice(1), 16)),
+    );
+  }
+  return decoded.normalize('NFKC').replace(/[\p{Cf}\p{Default_Ignorable_Code_Point}]/gu, '');
 }
 
 function serializeRequest(request: FastifyRequest) {

@@ -24,6 +24,8 @@ async function main(): Promise<void> {
       workflowIdHashKey: config.temporal.workflowIdHashKey,
     },
     readinessChecks: { database: () => pingDatabase(knex), temporal: temporal.ping },
+    // Ready while the database is down: webhooks (a STOP must win) and the Temporal-only routes work.
+    optionalReadinessChecks: ['database'],
     version,
     codec: {
       codec: new AesGcmPayloadCodec(config.temporal.payloadCodecKeys),

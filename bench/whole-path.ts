@@ -424,6 +424,7 @@ async function optInAll(stack: Stack, phones: string[], concurrency: number): Pr
           phoneNumber: phone,
           status: 'opted_in',
           source: 'checkout',
+          occurredAt: new Date(Date.now() - 60_000).toISOString(),
         }),
       });
       if (r.status !== 202) throw new Error(`consent API answered HTTP ${r.status}`);

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { ConsentChangeOutcome, ConsentSource, ConsentStatus, ProviderName } from '../domain/enums';
+import { decideConsentChange } from '../domain/consent';
 import { ConsentChangeOutcomeIds, ConsentSourceIds, ConsentStatusIds, ProviderNameIds } from './enum-ids';
 import { assertFits } from './column-limits';
 import { DatabaseError, isUniqueViolation } from './errors';
@@ -94,46 +95,72 @@ export function createConsentRepository(knex: Knex) {
     return recordChange(change, result);
   };
 
+  /** Of these message ids, those the audit trail already holds for this (venue, phone). */
+  const handledMessageIds = async (
+    venueId: number,
+    phoneNumber: string,
+    messageIds: readonly string[],
+  ): Promise<Set<string>> => {
+    if (messageIds.length === 0) return new Set();
+    const rows: Row[] = await knex('SmsConsentChanges')
+      .where({ VenueID: venueId, PhoneNumber: phoneNumber })
+      .whereIn('ProviderMessageID', [...new Set(messageIds)])
+      .distinct('ProviderMessageID');
+    return new Set(rows.map((r) => String(r.ProviderMessageID)));
+  };
+
+  /**
+   * decideConsentChange against the row and the audit trail, then a write conditioned on the same
+   * rule, so a writer racing this one (scripts, a second entity under another key) cannot slip a
+   * change past it: a write that finds the row changed decides again.
+   */
   const applyToConsentRow = async (change: ConsentChange): Promise<ApplyResult> => {
-    const now = new Date();
+    const key = { VenueID: change.venueId, PhoneNumber: change.phoneNumber };
+    const handled = change.providerMessageId
+      ? await handledMessageIds(change.venueId, change.phoneNumber, [change.providerMessageId])
+      : new Set<string>();
     const stamp =
       change.status === 'opted_in' ? { OptedInAt: change.occurredAt } : { OptedOutAt: change.occurredAt };
-    const values = {
-      StatusID: ConsentStatusIds.id(change.status),
-      ConsentSourceID: ConsentSourceIds.id(change.source),
-      LastChangeAt: change.occurredAt,
-      LastProviderMessageID: change.providerMessageId ?? null,
-      UpdatedAt: now,
-      ...stamp,
-    };
-    const key = { VenueID: change.venueId, PhoneNumber: change.phoneNumber };
-    assertFits('SmsConsent', { ...key, ...values }, 'SmsConsent write');
-    try {
-      await knex('SmsConsent').insert({
-        ...key,
-        InitialConsentAt: change.occurredAt,
-        CreatedAt: now,
-        ...values,
-      });
-      return { applied: true };
-    } catch (err) {
-      // The first write for this (venue, phone) happened already: the unique index said so.
-      if (!isUniqueViolation(err)) throw err;
-    }
-    const updated = await knex('SmsConsent')
-      .where(key)
-      .where('LastChangeAt', '<=', change.occurredAt)
-      .where((q) => {
-        if (change.providerMessageId) {
-          q.whereNull('LastProviderMessageID').orWhereNot('LastProviderMessageID', change.providerMessageId);
+    // Each lost race means another write landed, so the loop ends: applied, or decided otherwise.
+    for (;;) {
+      const row = await get(knex, change.venueId, change.phoneNumber);
+      const decision = decideConsentChange(row ? toRecord(row) : null, change, handled);
+      if (decision !== 'applied') return { applied: false, reason: decision };
+      const now = new Date();
+      const values = {
+        StatusID: ConsentStatusIds.id(change.status),
+        ConsentSourceID: ConsentSourceIds.id(change.source),
+        LastChangeAt: change.occurredAt,
+        LastProviderMessageID: change.providerMessageId ?? null,
+        UpdatedAt: now,
+        ...stamp,
+      };
+      assertFits('SmsConsent', { ...key, ...values }, 'SmsConsent write');
+      if (!row) {
+        try {
+          await knex('SmsConsent').insert({
+            ...key,
+            InitialConsentAt: change.occurredAt,
+            CreatedAt: now,
+            ...values,
+          });
+          return { applied: true };
+        } catch (err) {
+          // Another writer created the row first (the unique index said so): decide again.
+          if (!isUniqueViolation(err)) throw err;
+          continue;
         }
-      })
-      .update(values);
-    if (updated > 0) return { applied: true };
-    const row = await get(knex, change.venueId, change.phoneNumber);
-    const duplicate =
-      change.providerMessageId !== undefined && row?.LastProviderMessageID === change.providerMessageId;
-    return { applied: false, reason: duplicate ? 'duplicate' : 'stale' };
+      }
+      const updated = await knex('SmsConsent')
+        .where(key)
+        .where('LastChangeAt', '=', row.LastChangeAt as Date)
+        .where((q) => {
+          if (row.LastProviderMessageID == null) q.whereNull('LastProviderMessageID');
+          else q.where('LastProviderMessageID', row.LastProviderMessageID as string);
+        })
+        .update(values);
+      if (updated > 0) return { applied: true };
+    }
   };
 
   /**
@@ -184,6 +211,12 @@ export function createConsentRepository(knex: Knex) {
      * records what it did in the audit trail either way.
      */
     applyChange,
+
+    handledMessageIds,
+
+    /** A change the database refused for good (its entity skips it): only the audit trail records it. */
+    recordRejected: (change: ConsentChange): Promise<ApplyResult> =>
+      recordChange(change, { applied: false, reason: 'rejected' }),
 
     /** A redelivery its consent workflow recognised itself: only the audit trail records it. */
     recordDuplicate: (change: ConsentChange): Promise<ApplyResult> =>

@@ -45,8 +45,25 @@ export interface DeliveryUpdate {
   status: DeliveryStatus;
   /** Kept only for undelivered / failed. */
   errorCode: string | null;
+  /** When the report was received; also the clock that ages pending reports out. */
   at?: Date;
 }
+
+/**
+ * How long a report whose message no history row names yet waits for that row. A row is written
+ * within moments of the provider's answer unless the workers are down, so a week covers any outage
+ * ops would let run; past it the report is deleted unapplied. It also bounds what reports for
+ * messages that never become ours (garbage, another system on the account) can occupy: one row per
+ * message id received in the last week.
+ */
+export const DELIVERY_REPORT_RETENTION_MS = 7 * 24 * 60 * 60_000;
+/** Each process prunes at most this often: one indexed range delete, not one per report. */
+const PRUNE_INTERVAL_MS = 60_000;
+/**
+ * Keeping a report finds its message's pending row deleted under it (taken or pruned) at most this
+ * often before it gives up: the route's 500 makes the provider retry.
+ */
+const KEEP_ATTEMPTS = 5;
 
 /**
  * The rank of the stored status, as SQL: NULL and unknown values rank 0. A CASE expression runs the
@@ -55,6 +72,15 @@ export interface DeliveryUpdate {
  */
 const RANK_CASE = `case ?? ${DELIVERY_STATUSES.map((s) => `when ? then ${Math.trunc(DELIVERY_STATUS_RANK[s])}`).join(' ')} else 0 end`;
 const RANK_BINDINGS = ['DeliveryStatus', ...DELIVERY_STATUSES];
+
+/** Rows (of either table: both name the column DeliveryStatus) whose status ranks below `status`. */
+function rankedBelow(query: Knex.QueryBuilder, status: DeliveryStatus): Knex.QueryBuilder {
+  return query.andWhereRaw(`${RANK_CASE} < ${Math.trunc(DELIVERY_STATUS_RANK[status])}`, RANK_BINDINGS);
+}
+
+function isDeliveryStatus(value: unknown): value is DeliveryStatus {
+  return (DELIVERY_STATUSES as readonly unknown[]).includes(value);
+}
 
 export interface HistoryFilter {
   orderId?: string;
@@ -78,15 +104,138 @@ export interface VenueStatsGroup {
   count: number;
 }
 
+/** Which message a report is about, as both SmsSendHistory and SmsPendingDeliveryReports key it. */
+interface MessageKey {
+  ProviderNameID: number;
+  ProviderMessageID: string;
+}
+
+/** The delivery columns a report sets, the same in both tables but for the time's column name. */
+interface DeliveryValues {
+  DeliveryStatus: DeliveryStatus;
+  DeliveryErrorCode: string | null;
+}
+
 export function createHistoryRepository(knex: Knex) {
   const byKey = (key: string) =>
     knex('SmsSendHistory').where({ IdempotencyKey: key }).first() as Promise<Row | undefined>;
+  const pending = () => knex('SmsPendingDeliveryReports');
+  let lastPruneAt = Number.NEGATIVE_INFINITY;
+
+  /** Moves the history row(s) of the message up to this status, never down; how many moved. */
+  const raiseHistory = (key: MessageKey, values: DeliveryValues, at: Date): Promise<number> =>
+    rankedBelow(knex('SmsSendHistory').where(key), values.DeliveryStatus).update({
+      ...values,
+      DeliveryUpdatedAt: at,
+    });
+  /**
+   * raiseHistory where a row names the message; null when none does. History rows are never
+   * deleted, so a row found by the second look but missed by the UPDATE was inserted in between:
+   * a second UPDATE, now that it exists, decides.
+   */
+  const raiseNamed = async (
+    key: MessageKey,
+    values: DeliveryValues,
+    at: Date,
+    rowKnown: boolean,
+  ): Promise<number | null> => {
+    const raised = await raiseHistory(key, values, at);
+    if (raised > 0 || rowKnown) return raised;
+    if ((await knex('SmsSendHistory').where(key).first('ID')) === undefined) return null;
+    return raiseHistory(key, values, at);
+  };
+
+  /**
+   * Keeps a report no history row names yet, merged with what is kept for that message by the same
+   * rank rule as the row. Insert first (the key decides between concurrent first reports), else
+   * raise the kept one; a kept row deleted in between (taken by a history write, or pruned) means
+   * inserting again.
+   */
+  const keepPending = async (key: MessageKey, values: DeliveryValues, at: Date): Promise<void> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await pending().insert({ ...key, ...values, ReceivedAt: at });
+        return;
+      } catch (err) {
+        if (!isUniqueViolation(err)) throw err;
+      }
+      const raised = await rankedBelow(pending().where(key), values.DeliveryStatus).update({
+        ...values,
+        ReceivedAt: at,
+      });
+      if (raised > 0) return;
+      const kept = (await pending().where(key).first('DeliveryStatus')) as Row | undefined;
+      if (kept && isDeliveryStatus(kept.DeliveryStatus)) {
+        if (DELIVERY_STATUS_RANK[kept.DeliveryStatus] >= DELIVERY_STATUS_RANK[values.DeliveryStatus]) return;
+      }
+      if (attempt >= KEEP_ATTEMPTS) {
+        throw new DatabaseError('SmsPendingDeliveryReports upsert', { problem: 'row_vanished' });
+      }
+    }
+  };
+
+  /**
+   * Hands the message's pending report, if any, to its history row, if one exists (`rowExists`: the
+   * caller just wrote or read it). The pending row is deleted only if it still holds the status
+   * that was applied: a report that raised it meanwhile runs this itself afterwards, and applies it.
+   * `taken`: a row exists and the pending report is settled on it; `raised`: history rows it moved.
+   */
+  const takePending = async (
+    key: MessageKey,
+    rowExists: boolean,
+  ): Promise<{ taken: boolean; raised: number }> => {
+    const none = { taken: false, raised: 0 };
+    const kept = (await pending().where(key).first()) as Row | undefined;
+    if (!kept || !isDeliveryStatus(kept.DeliveryStatus)) return none;
+    const values = {
+      DeliveryStatus: kept.DeliveryStatus,
+      DeliveryErrorCode: nullable(kept.DeliveryErrorCode),
+    };
+    const raised = await raiseNamed(key, values, toDate(kept.ReceivedAt), rowExists);
+    if (raised === null) return none;
+    await pending()
+      .where({ ...key, DeliveryStatus: kept.DeliveryStatus })
+      .delete();
+    return { taken: true, raised };
+  };
+
+  /** Reports older than the retention go, at most once a PRUNE_INTERVAL_MS per process. */
+  const prune = async (now: Date): Promise<void> => {
+    if (now.getTime() - lastPruneAt < PRUNE_INTERVAL_MS) return;
+    lastPruneAt = now.getTime();
+    await pending()
+      .where('ReceivedAt', '<', new Date(now.getTime() - DELIVERY_REPORT_RETENTION_MS))
+      .delete();
+  };
+
+  /**
+   * A stored row that names a message takes any report that arrived before it; the row as it is
+   * then (`read`: the row as read before, still good unless a report moved it).
+   */
+  const withPendingReport = async (row: Row, read?: Row): Promise<HistoryRecord> => {
+    let current = read;
+    if (row.ProviderMessageID != null) {
+      const key = {
+        ProviderNameID: Number(row.ProviderNameID),
+        ProviderMessageID: String(row.ProviderMessageID),
+      };
+      if ((await takePending(key, true)).raised > 0) current = undefined;
+    }
+    current ??= await byKey(String(row.IdempotencyKey));
+    if (!current) throw new DatabaseError('SmsSendHistory insert', { problem: 'row_vanished' });
+    return toRecord(current);
+  };
 
   return {
-    /** Idempotent on the key: a retried write returns the row the first attempt stored. */
+    /**
+     * Idempotent on the key: a retried write returns the row the first attempt stored. A row that
+     * names a provider message takes the delivery report that arrived before it (the provider called
+     * back before its API answered), on every attempt, so a write that died after its insert still
+     * does. No transaction on purpose: see updateDeliveryStatus.
+     */
     async record(entry: HistoryEntry): Promise<{ record: HistoryRecord; created: boolean }> {
       const existing = await byKey(entry.idempotencyKey);
-      if (existing) return { record: toRecord(existing), created: false };
+      if (existing) return { record: await withPendingReport(existing, existing), created: false };
       const row = {
         IdempotencyKey: entry.idempotencyKey,
         // Lower case, as findByOrderId and search query it: a GUID's case is not part of its identity.
@@ -111,40 +260,50 @@ export function createHistoryRepository(knex: Knex) {
       } catch (err) {
         if (!isUniqueViolation(err)) throw err;
         const raced = await byKey(entry.idempotencyKey);
-        if (raced) return { record: toRecord(raced), created: false };
+        if (raced) return { record: await withPendingReport(raced, raced), created: false };
         throw err;
       }
-      const stored = await byKey(entry.idempotencyKey);
-      if (!stored) throw new DatabaseError('SmsSendHistory insert', { problem: 'row_vanished' });
-      return { record: toRecord(stored), created: true };
+      return { record: await withPendingReport(row), created: true };
     },
 
     /**
-     * A delivery callback, in one UPDATE: the row of this provider's message moves only to a
-     * higher-ranked status, so a replayed or late callback ("sent" after "delivered") changes nothing.
-     * `matched` tells an unknown message id from a callback that was not newer.
+     * A delivery callback. The history row of this provider's message moves only to a higher-ranked
+     * status, in one UPDATE, so a replayed or late callback ("sent" after "delivered") changes
+     * nothing. No row names the message yet (the report outran the provider's answer, or the message
+     * is not ours): the report is kept in SmsPendingDeliveryReports for the history write to take.
+     *
+     * Statement by statement, without a transaction: each side writes its own fact first, then
+     * looks for the other's — the report keeps itself, then looks for the row; the history write
+     * inserts the row, then looks for kept reports. Whichever comes second sees the other, in any
+     * interleaving, because each write is committed before its writer looks. A transaction around
+     * either side would hide its write until commit, and both could look, miss and commit.
+     * `matched`: a history row names the message; `pending`: the report waits for one.
      */
-    async updateDeliveryStatus(update: DeliveryUpdate): Promise<{ updated: number; matched: boolean }> {
-      const byMessage = {
+    async updateDeliveryStatus(
+      update: DeliveryUpdate,
+    ): Promise<{ updated: number; matched: boolean; pending: boolean }> {
+      const key: MessageKey = {
         ProviderNameID: ProviderNameIds.id(update.provider),
         ProviderMessageID: update.providerMessageId,
       };
-      const values = {
+      const values: DeliveryValues = {
         DeliveryStatus: update.status,
         // The provider's diagnostic: cut to its column, so a callback never fails (and is retried) over it.
         DeliveryErrorCode: isDeliveryFailure(update.status)
           ? (update.errorCode?.slice(0, ERROR_CODE_MAX) ?? null)
           : null,
-        DeliveryUpdatedAt: update.at ?? new Date(),
       };
-      assertFits('SmsSendHistory', { ...byMessage, ...values }, 'SmsSendHistory delivery update');
-      const updated = await knex('SmsSendHistory')
-        .where(byMessage)
-        .andWhereRaw(`${RANK_CASE} < ${Math.trunc(DELIVERY_STATUS_RANK[update.status])}`, RANK_BINDINGS)
-        .update(values);
-      if (updated > 0) return { updated, matched: true };
-      const exists = await knex('SmsSendHistory').where(byMessage).first('ID');
-      return { updated: 0, matched: exists !== undefined };
+      const at = update.at ?? new Date();
+      assertFits('SmsSendHistory', { ...key, ...values }, 'SmsSendHistory delivery update');
+      const updated = await raiseNamed(key, values, at, false);
+      if (updated !== null) return { updated, matched: true, pending: false };
+
+      assertFits('SmsPendingDeliveryReports', { ...key, ...values }, 'SmsPendingDeliveryReports upsert');
+      await keepPending(key, values, at);
+      await prune(at);
+      // The row may have been written since the first look, its writer missing this report.
+      const { taken, raised } = await takePending(key, false);
+      return { updated: raised, matched: taken, pending: !taken };
     },
 
     async findByOrderId(orderId: string): Promise<HistoryRecord[]> {
@@ -229,8 +388,9 @@ export function createHistoryRepository(knex: Knex) {
 
 const ID_CHUNK = 500;
 
+const nullable = (v: unknown) => (v == null ? null : String(v));
+
 function toRecord(row: Row): HistoryRecord {
-  const nullable = (v: unknown) => (v == null ? null : String(v));
   return {
     id: Number(row.ID),
     idempotencyKey: String(row.IdempotencyKey),
@@ -248,9 +408,7 @@ function toRecord(row: Row): HistoryRecord {
     errorMessage: nullable(row.ErrorMessage),
     correlationId: nullable(row.CorrelationID),
     createdAt: toDate(row.CreatedAt),
-    deliveryStatus: (DELIVERY_STATUSES as readonly unknown[]).includes(row.DeliveryStatus)
-      ? (row.DeliveryStatus as DeliveryStatus)
-      : null,
+    deliveryStatus: isDeliveryStatus(row.DeliveryStatus) ? row.DeliveryStatus : null,
     deliveryErrorCode: nullable(row.DeliveryErrorCode),
     deliveryUpdatedAt: toDateOrNull(row.DeliveryUpdatedAt),
   };

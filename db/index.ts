@@ -4,12 +4,14 @@ import { cleanDatabaseError } from './errors';
 import { createHistoryRepository } from './history-repository';
 import { createOrderClaimsRepository } from './order-claims-repository';
 import { createVenueNumbersRepository } from './venue-numbers-repository';
+import { createWebhookNoncesRepository } from './webhook-nonces-repository';
 
 export interface Repositories {
   consent: ReturnType<typeof createConsentRepository>;
   history: ReturnType<typeof createHistoryRepository>;
   orderClaims: ReturnType<typeof createOrderClaimsRepository>;
   venueNumbers: ReturnType<typeof createVenueNumbersRepository>;
+  webhookNonces: ReturnType<typeof createWebhookNoncesRepository>;
 }
 
 /**
@@ -23,6 +25,7 @@ export function createRepositories(knex: Knex): Repositories {
     history: cleanErrors('SmsSendHistory', createHistoryRepository(knex)),
     orderClaims: cleanErrors('SmsOrderClaims', createOrderClaimsRepository(knex)),
     venueNumbers: cleanErrors('VenuePhoneNumbers', createVenueNumbersRepository(knex)),
+    webhookNonces: cleanErrors('WebhookNonces', createWebhookNoncesRepository(knex)),
   };
 }
 

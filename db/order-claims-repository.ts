@@ -13,16 +13,51 @@ export interface OrderClaim {
   runId: string;
   /** The first send attempt of the order, by any run: reconciliation never looks before it. */
   claimedAt: Date;
+  /** The venue number of the order's latest send attempt: reconciliation looks from there. */
+  fromNumber: string | null;
   providerMessageId: string | null;
   sentAt: Date | null;
 }
 
 type Row = Record<string, unknown>;
 
+/** The holder of (venue number, customer) while its send is unresolved (SmsRecipientLeases). */
+export interface RecipientHold {
+  orderId: string;
+  workflowId: string;
+  runId: string;
+  from: string;
+  to: string;
+}
+
+/** Held: by this order, and since when reconciliation may look (null: since the claim). */
+export type HoldResult = { held: true; notBefore: Date | null } | { held: false; holderOrderId: string };
+
+/**
+ * A hold nobody touched for this long is abandoned (an order terminated mid-send): longer than any
+ * gap between two attempts of a live holder (ProviderAuth backs off up to 30 minutes).
+ */
+export const ABANDONED_HOLD_MS = 2 * 60 * 60_000;
+
 export function createOrderClaimsRepository(knex: Knex) {
   const find = async (orderId: string): Promise<OrderClaim | null> => {
     const row = (await knex('SmsOrderClaims').where({ OrderID: orderId }).first()) as Row | undefined;
     return row ? toClaim(row) : null;
+  };
+
+  /** The holder resolved its send, finished its run, or has not been seen for hours. */
+  const holdIsStale = async (hold: Row, now: Date): Promise<boolean> => {
+    if (now.getTime() - toDate(hold.HeldAt).getTime() > ABANDONED_HOLD_MS) return true;
+    const resolved = await knex('SmsOrderClaims')
+      .where({ OrderID: hold.OrderID })
+      .whereNotNull('ProviderMessageID')
+      .first('OrderID');
+    if (resolved) return true;
+    // The holder's run wrote its history row: it is over, and no attempt of it is in flight.
+    const finished = await knex('SmsSendHistory')
+      .where({ IdempotencyKey: `${String(hold.WorkflowID)}/${String(hold.RunID)}` })
+      .first('ID');
+    return finished !== undefined;
   };
 
   return {
@@ -43,6 +78,7 @@ export function createOrderClaimsRepository(knex: Knex) {
           WorkflowID: input.workflowId,
           RunID: input.runId,
           ClaimedAt: input.claimedAt,
+          FromNumber: input.fromNumber,
         });
         return { claim: { ...input, providerMessageId: null, sentAt: null }, created: true };
       } catch (err) {
@@ -53,24 +89,86 @@ export function createOrderClaimsRepository(knex: Knex) {
       return { claim: existing, created: false };
     },
 
-    /** The provider accepted the order's message (first writer wins; a later one changes nothing). */
+    /**
+     * The provider accepted the order's message (first writer wins; a later one changes nothing), and
+     * with that the order's send is resolved: its hold on the recipient ends in the same transaction.
+     */
     async markSent(orderId: string, providerMessageId: string, at: Date = new Date()): Promise<void> {
-      await knex('SmsOrderClaims')
-        .where({ OrderID: orderId })
-        .whereNull('ProviderMessageID')
-        .update({ ProviderMessageID: providerMessageId, SentAt: at });
+      await knex.transaction(async (trx) => {
+        await trx('SmsOrderClaims')
+          .where({ OrderID: orderId })
+          .whereNull('ProviderMessageID')
+          .update({ ProviderMessageID: providerMessageId, SentAt: at });
+        await trx('SmsRecipientLeases').where({ OrderID: orderId }).delete();
+      });
     },
 
     /**
-     * The order's next attempt goes through another provider (a failover, or a rerun after ops
-     * switched providers): the claim names it from now on, so that a later rerun asks it whether the
-     * message went out. Only while nothing is known to be sent.
+     * The order's next attempt: the run, provider and number it goes out from. A later rerun or
+     * failover then asks that provider, from that number, whether the message went out; and a rerun
+     * that sends owns the claim, so its own retry reads "sent", not "duplicate". Only while nothing
+     * is known to be sent.
      */
-    async recordProvider(orderId: string, provider: ProviderName): Promise<void> {
+    async recordAttempt(
+      orderId: string,
+      attempt: { provider: ProviderName; fromNumber: string; runId: string },
+    ): Promise<void> {
       await knex('SmsOrderClaims')
         .where({ OrderID: orderId })
         .whereNull('ProviderMessageID')
-        .update({ ProviderNameID: ProviderNameIds.id(provider) });
+        .update({
+          ProviderNameID: ProviderNameIds.id(attempt.provider),
+          FromNumber: attempt.fromNumber,
+          RunID: attempt.runId,
+        });
+    },
+
+    /**
+     * Holds (venue number, customer) for this order until its send is resolved, or finds who holds
+     * it. Re-entrant for the same order (any run). A hold whose holder is done, or that nobody has
+     * touched for ABANDONED_HOLD_MS, is taken over, and the taker's reconciliation starts at the
+     * takeover (`notBefore`): whatever was accepted before is the old holder's.
+     */
+    async holdRecipient(hold: RecipientHold, now: Date = new Date()): Promise<HoldResult> {
+      const key = { SenderNumber: hold.from, RecipientNumber: hold.to };
+      let takeover: Date | null = null;
+      for (let tries = 0; tries < 3; tries++) {
+        try {
+          await knex('SmsRecipientLeases').insert({
+            ...key,
+            OrderID: hold.orderId,
+            WorkflowID: hold.workflowId,
+            RunID: hold.runId,
+            AcquiredAt: now,
+            HeldAt: now,
+            NotBefore: takeover,
+          });
+          return { held: true, notBefore: takeover };
+        } catch (err) {
+          if (!isUniqueViolation(err)) throw err;
+        }
+        const current = (await knex('SmsRecipientLeases').where(key).first()) as Row | undefined;
+        if (!current) continue; // released meanwhile: try again
+        if (String(current.OrderID) === hold.orderId) {
+          await knex('SmsRecipientLeases')
+            .where({ ...key, OrderID: hold.orderId })
+            .update({ HeldAt: now, WorkflowID: hold.workflowId, RunID: hold.runId });
+          return { held: true, notBefore: toDateOrNull(current.NotBefore) };
+        }
+        if (!(await holdIsStale(current, now)))
+          return { held: false, holderOrderId: String(current.OrderID) };
+        // Only the stale hold as read: a racing taker that got there first wins the insert below.
+        await knex('SmsRecipientLeases')
+          .where({ ...key, OrderID: current.OrderID, RunID: current.RunID })
+          .delete();
+        takeover = now;
+      }
+      throw new Error('recipient hold kept changing hands');
+    },
+
+    /** The order's send is resolved without a message (a definite refusal, or no send after all). */
+    async releaseRecipient(orderId: string): Promise<void> {
+      await knex('SmsRecipientLeases').where({ OrderID: orderId }).delete();
     },
 
     /** Of these provider message ids, those another order's claim holds: never adopt one of them. */
@@ -93,6 +191,7 @@ function toClaim(row: Row): OrderClaim {
     workflowId: String(row.WorkflowID),
     runId: String(row.RunID),
     claimedAt: toDate(row.ClaimedAt),
+    fromNumber: row.FromNumber == null ? null : String(row.FromNumber),
     providerMessageId: row.ProviderMessageID == null ? null : String(row.ProviderMessageID),
     sentAt: toDateOrNull(row.SentAt),
   };

@@ -85,6 +85,29 @@ export function createVenueNumbersRepository(knex: Knex) {
       return row ? toVenueNumber(row) : null;
     },
 
+    /**
+     * Every active number, most recently assigned first (so a reader keeping the first of each
+     * number agrees with findActiveByPhoneNumber), at most `limit`: what the webhooks' directory
+     * (api/venue-number-directory.ts) holds for a database outage.
+     */
+    async listActive(
+      limit: number,
+    ): Promise<Array<Pick<VenueNumber, 'venueId' | 'provider' | 'phoneNumber'>>> {
+      const rows: Row[] = await knex('VenuePhoneNumbers')
+        .where({ StatusID: ACTIVE })
+        .select('VenueID', 'ProviderNameID', 'PhoneNumber')
+        .orderBy([
+          { column: 'AssignedAt', order: 'desc' },
+          { column: 'ID', order: 'desc' },
+        ])
+        .limit(limit);
+      return rows.map((row) => ({
+        venueId: Number(row.VenueID),
+        provider: ProviderNameIds.name(Number(row.ProviderNameID)),
+        phoneNumber: String(row.PhoneNumber),
+      }));
+    },
+
     async release(id: number, at: Date = new Date()): Promise<void> {
       await knex('VenuePhoneNumbers')
         .where({ ID: id })

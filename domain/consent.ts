@@ -12,6 +12,8 @@ export interface StoredConsent {
   source: ConsentSource | null;
   /** When the latest applied change happened at its source; older changes are stale. */
   lastChangeAt: Date;
+  /** The message id of the latest applied change, if it had one. */
+  lastProviderMessageId: string | null;
   updatedAt: Date;
 }
 
@@ -20,6 +22,30 @@ export interface PendingConsentChange {
   status: ConsentStatus;
   source: ConsentSource;
   occurredAt: string;
+  /** The change's de-duplication id: the provider's message id, or `api:<Idempotency-Key>`. */
+  providerMessageId?: string;
+}
+
+export type ConsentDecision = 'applied' | 'duplicate' | 'stale';
+
+/**
+ * The one rule for a consent change, used by the repository's write and by every send decision's
+ * fold, so the two never disagree:
+ * - a change whose message id was handled before for this customer (the row's last one, or any the
+ *   audit trail holds: `handled`) is a duplicate, whatever its date: a webhook replayed days later is
+ *   dated on its new arrival, and must not undo the STOP that came in between;
+ * - one older than the last applied change is stale: a late opt-in never undoes a STOP;
+ * - anything else applies (the same instant included: a re-sent change lands where it was).
+ */
+export function decideConsentChange(
+  current: Pick<StoredConsent, 'lastChangeAt' | 'lastProviderMessageId'> | null,
+  change: { occurredAt: Date; providerMessageId?: string },
+  handled: ReadonlySet<string> = new Set(),
+): ConsentDecision {
+  const id = change.providerMessageId;
+  if (id !== undefined && (handled.has(id) || current?.lastProviderMessageId === id)) return 'duplicate';
+  if (current && !(change.occurredAt.getTime() >= current.lastChangeAt.getTime())) return 'stale';
+  return 'applied';
 }
 
 export interface AcknowledgedConsent extends StoredConsent {
@@ -29,22 +55,32 @@ export interface AcknowledgedConsent extends StoredConsent {
 
 /**
  * The stored row with the pending changes applied in arrival order, exactly as the repository will
- * apply them: a change older than the row's last change is stale and ignored (a late opt-in never
- * undoes a STOP). Null when neither knows the customer.
+ * apply them (decideConsentChange). `handled` holds the pending changes' message ids the audit trail
+ * already has. Null when neither knows the customer.
  */
 export function foldPendingConsent(
   stored: StoredConsent | null,
   pending: readonly PendingConsentChange[],
   receivedAt: Date = new Date(),
+  handled: ReadonlySet<string> = new Set(),
 ): AcknowledgedConsent | null {
   let state: AcknowledgedConsent | null = stored && { ...stored, pending: false };
+  const seen = new Set(handled);
   for (const change of pending) {
     const occurredAt = new Date(change.occurredAt);
-    if (state && !(occurredAt.getTime() >= state.lastChangeAt.getTime())) continue;
+    const decision = decideConsentChange(
+      state,
+      { occurredAt, providerMessageId: change.providerMessageId },
+      seen,
+    );
+    // The write records every change it sees in the audit trail, applied or not.
+    if (change.providerMessageId !== undefined) seen.add(change.providerMessageId);
+    if (decision !== 'applied') continue;
     state = {
       status: change.status,
       source: change.source,
       lastChangeAt: occurredAt,
+      lastProviderMessageId: change.providerMessageId ?? null,
       updatedAt: receivedAt,
       pending: true,
     };
@@ -53,17 +89,21 @@ export function foldPendingConsent(
 }
 
 /**
- * Reads acknowledged consent: the pending changes first, then the row. In that order a change the
- * workflow writes between the two reads is in the row; read the other way round it could be in
- * neither. A pending change that is also in the row folds to the same state again.
+ * Reads acknowledged consent: the pending changes, then which of their message ids the audit trail
+ * has, then the row. The entity writes the row before the trail, so a change it writes meanwhile is
+ * either missing from the trail read (and folds over a row that may hold it already: the same state
+ * again) or in both reads; never in the trail read and missing from the row read, which would lose it.
  */
 export async function readAcknowledgedConsent(sources: {
   pending(): Promise<readonly PendingConsentChange[]>;
+  handled(messageIds: string[]): Promise<ReadonlySet<string>>;
   stored(): Promise<StoredConsent | null>;
 }): Promise<AcknowledgedConsent | null> {
   const pending = await sources.pending();
+  const ids = pending.flatMap((c) => (c.providerMessageId === undefined ? [] : [c.providerMessageId]));
+  const handled = ids.length > 0 ? await sources.handled(ids) : new Set<string>();
   const stored = await sources.stored();
-  return foldPendingConsent(stored, pending);
+  return foldPendingConsent(stored, pending, new Date(), handled);
 }
 
 /** How far ahead of our clock a change may claim to have happened (clock skew at the source). */

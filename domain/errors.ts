@@ -25,6 +25,7 @@ export const FAILURE_TYPES = [
   'MessageTooLong',
   'InvalidConsentChange',
   'InvalidRecord',
+  'RecipientBusy',
 ] as const;
 export type FailureType = (typeof FAILURE_TYPES)[number];
 

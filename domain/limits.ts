@@ -23,9 +23,12 @@ export const ORDER_NUMBER_MAX = 50;
 export const CORRELATION_ID_MAX = 100;
 /** SmsSendHistory.Message: a rendered message longer than this is refused, never truncated. */
 export const MESSAGE_MAX = 500;
-/** SmsSendHistory.ProviderMessageID, SmsConsent.LastProviderMessageID, SmsConsentChanges.ProviderMessageID */
+/**
+ * SmsSendHistory.ProviderMessageID, SmsConsent.LastProviderMessageID, SmsConsentChanges.ProviderMessageID,
+ * SmsPendingDeliveryReports.ProviderMessageID
+ */
 export const PROVIDER_MESSAGE_ID_MAX = 100;
-/** SmsSendHistory.ErrorCode, SmsSendHistory.DeliveryErrorCode */
+/** SmsSendHistory.ErrorCode, SmsSendHistory.DeliveryErrorCode, SmsPendingDeliveryReports.DeliveryErrorCode */
 export const ERROR_CODE_MAX = 50;
 /** SmsSendHistory.ErrorMessage */
 export const ERROR_MESSAGE_MAX = 500;
@@ -75,6 +78,19 @@ export const COLUMN_LIMITS = {
     WorkflowID: 200,
     RunID: 64,
     ProviderMessageID: PROVIDER_MESSAGE_ID_MAX,
+    FromNumber: PHONE_NUMBER_MAX,
+  },
+  SmsRecipientLeases: {
+    SenderNumber: PHONE_NUMBER_MAX,
+    RecipientNumber: PHONE_NUMBER_MAX,
+    OrderID: 36,
+    WorkflowID: 200,
+    RunID: 64,
+  },
+  SmsPendingDeliveryReports: {
+    ProviderMessageID: PROVIDER_MESSAGE_ID_MAX,
+    DeliveryStatus: 20,
+    DeliveryErrorCode: ERROR_CODE_MAX,
   },
   VenuePhoneNumbers: {
     VenueID: 'int',

@@ -4,6 +4,9 @@ import * as businessTables from './20261123000002_business_tables';
 import * as consentAudit from './20261128000001_consent_audit';
 import * as deliveryStatus from './20261128000002_delivery_status';
 import * as orderClaims from './20261128000003_order_claims';
+import * as deliveryReports from './20261203000001_delivery_reports';
+import * as recipientLeases from './20261203000002_recipient_leases';
+import * as webhookNonces from './20261203000003_webhook_nonces';
 
 /** Listed by import, not read from a directory, so tsx, jest and compiled JS all see the same set. */
 export const MIGRATIONS: Record<string, Knex.Migration> = {
@@ -12,6 +15,9 @@ export const MIGRATIONS: Record<string, Knex.Migration> = {
   '20261128000001_consent_audit': consentAudit,
   '20261128000002_delivery_status': deliveryStatus,
   '20261128000003_order_claims': orderClaims,
+  '20261203000001_delivery_reports': deliveryReports,
+  '20261203000002_recipient_leases': recipientLeases,
+  '20261203000003_webhook_nonces': webhookNonces,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -10,7 +10,7 @@ import { SmsProviderError } from '../domain/errors';
  * the next one reconcile) instead of timing out with a request still in flight:
  *
  *   reconciliation, every list call together   RECONCILE_BUDGET_MS  12 s
- *     (Twilio: 2 Messages list calls; Plivo: up to 10 pages of 20; each call also ≤ REQUEST_TIMEOUT_MS)
+ *     (Twilio: 2 Messages list calls; Plivo: filtered pages of 20 to the end; each call ≤ REQUEST_TIMEOUT_MS)
  *   the send itself                            SEND_BUDGET_MS       10 s
  *   ------------------------------------------------------------------
  *   provider time per attempt, at most                              22 s  of 30 s
@@ -19,7 +19,9 @@ import { SmsProviderError } from '../domain/errors';
  * cancellation. Before these budgets, three 15 s calls could take 45 s.
  *
  * A venue number purchase (VENUE_NUMBER_PURCHASE_ACTIVITY, startToClose 1 min) adopts before it buys:
- * FIND_NUMBER_BUDGET_MS 20 s + BUY_NUMBER_BUDGET_MS 30 s = 50 s of 60 s.
+ * FIND_NUMBER_BUDGET_MS 20 s + BUY_NUMBER_BUDGET_MS 30 s = 50 s of 60 s. Plivo's look-up may have to
+ * read the whole account (a purchase never named and not remembered): 20 s holds some 2,000 numbers
+ * at 200 ms a page; beyond that the attempt fails and retries rather than buying a second number.
  *
  * test/unit/providers/provider-call.test.ts checks these sums against the activity options.
  */

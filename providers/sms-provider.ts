@@ -46,6 +46,13 @@ export interface BuyNumberRequest {
   smsWebhookUrl?: string;
   /** Aborted when the attempt is cancelled or timed out: the purchase stops where it is. */
   signal?: AbortSignal;
+  /**
+   * Told the providerId of the number about to be bought, before the buy request goes out. An
+   * adapter whose purchase is several calls (Plivo: buy, then name) calls it, so the caller can keep
+   * the id where a retry finds it and pass it to findOwnedNumber as a candidate. One whose purchase
+   * names the number in the same call (Twilio) need not.
+   */
+  onChosen?: (providerId: string) => void;
 }
 
 export interface PurchasedNumber {
@@ -65,8 +72,16 @@ export interface SmsProvider {
   findAcceptedMessage(query: AcceptedMessageQuery): Promise<AcceptedMessage | null>;
   /** Buys a local number for a venue; `friendlyName` names the venue so a lost purchase can be found again. */
   buyNumber(request: BuyNumberRequest): Promise<PurchasedNumber>;
-  /** A number we already own under this name: after a crash mid-purchase it is adopted, not bought twice. */
-  findOwnedNumber(friendlyName: string, signal?: AbortSignal): Promise<PurchasedNumber | null>;
+  /**
+   * A number we already own under this name: after a crash mid-purchase it is adopted, not bought
+   * twice. `candidates` are providerIds earlier attempts chose (BuyNumberRequest.onChosen): hints
+   * an adapter may check first, adopted only if they turn out to be this name's.
+   */
+  findOwnedNumber(
+    friendlyName: string,
+    signal?: AbortSignal,
+    candidates?: readonly string[],
+  ): Promise<PurchasedNumber | null>;
   /** Idempotent: a number already released counts as released, so a retried release never fails. */
   releaseNumber(providerId: string, signal?: AbortSignal): Promise<void>;
 }

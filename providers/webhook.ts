@@ -40,7 +40,17 @@ export interface WebhookRequest {
   params: WebhookParams;
 }
 
-export type WebhookVerification = { ok: true; scheme: string } | { ok: false; reason: string };
+export type WebhookVerification =
+  | {
+      ok: true;
+      scheme: string;
+      /**
+       * Set when the signature covers the URL and this nonce but not the body (Plivo V2): valid
+       * only for the nonce's first use, which the route enforces across replicas (api/webhook-nonces.ts).
+       */
+      nonce?: string;
+    }
+  | { ok: false; reason: string };
 
 export interface InboundSms {
   /** The provider's id of the inbound message: the consent entity de-duplicates on it. */

@@ -50,7 +50,7 @@ export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app,
     async () => {
       const report = await readiness();
       return {
-        status: report.ready ? 'healthy' : 'degraded',
+        status: Object.values(report.checks).every((c) => c.status === 'up') ? 'healthy' : 'degraded',
         version,
         uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
         checks: report.checks,

@@ -34,9 +34,15 @@ export function createReadiness(
     now?: () => number;
     /** Where a failing check's error goes: the probes' answers name the check, never its error text. */
     onDown?: (check: string, err: unknown) => void;
+    /**
+     * Checks reported (and /health says degraded) whose failure still leaves the process ready: it
+     * serves its main traffic without them (the API's webhooks without the database, ADR 0013).
+     */
+    optional?: readonly string[];
   } = {},
 ): () => Promise<ReadinessReport> {
   const { ttlMs = 10_000, timeoutMs = 3_000, now = Date.now } = options;
+  const optional = new Set(options.optional);
   let cached: { at: number; report: Promise<ReadinessReport> } | undefined;
 
   const run = async (): Promise<ReadinessReport> => {
@@ -55,7 +61,7 @@ export function createReadiness(
     );
     const results = Object.fromEntries(entries);
     return {
-      ready: entries.every(([, r]) => r.status === 'up'),
+      ready: entries.every(([name, r]) => r.status === 'up' || optional.has(name)),
       checkedAt: new Date(now()).toISOString(),
       checks: results,
     };
@@ -67,7 +73,8 @@ export function createReadiness(
   };
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+/** The promise's outcome, or a rejection after `ms` (the promise itself runs on, unobserved). */
+export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);

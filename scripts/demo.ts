@@ -52,12 +52,14 @@ async function main(): Promise<void> {
     phoneNumber: customers.optedIn.phone,
     status: 'opted_in',
     source: 'checkout',
+    occurredAt: new Date(Date.now() - 60_000).toISOString(),
   });
   await post('/api/internal/consent', {
     venueId,
     phoneNumber: customers.optedOut.phone,
     status: 'opted_in',
     source: 'checkout',
+    occurredAt: new Date(Date.now() - 60_000).toISOString(),
   });
   await post('/api/internal/consent', {
     venueId,

@@ -143,6 +143,8 @@ export interface DevServerOptions {
   log?: Log;
   /** The Web UI's remote codec (our API's /codec), so it shows decrypted payloads. */
   uiCodecEndpoint?: string;
+  /** Server dynamic config values (`--dynamic-config-value KEY=JSON`). */
+  dynamicConfig?: Record<string, string | number | boolean>;
 }
 
 /** `temporal server start-dev` with our search attributes registered; resolves once they are visible. */
@@ -162,6 +164,8 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   }
   for (const [name, type] of Object.entries(SEARCH_ATTRIBUTE_CLI_TYPES))
     args.push('--search-attribute', `${name}=${type}`);
+  for (const [key, value] of Object.entries(options.dynamicConfig ?? {}))
+    args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
 
   const child = spawn(cli, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';

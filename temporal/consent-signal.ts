@@ -7,7 +7,7 @@ import {
   type ConsentChangeSignal,
   type ConsentEntityInput,
 } from './contracts';
-import { consentWorkflowId, legacyConsentWorkflowId } from './ids';
+import { consentWorkflowId } from './ids';
 
 /** What reaching a consent entity takes: the client, the order queue it derives from, the id key. */
 export interface ConsentEntities {
@@ -29,8 +29,6 @@ export async function signalConsentChange(
   phoneNumber: string,
   change: ConsentChangeSignal,
 ): Promise<{ workflowId: string }> {
-  // Always the hashed id: an entity still open under its old phone id finishes what it holds and
-  // completes, while new changes start or reach the hashed one (pendingConsentChanges reads both).
   const workflowId = consentWorkflowId(venueId, phoneNumber, temporal.workflowIdHashKey);
   const input: ConsentEntityInput = { venueId, phoneNumber };
   await temporal.client.workflow.signalWithStart(CONSENT_WORKFLOW_TYPE, {
@@ -49,40 +47,34 @@ const PENDING_QUERY_DEADLINE_MS = 5_000;
 
 /**
  * The changes the (venue, phone) entity has acknowledged and not yet written to SQL, in arrival
- * order. An entity that is not running has written everything it acknowledged (it completes only
- * when idle, and a signal arriving meanwhile keeps it open). Throws when the entity cannot answer in
- * time: the caller must then not decide, so an opt-out never loses to an unanswered question.
+ * order. Throws when the entity cannot answer in time: the caller must then not decide, so an
+ * opt-out never loses to an unanswered question.
  *
- * Both ids are read, in parallel: an entity started under the old phone id before the ids were
- * hashed may still hold an acknowledged STOP (its database write retrying), and it must keep
- * blocking sends until it has written it and completed. Its changes arrived before any under the
- * hashed id, so they come first. Once no entity runs under an old id (docs/adr/0010) that read
- * finds nothing and can be removed.
+ * Only a COMPLETED entity has written everything it acknowledged (it completes only when idle, and a
+ * signal arriving meanwhile keeps it open). One that closed otherwise (an operator terminated or
+ * cancelled it, it failed or timed out) may still hold changes: its last state is queried (Temporal
+ * replays a closed run for a query), and what it held is handed to a new run, which writes it.
  */
 export async function pendingConsentChanges(
-  temporal: Pick<ConsentEntities, 'client' | 'workflowIdHashKey'>,
+  temporal: ConsentEntities,
   venueId: number,
   phoneNumber: string,
 ): Promise<ConsentChangeSignal[]> {
-  const { client } = temporal;
-  const ids = [
-    legacyConsentWorkflowId(venueId, phoneNumber),
-    consentWorkflowId(venueId, phoneNumber, temporal.workflowIdHashKey),
-  ];
-  return client.connection.withDeadline(Date.now() + PENDING_QUERY_DEADLINE_MS, async () => {
-    const lists = await Promise.all(ids.map((id) => pendingOf(client, id)));
-    return lists.flat();
+  const workflowId = consentWorkflowId(venueId, phoneNumber, temporal.workflowIdHashKey);
+  const handle = temporal.client.workflow.getHandle(workflowId);
+  return temporal.client.connection.withDeadline(Date.now() + PENDING_QUERY_DEADLINE_MS, async () => {
+    let status: string;
+    try {
+      status = (await handle.describe()).status.name;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return [];
+      throw err;
+    }
+    if (status === 'COMPLETED') return [];
+    const pending = await handle.query<ConsentChangeSignal[]>(CONSENT_PENDING_QUERY);
+    // Re-delivered, they are de-duplicated (message id) or land where they were (same instant).
+    if (status !== 'RUNNING')
+      for (const change of pending) await signalConsentChange(temporal, venueId, phoneNumber, change);
+    return pending;
   });
-}
-
-async function pendingOf(client: Client, workflowId: string): Promise<ConsentChangeSignal[]> {
-  const handle = client.workflow.getHandle(workflowId);
-  try {
-    const { status } = await handle.describe();
-    if (status.name !== 'RUNNING') return [];
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return [];
-    throw err;
-  }
-  return handle.query<ConsentChangeSignal[]>(CONSENT_PENDING_QUERY);
 }

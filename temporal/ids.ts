@@ -20,14 +20,6 @@ export function consentWorkflowId(venueId: number, e164Phone: string, hashKey: s
   return `consent-${venueId}-${digest.slice(0, CONSENT_HASH_HEX_DIGITS)}`;
 }
 
-/**
- * The id consent entities had before it was hashed (it carries the phone). Never started any more;
- * read only, so an entity still open under it keeps counting until it completes.
- */
-export function legacyConsentWorkflowId(venueId: number, e164Phone: string): string {
-  return `consent-${venueId}-${e164Phone}`;
-}
-
 export function venueNumberWorkflowId(venueId: number, provider: string): string {
   return `venue-number-${venueId}-${provider}`;
 }

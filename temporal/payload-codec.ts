@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { METADATA_ENCODING_KEY, type Payload, type PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
+import type { PayloadCodecKey } from '../config';
 
 /** The encoding of a payload this codec encrypted; anything else passes through untouched. */
 export const ENCRYPTED_ENCODING = 'binary/encrypted';
@@ -10,25 +11,6 @@ export const ENCRYPTION_KEY_ID_KEY = 'encryption-key-id';
 const ALGORITHM = 'aes-256-gcm';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
-const KEY_BYTES = 32;
-
-/**
- * One AES-256 key with its id (PAYLOAD_CODEC_KEYS `<id>:<base64>`). The key bytes stay out of JSON, so
- * a config object that reaches a log line shows the id only.
- */
-export interface PayloadCodecKey {
-  readonly id: string;
-  readonly key: Buffer;
-}
-
-export function payloadCodecKey(id: string, key: Buffer): PayloadCodecKey {
-  if (!/^[A-Za-z0-9._-]{1,64}$/.test(id))
-    throw new Error(`payload codec key id "${id}" must be 1-64 of A-Z a-z 0-9 . _ -`);
-  if (key.length !== KEY_BYTES)
-    throw new Error(`payload codec key "${id}" must be ${KEY_BYTES} bytes, got ${key.length}`);
-  const copy = Buffer.from(key);
-  return Object.freeze({ id, key: copy, toJSON: () => ({ id }) });
-}
 
 /** A payload the configured keys cannot open: unknown key id, or altered/foreign ciphertext. */
 export class PayloadDecryptionError extends Error {

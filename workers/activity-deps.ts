@@ -6,7 +6,7 @@ import type { Repositories } from '../db';
 import type { ProvidersHandle } from '../providers';
 import { processMetrics, type Metrics } from '../runtime/metrics';
 import { pendingConsentChanges, signalConsentChange } from '../temporal/consent-signal';
-import { provisionVenueNumber, requestVenueNumber } from '../temporal/venue-number';
+import { requestVenueNumber } from '../temporal/venue-number';
 import { instrumentProviders } from './instrumented-provider';
 
 /**
@@ -37,6 +37,5 @@ export function createActivityDeps(options: {
     },
     requestVenueNumber: (venueId, provider, waiter) =>
       requestVenueNumber(client, taskQueue, venueId, provider, waiter),
-    provisionVenueNumber: (venueId, provider) => provisionVenueNumber(client, taskQueue, venueId, provider),
   };
 }

@@ -6,13 +6,12 @@ import {
   createSendActivities,
   type ActivityDeps,
 } from '../activities';
-import type { Config } from '../config';
+import type { Config, PayloadCodecKey } from '../config';
 import type { ProviderName } from '../domain/enums';
 import { processMetrics, type Metrics } from '../runtime/metrics';
 import { consentTaskQueue, sendTaskQueue } from '../temporal/contracts';
 import { metricsInterceptors } from './metrics-interceptor';
 import { createDataConverter } from '../temporal/data-converter';
-import type { PayloadCodecKey } from '../temporal/payload-codec';
 import { workflowBundleOptions } from './workflow-bundle-options';
 
 export interface WorkerSetup {

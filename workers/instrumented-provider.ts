@@ -48,8 +48,10 @@ export function instrumentProvider(provider: SmsProvider, metrics: Metrics): Sms
       metrics.numberPurchases.inc({ ...labels, result: 'purchased' });
       return bought;
     },
-    findOwnedNumber: async (friendlyName, signal) => {
-      const owned = await timed('find_owned_number', () => provider.findOwnedNumber(friendlyName, signal));
+    findOwnedNumber: async (friendlyName, signal, candidates) => {
+      const owned = await timed('find_owned_number', () =>
+        provider.findOwnedNumber(friendlyName, signal, candidates),
+      );
       if (owned) metrics.numberPurchases.inc({ ...labels, result: 'adopted' });
       return owned;
     },

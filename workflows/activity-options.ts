@@ -30,17 +30,6 @@ export const QUICK_CALL_ACTIVITY: ActivityOptions = {
 };
 
 /**
- * The sender number of orders started before the wait moved into workflow code: it waits on the
- * purchase inside the activity; a misconfigured provider will not heal by retrying. Heartbeats notice
- * a dead worker in seconds.
- */
-export const LEGACY_VENUE_SENDER_ACTIVITY: ActivityOptions = {
-  startToCloseTimeout: '1 minute',
-  heartbeatTimeout: '5 seconds',
-  retry: { ...PROVIDER_RETRY, nonRetryableErrorTypes: nonRetryable('Misconfiguration', 'InvalidPhone') },
-};
-
-/**
  * A number purchase or release is a slow provider call. The purchase adopts a number bought by an
  * attempt that died before storing it, so retrying never buys twice. The activity heartbeats through
  * the provider calls, so a dead worker is noticed in seconds.

@@ -6,7 +6,6 @@ import {
   defineQuery,
   defineSignal,
   log,
-  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -27,9 +26,6 @@ export const pendingChangesQuery = defineQuery<ConsentChangeSignal[]>(CONSENT_PE
 // A consent write must land eventually, whatever the database does meanwhile.
 const { applyConsentChange, recordDuplicateConsentChange } =
   proxyActivities<ConsentActivities>(QUICK_CALL_ACTIVITY);
-
-/** Entities from this version on write redelivered webhooks to the audit trail as duplicates. */
-const AUDIT_DUPLICATES = 'audit-duplicate-consent-changes';
 
 /** A change in the queue; a redelivery is kept only to be recorded as such. */
 type Queued = ConsentChangeSignal & { duplicate?: true };
@@ -75,7 +71,7 @@ export async function consentEntity(input: ConsentEntityInput): Promise<void> {
     const next = pending.shift() as Queued;
     if (next.duplicate) {
       const { duplicate: _, ...change } = next;
-      if (patched(AUDIT_DUPLICATES)) await recordDuplicateConsentChange({ ...change, venueId, phoneNumber });
+      await recordDuplicateConsentChange({ ...change, venueId, phoneNumber });
     } else {
       applying = next;
       await applyOrSkip({ ...applying, venueId, phoneNumber });

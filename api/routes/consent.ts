@@ -27,6 +27,10 @@ export interface ConsentRoutesOptions {
   metrics: Pick<Metrics, 'consentChanges'>;
 }
 
+/** Idempotency keys share the change id column with provider message ids, under their own prefix. */
+const API_CHANGE_ID_PREFIX = 'api:';
+const IDEMPOTENCY_KEY_MAX = 64;
+
 const consentRecord = {
   type: 'object',
   properties: {
@@ -143,12 +147,30 @@ const changeBody = {
     occurredAt: {
       type: 'string',
       format: 'date-time',
-      description: 'When the customer decided; defaults to now. A real instant, at most 5 minutes ahead.',
+      description:
+        'When the customer decided; defaults to now. A real instant, at most 5 minutes ahead. An opt-in ' +
+        'needs it or an Idempotency-Key: dated on arrival, a retried old opt-in would undo a later STOP.',
+    },
+  },
+} as const;
+
+const changeHeaders = {
+  type: 'object',
+  properties: {
+    'idempotency-key': {
+      type: 'string',
+      minLength: 1,
+      maxLength: IDEMPOTENCY_KEY_MAX,
+      pattern: '^[\\x21-\\x7e]+$',
+      description:
+        "The caller's id for this change (an outbox message id): the change is applied once, however " +
+        'often it is posted, for as long as its audit row is kept.',
     },
   },
 } as const;
 
 type ChangeBody = FromSchema<typeof changeBody>;
+type ChangeHeaders = FromSchema<typeof changeHeaders>;
 type ConsentParams = FromSchema<typeof consentParams>;
 
 /**
@@ -185,6 +207,7 @@ export const consentRoutes: FastifyPluginAsync<ConsentRoutesOptions> = async (ap
               'consent changes in flight could not be read; retry',
             );
           }),
+        handled: (ids) => options.consent.handledMessageIds(venueId, phoneNumber, ids),
         stored: () => options.consent.get(venueId, phoneNumber),
       });
       if (!record) throw notFound('no consent recorded for this phone number at this venue');
@@ -236,7 +259,7 @@ export const consentRoutes: FastifyPluginAsync<ConsentRoutesOptions> = async (ap
     },
   );
 
-  app.post<{ Body: ChangeBody }>(
+  app.post<{ Body: ChangeBody; Headers: ChangeHeaders }>(
     '/api/internal/consent',
     {
       onRequest: options.authenticate,
@@ -244,6 +267,7 @@ export const consentRoutes: FastifyPluginAsync<ConsentRoutesOptions> = async (ap
         tags: ['consent'],
         summary: 'Record a consent change (durable in Temporal when this answers 202)',
         security: bearerSecurity,
+        headers: changeHeaders,
         body: changeBody,
         response: {
           202: {
@@ -261,10 +285,18 @@ export const consentRoutes: FastifyPluginAsync<ConsentRoutesOptions> = async (ap
       // Checked before the change is acknowledged: the consent workflow could never apply it.
       const problem = occurredAt === undefined ? null : occurredAtProblem(occurredAt);
       if (problem) throw badRequest(`occurredAt ${problem}`, [{ field: 'occurredAt', message: problem }]);
+      const key = request.headers['idempotency-key'];
+      // An opt-out may be dated on arrival (a late one only stops texts); an opt-in must be told apart
+      // from a retry of an old one, or an outbox retrying it after a STOP re-subscribes the customer.
+      if (status === 'opted_in' && occurredAt === undefined && key === undefined) {
+        const message = 'is required for an opt-in, unless an Idempotency-Key header identifies the change';
+        throw badRequest(`occurredAt ${message}`, [{ field: 'occurredAt', message }]);
+      }
       const { workflowId } = await signalConsentChange(options.temporal, venueId, phoneNumber, {
         status,
         source,
         occurredAt: acknowledgedOccurredAt(occurredAt),
+        ...(key === undefined ? {} : { providerMessageId: `${API_CHANGE_ID_PREFIX}${key}` }),
         correlationId: request.id,
       });
       options.metrics.consentChanges.inc({

@@ -1,9 +1,8 @@
 import querystring from 'node:querystring';
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { HistoryRepository } from '../../db/history-repository';
-import type { VenueNumbersRepository } from '../../db/venue-numbers-repository';
 import { classifyInboundText } from '../../domain/consent-keywords';
-import type { ConsentStatus } from '../../domain/enums';
+import type { ConsentStatus, ProviderName } from '../../domain/enums';
 import { maskPhone, normalizePhone } from '../../domain/phone';
 import {
   webhookPath,
@@ -18,6 +17,8 @@ import { signalConsentChange, type ConsentEntities } from '../../temporal/consen
 import type { ConsentChangeSignal } from '../../temporal/contracts';
 import { HttpError, badRequest } from '../errors';
 import { errorRef } from '../schemas';
+import { VenueNumberUnknown, type VenueMatch, type VenueNumberDirectory } from '../venue-number-directory';
+import type { NonceUse, WebhookNonces } from '../webhook-nonces';
 
 /** Delivers one consent change to the (venue, phone) consent workflow; resolves once it is durable. */
 export type ConsentSignaller = (
@@ -31,7 +32,10 @@ export interface WebhookRoutesOptions {
   webhooks: readonly ProviderWebhook[];
   /** PUBLIC_BASE_URL (no trailing slash): the URL the providers call, hence the one they sign. */
   publicBaseUrl: string;
-  venueNumbers: Pick<VenueNumbersRepository, 'findActiveByPhoneNumber'>;
+  /** The venue of a To number: the database, or while it is down the directory's copy. */
+  venueNumbers: Pick<VenueNumberDirectory, 'lookup'>;
+  /** Spends the nonce of a signature that does not cover the body (Plivo V2), once. */
+  nonces: Pick<WebhookNonces, 'use' | 'handled'>;
   history: Pick<HistoryRepository, 'updateDeliveryStatus'>;
   signalConsent: ConsentSignaller;
   helpText: string;
@@ -48,6 +52,16 @@ const WEBHOOK_BODY_LIMIT = 64 * 1024;
 const DEFAULT_RATE_LIMIT_PER_MINUTE = 6_000;
 /** Within the providers' own webhook timeouts (Twilio 15 s): past this, 503 and let them retry. */
 const SIGNAL_DEADLINE_MS = 10_000;
+
+/** A request whose signature verified; `nonce` when the signature does not cover the body. */
+interface Verified {
+  req: WebhookRequest;
+  nonce?: string;
+  /** What the nonce allows; undefined when there is none (the signature covers the body). */
+  use?: Exclude<NonceUse, { verdict: 'replayed' }>;
+}
+
+const unavailable = (message: string) => new HttpError(503, 'ServiceUnavailable', message);
 
 /** What the content-type parser hands the handlers: the raw text (for signatures) and its fields. */
 interface ParsedBody {
@@ -109,12 +123,27 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (ap
       options.metrics.webhookSignatureFailures.inc({ provider, kind }, 0);
     }
 
-    /** Verified request or a 403 already sent (null). */
-    const verified = (
+    const refuse = (
       request: FastifyRequest,
       reply: FastifyReply,
       kind: 'inbound' | 'status',
-    ): WebhookRequest | null => {
+      reason: string,
+    ) => {
+      options.metrics.webhookSignatureFailures.inc({ provider, kind });
+      // Never the body or the signature: a forged request's content is the attacker's, and a real one's is personal.
+      request.log.warn({ provider, route: request.url.split('?')[0], reason }, 'webhook signature rejected');
+      void reply.code(403).send({ error: 'Forbidden', message: 'webhook signature is missing or invalid' });
+    };
+
+    /**
+     * The verified request, its nonce spent, or a 403 already sent (null). The nonce is spent before
+     * the body is even parsed: a nonce whose genuine request went unrecorded could carry any body later.
+     */
+    const verified = async (
+      request: FastifyRequest,
+      reply: FastifyReply,
+      kind: 'inbound' | 'status',
+    ): Promise<Verified | null> => {
       const body = (request.body as ParsedBody | undefined) ?? { encoding: 'form', rawBody: '', params: {} };
       if (!webhook.accepts.includes(body.encoding)) {
         throw new HttpError(
@@ -130,14 +159,14 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (ap
         ...body,
       };
       const verdict = webhook.verify(req);
-      if (verdict.ok) return req;
-      options.metrics.webhookSignatureFailures.inc({ provider, kind });
-      // Never the body or the signature: a forged request's content is the attacker's, and a real one's is personal.
-      request.log.warn(
-        { provider, route: request.url.split('?')[0], reason: verdict.reason },
-        'webhook signature rejected',
-      );
-      void reply.code(403).send({ error: 'Forbidden', message: 'webhook signature is missing or invalid' });
+      if (!verdict.ok) {
+        refuse(request, reply, kind, verdict.reason);
+        return null;
+      }
+      if (!verdict.nonce) return { req };
+      const use = await options.nonces.use(provider, kind, verdict.nonce, req.rawBody);
+      if (use.verdict !== 'replayed') return { req, nonce: verdict.nonce, use };
+      refuse(request, reply, kind, 'signature nonce used before with another body');
       return null;
     };
 
@@ -152,11 +181,13 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (ap
         },
       },
       async (request, reply) => {
-        const req = verified(request, reply, 'inbound');
-        if (!req) return reply;
+        const checked = await verified(request, reply, 'inbound');
+        if (!checked) return reply;
+        const { req, nonce, use } = checked;
         const inbound = webhook.parseInbound(req.params);
         if (!inbound) throw badRequest(`not a ${provider} inbound message`);
-        const answer = (text?: string) => {
+        const answer = async (text?: string) => {
+          if (nonce && !use?.handled) await options.nonces.handled(provider, nonce);
           const { contentType, body } = webhook.reply(inbound, text);
           return reply.code(200).type(contentType).send(body);
         };
@@ -169,31 +200,60 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (ap
           venueNumber: maskPhone(inbound.to),
           customer: maskPhone(inbound.from),
         });
+        if (use?.handled) {
+          // The provider retrying a request whose answer it missed, or a replay: either way, done once.
+          log.info('inbound SMS already handled under this nonce; not acted on again');
+          return answer();
+        }
         // 200 for what we cannot act on: an error would only make the provider retry the same request.
         if (!to.ok || !from.ok) {
           log.warn({ toValid: to.ok, fromValid: from.ok }, 'inbound SMS ignored: not a phone number');
           return answer();
         }
-        const number = await options.venueNumbers.findActiveByPhoneNumber(to.e164, provider);
+        const { intent, rule } = classifyInboundText(inbound.text, provider, inbound.hints);
+        // The nonce could not be checked (the database is down), so this may be a captured signature
+        // on a forged body. Acted on only where a forgery costs less than losing the real text: a
+        // forged STOP stops someone's confirmations, a lost STOP texts someone who said stop. A
+        // START or HELP (a reply text to whatever number the body names) waits: the provider retries
+        // (Plivo: after 1, 3 and 7 minutes). Anything else has no effect to forge.
+        if (use?.verdict === 'unverifiable' && (intent === 'opt_in' || intent === 'help')) {
+          log.warn(
+            { intent },
+            'inbound SMS deferred: its signature nonce cannot be checked without the database',
+          );
+          throw unavailable('the request cannot be verified while the database is unavailable; retry');
+        }
+        let number: VenueMatch | null;
+        try {
+          number = await options.venueNumbers.lookup(to.e164, provider);
+        } catch (err) {
+          if (!(err instanceof VenueNumberUnknown)) throw err;
+          log.error(
+            { err, intent },
+            'inbound SMS to a number the directory does not know, with the database down',
+          );
+          throw unavailable('the venue number cannot be looked up while the database is unavailable; retry');
+        }
         if (!number) {
           log.warn('inbound SMS to a number that is no active venue number here; ignored');
           return answer();
         }
 
-        const { intent, rule } = classifyInboundText(inbound.text, provider, inbound.hints);
-        log.info({ venueId: number.venueId, intent, rule }, 'inbound SMS classified');
+        log.info(
+          { venueId: number.venueId, intent, rule, venueFrom: number.source },
+          'inbound SMS classified',
+        );
         if (intent === 'opt_out' || intent === 'opt_in') {
           const status: ConsentStatus = intent === 'opt_out' ? 'opted_out' : 'opted_in';
-          await changeConsent(
-            options.signalConsent,
-            number.venueId,
-            from.e164,
-            inbound,
+          await changeConsent(options.signalConsent, number.venueId, from.e164, inbound, {
             status,
-            request.id,
-          ).catch((err: unknown) => {
+            // A retry is the text first received then: the consent rules order it there.
+            occurredAt: use?.firstSeenAt ?? new Date(),
+            correlationId: request.id,
+            provider,
+          }).catch((err: unknown) => {
             log.error({ err, venueId: number.venueId, status }, 'consent change not accepted by Temporal');
-            throw new HttpError(503, 'ServiceUnavailable', 'the consent change could not be stored; retry');
+            throw unavailable('the consent change could not be stored; retry');
           });
           log.info({ venueId: number.venueId, status }, 'consent change accepted');
           options.metrics.consentChanges.inc({ direction: intent, source: 'webhook' });
@@ -210,13 +270,16 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (ap
         ...routeConfig,
         schema: {
           tags: ['webhooks'],
-          summary: `Delivery report from ${provider} (signed): updates the history row, never backwards`,
+          summary: `Delivery report from ${provider} (signed): updates the history row (kept until it exists), never backwards`,
           response: responses,
         },
       },
       async (request, reply) => {
-        const req = verified(request, reply, 'status');
-        if (!req) return reply;
+        const checked = await verified(request, reply, 'status');
+        if (!checked) return reply;
+        const { req, use } = checked;
+        // The report is a database write anyway: without the database, the provider retries it.
+        if (use?.verdict === 'unverifiable') throw unavailable('the database is unavailable; retry');
         const report = webhook.parseStatus(req.params);
         if (!report) throw badRequest(`not a ${provider} delivery report`);
         const log = request.log.child({
@@ -232,8 +295,13 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (ap
             errorCode: report.errorCode,
           });
           if (result.updated > 0) log.info({ deliveryStatus: report.status }, 'delivery status updated');
-          else if (!result.matched) log.warn('delivery report for an unknown message id; ignored');
-          else log.info({ deliveryStatus: report.status }, 'delivery report not newer than the stored one');
+          else if (result.pending) {
+            // Often the provider calling back before its API answered us; else not our message, pruned later.
+            log.info(
+              { deliveryStatus: report.status },
+              'delivery report kept until a history row names its message',
+            );
+          } else log.info({ deliveryStatus: report.status }, 'delivery report not newer than the stored one');
         } else {
           log.info('delivery report with a status that is not a delivery state; ignored');
         }
@@ -249,14 +317,16 @@ function changeConsent(
   venueId: number,
   phoneNumber: string,
   inbound: InboundSms,
-  status: ConsentStatus,
-  correlationId: string,
+  change: { status: ConsentStatus; occurredAt: Date; correlationId: string; provider: ProviderName },
 ): Promise<void> {
+  const { status, occurredAt, correlationId, provider } = change;
   return signal(venueId, phoneNumber, {
     status,
     source: 'provider_webhook',
+    // The audit trail names the provider whose customer texted.
+    provider,
     // Neither provider dates an inbound SMS: the time we received it is the time of the change.
-    occurredAt: new Date().toISOString(),
+    occurredAt: occurredAt.toISOString(),
     // The same webhook delivered twice carries the same id: the consent entity applies it once.
     providerMessageId: inbound.messageId,
     correlationId,

@@ -44,3 +44,13 @@ CREATE INDEX [IX_SmsSendHistory_ProviderMessageID] ON [SmsSendHistory] ([Provide
 insert into [SmsSendHistoryStatuses] ([CreatedAt], [ID], [IsActive], [Name]) values ('2026-11-28 00:00:00.000', 5, true, 'duplicate'), ('2026-11-28 00:00:00.000', 6, true, 'expired');
 CREATE TABLE [SmsOrderClaims] ([OrderID] nvarchar(36) not null, [VenueID] int not null, [ProviderNameID] int not null, [WorkflowID] nvarchar(200) not null, [RunID] nvarchar(64) not null, [ClaimedAt] datetime2 not null, [ProviderMessageID] nvarchar(100) null, [SentAt] datetime2 null, CONSTRAINT [PK_SmsOrderClaims] PRIMARY KEY ([OrderID]), CONSTRAINT [FK_SmsOrderClaims_ProviderNames] FOREIGN KEY ([ProviderNameID]) REFERENCES [ProviderNames] ([ID]));
 CREATE INDEX [IX_SmsOrderClaims_ProviderMessageID] ON [SmsOrderClaims] ([ProviderMessageID]);
+-- 20261203000001_delivery_reports
+CREATE TABLE [SmsPendingDeliveryReports] ([ProviderNameID] int not null, [ProviderMessageID] nvarchar(100) not null, [DeliveryStatus] nvarchar(20) not null, [DeliveryErrorCode] nvarchar(50) null, [ReceivedAt] datetime2 not null, CONSTRAINT [FK_SmsPendingDeliveryReports_ProviderNames] FOREIGN KEY ([ProviderNameID]) REFERENCES [ProviderNames] ([ID]), CONSTRAINT [PK_SmsPendingDeliveryReports] PRIMARY KEY ([ProviderNameID], [ProviderMessageID]));
+CREATE INDEX [IX_SmsPendingDeliveryReports_ReceivedAt] ON [SmsPendingDeliveryReports] ([ReceivedAt]);
+-- 20261203000002_recipient_leases
+CREATE TABLE [SmsRecipientLeases] ([SenderNumber] nvarchar(20) not null, [RecipientNumber] nvarchar(20) not null, [OrderID] nvarchar(36) not null, [WorkflowID] nvarchar(200) not null, [RunID] nvarchar(64) not null, [AcquiredAt] datetime2 not null, [HeldAt] datetime2 not null, [NotBefore] datetime2 null, CONSTRAINT [PK_SmsRecipientLeases] PRIMARY KEY ([SenderNumber], [RecipientNumber]));
+CREATE INDEX [IX_SmsRecipientLeases_OrderID] ON [SmsRecipientLeases] ([OrderID]);
+ALTER TABLE [SmsOrderClaims] ADD [FromNumber] nvarchar(20) null;
+-- 20261203000003_webhook_nonces
+CREATE TABLE [WebhookNonces] ([ProviderNameID] int not null, [NonceHash] varbinary(16) not null, [BodyHash] varbinary(16) not null, [SeenAt] datetime2 not null, [HandledAt] datetime2 null, CONSTRAINT [FK_WebhookNonces_ProviderNames] FOREIGN KEY ([ProviderNameID]) REFERENCES [ProviderNames] ([ID]), CONSTRAINT [PK_WebhookNonces] PRIMARY KEY ([ProviderNameID], [NonceHash]));
+CREATE INDEX [IX_WebhookNonces_SeenAt] ON [WebhookNonces] ([SeenAt]);

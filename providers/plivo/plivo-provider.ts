@@ -21,7 +21,7 @@ import {
   providerCall,
 } from '../provider-call';
 import { mapPlivoError, type PlivoOperation } from './plivo-errors';
-import { findInPlivoPages, plivoPages } from './plivo-pages';
+import { findInPlivoPages, plivoPages, sdkPage, type PlivoPage } from './plivo-pages';
 import { loadPlivo, sdkRequest, type PlivoRequest } from './plivo-sdk';
 import { parsePlivoTime, plivoFilterTime } from './plivo-time';
 
@@ -102,15 +102,16 @@ export class PlivoProvider implements SmsProvider {
     const windowStart = new Date(query.sentAfter.getTime() - this.clockSkewMs);
     return this.call('find accepted message', RECONCILE_BUDGET_MS, query.signal, async () => {
       const candidates: { uuid: string; state: string; at: Date }[] = [];
-      const pages = plivoPages(
-        async (page) =>
-          (await this.client.messages.list({
+      const pages = plivoPages(async (page) =>
+        sdkPage<PlivoMessageRecord>(
+          await this.client.messages.list({
             message_direction: 'outbound',
             message_time__gte: plivoFilterTime(windowStart),
             from_number: digits(query.from),
             to_number: digits(query.to),
             ...page,
-          })) as unknown as PlivoMessageRecord[],
+          }),
+        ),
       );
       for await (const records of pages) {
         for (const m of records) {
@@ -145,10 +146,16 @@ export class PlivoProvider implements SmsProvider {
     );
   }
 
+  /**
+   * A Plivo purchase is three steps: the venue's application, the buy, the alias. Plivo's buy call
+   * takes no alias, but it does take an app_id: the number is linked to the venue's application in
+   * the same call that buys it, so from that instant it is recognisably the venue's, whatever
+   * happens to the alias update after it (findOwnedNumber). The chosen number is also reported
+   * (onChosen) before the buy goes out, so a caller that keeps it can have a retry look it up by
+   * itself instead of reading the whole account.
+   */
   private async buy(request: BuyNumberRequest): Promise<PurchasedNumber> {
-    const appId = request.smsWebhookUrl
-      ? await this.ensureApplication(request.friendlyName, request.smsWebhookUrl)
-      : undefined;
+    const appId = await this.ensureApplication(request.friendlyName, request.smsWebhookUrl);
     let number: string | undefined;
     try {
       const found = await this.client.numbers.search(request.country, {
@@ -163,37 +170,56 @@ export class PlivoProvider implements SmsProvider {
     if (!number) {
       throw noAvailableNumbersError(this.name, request.country);
     }
+    request.onChosen?.(digits(number));
     try {
       await this.client.numbers.buy(number, appId);
     } catch (err) {
       throw mapPlivoError(err, `buy number for ${request.friendlyName}`);
     }
-    // Plivo's buy takes no name: the alias is set right after. A crash in between leaves the number
-    // linked to the venue's application, which findOwnedNumber also looks for.
-    try {
-      await this.client.numbers.update(number, { alias: request.friendlyName });
-    } catch (err) {
-      throw mapPlivoError(err, `name number for ${request.friendlyName}`);
-    }
+    await this.nameNumber(number, request.friendlyName);
     return toPurchased(number, request.friendlyName);
   }
 
   /**
-   * The number carrying `friendlyName` as its alias; failing that, one linked to the application of
-   * that name (bought, then the process died before the alias was set).
+   * The number bought for `friendlyName`, by the cheapest look-up that can find it:
+   * 1. by alias, filtered by Plivo: one request finds every purchase that got as far as its name,
+   *    on an account of any size;
+   * 2. a purchase that did not (the alias update failed, the worker died before it) is still linked
+   *    to the venue's application (buy). No application of that name, then nothing was ever bought
+   *    for the venue by this adapter: two requests in all, no scan;
+   * 3. `candidates`, the numbers earlier attempts chose: one request each;
+   * 4. failing those (the attempt that chose it died before its caller kept it), every number on the
+   *    account, to the last page: Plivo cannot filter numbers by application. Only a venue that has
+   *    an application and no named number pays for this (an interrupted purchase, a released number).
+   * A number found by 3 or 4 is named on the way, so its next look-up is step 1.
    */
-  async findOwnedNumber(friendlyName: string, signal?: AbortSignal): Promise<PurchasedNumber | null> {
+  async findOwnedNumber(
+    friendlyName: string,
+    signal?: AbortSignal,
+    candidates: readonly string[] = [],
+  ): Promise<PurchasedNumber | null> {
     return this.call(`find number for ${friendlyName}`, FIND_NUMBER_BUDGET_MS, signal, async () => {
       const byAlias = await this.findNumber({ alias: friendlyName }, (n) => n.alias === friendlyName);
       if (byAlias) return toPurchased(byAlias.number, friendlyName);
       const app = await this.findApplication(friendlyName);
       if (!app) return null;
       const suffix = `/Application/${app.appId}/`;
-      const byApp = await this.findNumber(
-        {},
-        (n) => typeof n.application === 'string' && n.application.endsWith(suffix),
-      );
-      return byApp ? toPurchased(byApp.number, friendlyName) : null;
+      const linked = (n: PlivoNumberRecord) =>
+        typeof n.application === 'string' && n.application.endsWith(suffix);
+      let orphan: PlivoNumberRecord | null = null;
+      for (const candidate of candidates) {
+        const n = await this.getNumber(candidate);
+        if (n && linked(n)) {
+          orphan = n;
+          break;
+        }
+      }
+      orphan ??= await this.findNumber({}, linked);
+      if (!orphan) return null;
+      // The adoption stands on the application link whether or not the name lands now; a failed
+      // update only means the next look-up takes the longer way again.
+      await this.nameNumber(orphan.number, friendlyName).catch(() => undefined);
+      return toPurchased(orphan.number, friendlyName);
     });
   }
 
@@ -222,32 +248,54 @@ export class PlivoProvider implements SmsProvider {
   }
 
   private findNumber(
-    filter: Record<string, string>,
+    filter: { alias?: string },
     predicate: (n: PlivoNumberRecord) => boolean,
   ): Promise<PlivoNumberRecord | null> {
     return findInPlivoPages(
-      async (page) =>
-        (await this.client.numbers.list({ ...filter, ...page })) as unknown as PlivoNumberRecord[],
+      async (page) => sdkPage<PlivoNumberRecord>(await this.client.numbers.list({ ...filter, ...page })),
       predicate,
     );
+  }
+
+  /** One number of the account; null when the account does not hold it (never bought, or released). */
+  private async getNumber(number: string): Promise<PlivoNumberRecord | null> {
+    try {
+      const { body } = await this.request('GET', `Number/${digits(number)}/`);
+      return body as unknown as PlivoNumberRecord;
+    } catch (err) {
+      if (mapPlivoError(err, 'get number').httpStatus === 404) return null;
+      throw err;
+    }
+  }
+
+  private async nameNumber(number: string, friendlyName: string): Promise<void> {
+    try {
+      await this.client.numbers.update(number, { alias: friendlyName });
+    } catch (err) {
+      throw mapPlivoError(err, `name number for ${friendlyName}`);
+    }
   }
 
   private findApplication(appName: string): Promise<PlivoApplicationRecord | null> {
     return findInPlivoPages(
       async (page) => {
         const { body } = await this.request('GET', 'Application/', { app_name: appName, ...page });
-        return (Array.isArray(body.objects) ? body.objects : []) as PlivoApplicationRecord[];
+        return body as unknown as PlivoPage<PlivoApplicationRecord>;
       },
       (a) => a.appName === appName,
     );
   }
 
-  /** The venue's application (named like the number), pointing its message_url at the webhook. */
-  private async ensureApplication(appName: string, messageUrl: string): Promise<string> {
+  /**
+   * The venue's application (named like the number), created if need be, with its message_url
+   * pointing at the webhook when there is one. Every purchase is linked to it, webhook or not: it is
+   * the venue's mark on a number whose alias was never written.
+   */
+  private async ensureApplication(appName: string, messageUrl: string | undefined): Promise<string> {
     try {
       const existing = await this.findApplication(appName);
       if (existing) {
-        if (existing.messageUrl !== messageUrl || existing.messageMethod !== 'POST') {
+        if (messageUrl && (existing.messageUrl !== messageUrl || existing.messageMethod !== 'POST')) {
           await this.request('POST', `Application/${existing.appId}/`, {
             message_url: messageUrl,
             message_method: 'POST',
@@ -257,8 +305,7 @@ export class PlivoProvider implements SmsProvider {
       }
       const { body } = await this.request('POST', 'Application/', {
         app_name: appName,
-        message_url: messageUrl,
-        message_method: 'POST',
+        ...(messageUrl ? { message_url: messageUrl, message_method: 'POST' } : {}),
       });
       if (typeof body.appId !== 'string' || body.appId === '') {
         throw new SmsProviderError(

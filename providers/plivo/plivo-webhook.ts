@@ -1,4 +1,4 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import querystring from 'node:querystring';
 import type { Response as PlivoXmlResponse } from 'plivo/dist/utils/plivoxml';
 import type { DeliveryStatus } from '../../domain/delivery-status';
@@ -28,21 +28,19 @@ const PLIVO_DELIVERY_STATUS: Record<string, DeliveryStatus> = {
   rejected: 'failed',
 };
 
-/** How long a V2 nonce is remembered with the body it came with, and how many at most. */
-const NONCE_TTL_MS = 15 * 60_000;
-const NONCE_LIMIT = 10_000;
-
 /**
  * Plivo webhooks: inbound SMS (message_url) and delivery reports (the send's `url`), form-encoded or
  * JSON. Two signature schemes:
  *
  * - V3 (`X-Plivo-Signature-V3` + `-Nonce`): HMAC-SHA256 over method-dependent URL + sorted params +
- *   "." + nonce; for POST the params are the body's fields, so a changed body fails.
+ *   "." + nonce; for POST the params are the body's fields, so a changed body fails. Nothing in it
+ *   dates the request either, so a captured one can be replayed as it is, for ever: it can only
+ *   repeat what its customer once texted (README, Provider webhooks, on replays).
  * - V2 (`X-Plivo-Signature-V2` + `-Nonce`, what Plivo sends on messaging callbacks): HMAC-SHA256 over
- *   the URL without its query + nonce. It does NOT cover the body. As a partial guard, each nonce is
- *   remembered (in this process, 15 minutes) with a hash of its body: the same signature replayed
- *   with another body is refused. A body altered before the genuine request ever arrived cannot be
- *   told apart; configure Plivo for V3 where the account allows it.
+ *   the URL without its query + nonce. It does NOT cover the body, and never expires: a valid V2
+ *   verdict carries its nonce, and the route accepts each nonce once, with the body it first came
+ *   with, across replicas and restarts (api/webhook-nonces.ts). A body altered before the genuine
+ *   request ever arrived cannot be told apart; configure Plivo for V3 where the account allows it.
  *
  * When a V3 header is present, V3 alone decides. The SDK's validateV3Signature / validateSignature
  * compute the same values but compare with `===` / `==`, so the signatures are computed here and
@@ -52,12 +50,8 @@ const NONCE_LIMIT = 10_000;
 export class PlivoWebhook implements ProviderWebhook {
   readonly provider = 'plivo' as const;
   readonly accepts = ['form', 'json'] as const;
-  private readonly v2Nonces = new Map<string, { bodyHash: string; at: number }>();
 
-  constructor(
-    private readonly authToken: string,
-    private readonly now: () => number = Date.now,
-  ) {}
+  constructor(private readonly authToken: string) {}
 
   verify(request: WebhookRequest): WebhookVerification {
     const v3 = headerValue(request.headers, 'x-plivo-signature-v3');
@@ -76,10 +70,7 @@ export class PlivoWebhook implements ProviderWebhook {
     if (!safeEqual(v2, plivoV2Signature(this.authToken, request.url, v2Nonce))) {
       return rejected('X-Plivo-Signature-V2 does not match');
     }
-    if (!this.rememberNonce(v2Nonce, request.rawBody)) {
-      return rejected('X-Plivo-Signature-V2 nonce replayed with a different body');
-    }
-    return { ok: true, scheme: 'plivo-v2' };
+    return { ok: true, scheme: 'plivo-v2', nonce: v2Nonce };
   }
 
   parseInbound(params: WebhookParams): InboundSms | null {
@@ -119,20 +110,6 @@ export class PlivoWebhook implements ProviderWebhook {
       response.addMessage(text, { src: digits(inbound.to), dst: digits(inbound.from), type: 'sms' });
     }
     return { contentType: 'application/xml; charset=utf-8', body: response.toXML() };
-  }
-
-  /** False when this nonce was already seen with another body (a V2 signature lifted onto a forged body). */
-  private rememberNonce(nonce: string, rawBody: string): boolean {
-    const now = this.now();
-    for (const [key, entry] of this.v2Nonces) {
-      if (now - entry.at <= NONCE_TTL_MS && this.v2Nonces.size <= NONCE_LIMIT) break;
-      this.v2Nonces.delete(key); // oldest first: Map iterates in insertion order
-    }
-    const bodyHash = createHash('sha256').update(rawBody).digest('hex');
-    const seen = this.v2Nonces.get(nonce);
-    if (seen) return seen.bodyHash === bodyHash;
-    this.v2Nonces.set(nonce, { bodyHash, at: now });
-    return true;
   }
 }
 

@@ -8,9 +8,11 @@ import {
   PRIMARY,
   providerFailure,
   startOrder,
+  workflowClock,
 } from '../support/order-stubs';
 import { useTimeSkippingEnvironment, withStubWorkers } from '../support/time-skipping';
 import { requestVenueNumber } from '../../temporal/venue-number';
+import { keepHistory } from '../support/histories';
 
 // Each outcome of one order through the real workflow code, with the activities stubbed: which
 // history row is written, what the workflow returns, and whether it completes or fails.
@@ -125,6 +127,7 @@ test('a history row the database refuses: the outcome is kept in a plain row and
         () => undefined,
         (err: unknown) => err,
       );
+      await keepHistory(handle, 'order-history-refused');
       expect(failure).toBeInstanceOf(WorkflowFailedError);
       expect((failure as WorkflowFailedError).cause).toMatchObject({
         type: 'InvalidRecord',
@@ -158,6 +161,7 @@ test('the provider says opted out: recorded as an opt-out, the order is blocked,
       const { event, handle } = await startOrder(client, taskQueue);
 
       expect(await handle.result()).toEqual({ outcome: 'blocked_opted_out', errorCode: '21610' });
+      await keepHistory(handle, 'order-provider-opted-out');
       expect(calls.count('sendSms')).toBe(1);
       expect(calls.inputs('recordProviderOptOut')).toEqual([
         expect.objectContaining({
@@ -173,6 +177,33 @@ test('the provider says opted out: recorded as an opt-out, the order is blocked,
           provider: PRIMARY.provider,
         }),
       ]);
+    },
+  );
+});
+
+test('no answer about a new venue number within 10 minutes: the order looks again, finds it and sends', async () => {
+  const clock = workflowClock(env);
+  const looksAt: number[] = [];
+  await withStubWorkers(
+    env,
+    {
+      ...orderStubs(),
+      // The number is stored meanwhile, but the provisioning workflow's answer never reaches this order.
+      findVenueNumber: async () => {
+        looksAt.push(await clock());
+        return { provider: PRIMARY.provider, sender: looksAt.length === 1 ? null : PRIMARY };
+      },
+      requestVenueNumber: async () => undefined,
+    },
+    async ({ client, taskQueue, calls }) => {
+      const { handle } = await startOrder(client, taskQueue);
+
+      expect(await handle.result()).toEqual({ outcome: 'sent', providerMessageId: acceptedId('twilio') });
+      await keepHistory(handle, 'order-venue-number-relook');
+      expect(calls.count('requestVenueNumber')).toBe(1);
+      expect(looksAt).toHaveLength(2);
+      expect(looksAt[1] - looksAt[0]).toBeGreaterThanOrEqual(10 * 60_000);
+      expect(calls.inputs('sendSms')).toEqual([expect.objectContaining({ from: PRIMARY.phoneNumber })]);
     },
   );
 });
@@ -226,6 +257,7 @@ test('no sender number (misconfigured provider): failed history, then the workfl
         () => undefined,
         (err: unknown) => err,
       );
+      await keepHistory(handle, 'order-no-sender-number');
       expect(failure).toBeInstanceOf(WorkflowFailedError);
       expect((failure as WorkflowFailedError).cause).toMatchObject({ type: 'Misconfiguration' });
       expect(calls.count('findVenueNumber')).toBe(1);

@@ -15,6 +15,8 @@ import {
 } from '../support/order-stubs';
 import { waitFor } from '../support/temporal';
 import { useTimeSkippingEnvironment, withStubWorkers } from '../support/time-skipping';
+import { SEND_ATTEMPT_TIMEOUT_MS } from '../../domain/limits';
+import { keepHistory } from '../support/histories';
 
 // The send's retries and failover over minutes to a day of workflow time, each in seconds of wall
 // time: the time-skipping server jumps over retry backoffs.
@@ -43,6 +45,7 @@ test('failover on, but the primary cannot say whether it accepted: no failover, 
       const { handle } = await startOrder(client, taskQueue);
 
       expect(await handle.result()).toEqual({ outcome: 'sent', providerMessageId: acceptedId('twilio') });
+      await keepHistory(handle, 'order-failover-kept-on-primary');
       expect(calls.count('findAcceptedSms')).toBeGreaterThan(0);
       expect(calls.inputs('findVenueNumber').map((i) => i.provider)).toEqual([undefined]);
       expect(calls.inputs('sendSms').every((i) => i.provider === PRIMARY.provider)).toBe(true);
@@ -54,10 +57,15 @@ test('failover on: the primary unavailable past the failover time, the order goe
   const clock = workflowClock(env);
   const primaryAttemptsAt: number[] = [];
   let secondarySentAt = -1;
+  let lookedUpAt = -1;
   await withStubWorkers(
     env,
     {
       ...orderStubs({ failoverAfterMs: 10 * MINUTE }),
+      findAcceptedSms: async () => {
+        lookedUpAt = await clock();
+        return null;
+      },
       sendSms: async ({ provider }) => {
         if (provider === PRIMARY.provider) {
           primaryAttemptsAt.push(await clock());
@@ -71,12 +79,17 @@ test('failover on: the primary unavailable past the failover time, the order goe
       const { event, handle } = await startOrder(client, taskQueue);
 
       expect(await handle.result()).toEqual({ outcome: 'sent', providerMessageId: acceptedId('plivo') });
+      await keepHistory(handle, 'order-failover-to-secondary');
       // It kept trying the primary until the next retry (at most 5 minutes apart) would have passed
       // the failover time, then failed over at once.
       expect(primaryAttemptsAt.length).toBeGreaterThan(3);
       expect(primaryAttemptsAt.at(-1)).toBeGreaterThan(5 * MINUTE);
       expect(secondarySentAt).toBeGreaterThan(primaryAttemptsAt.at(-1) ?? Infinity);
-      expect(secondarySentAt).toBeLessThanOrEqual(10 * MINUTE);
+      // The look-up at the primary (and so the secondary's send) waits until the last primary
+      // attempt's whole budget has passed: a request the deadline cut cannot land after it.
+      expect(lookedUpAt).toBeGreaterThanOrEqual(10 * MINUTE + SEND_ATTEMPT_TIMEOUT_MS);
+      expect(secondarySentAt).toBeGreaterThan(lookedUpAt);
+      expect(secondarySentAt).toBeLessThanOrEqual(11 * MINUTE);
       // Asked the primary before sending twice.
       expect(calls.inputs('findAcceptedSms')).toEqual([
         expect.objectContaining({ provider: PRIMARY.provider, to: event.phoneNumber, body: MESSAGE }),
@@ -246,6 +259,7 @@ test('failover off: a day of failed send retries records failed history and fail
         () => undefined,
         (err: unknown) => err,
       );
+      await keepHistory(handle, 'order-failed-after-retries');
       expect(failure).toBeInstanceOf(WorkflowFailedError);
       const cause = (failure as WorkflowFailedError).cause;
       expect(cause).toBeInstanceOf(ApplicationFailure);

@@ -209,7 +209,13 @@ describe('consent', () => {
       method: 'POST',
       url: '/api/internal/consent',
       headers: auth,
-      payload: { venueId, phoneNumber: '(415) 555-0161', status: 'opted_in', source: 'checkout' },
+      payload: {
+        venueId,
+        phoneNumber: '(415) 555-0161',
+        status: 'opted_in',
+        source: 'checkout',
+        occurredAt: new Date(Date.now() - 60_000).toISOString(),
+      },
     });
     expect(res.statusCode).toBe(202);
     // The entity's id is a keyed hash: no phone in it (docs/adr/0010-payload-codec-and-ids.md).
@@ -269,6 +275,57 @@ describe('consent', () => {
         consentWorkflowId(venue, phoneNumber, w.config.temporal.workflowIdHashKey),
       ),
     ).toBe(false);
+  });
+
+  test('an opt-in with neither occurredAt nor an Idempotency-Key is refused: a retry of it could undo a STOP', async () => {
+    const phoneNumber = '+14155550163';
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/internal/consent',
+      headers: auth,
+      payload: { venueId, phoneNumber, status: 'opted_in', source: 'checkout' },
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().fields).toEqual([expect.objectContaining({ field: 'occurredAt' })]);
+    expect(
+      await workflowStarted(
+        temporal.client,
+        consentWorkflowId(venueId, phoneNumber, w.config.temporal.workflowIdHashKey),
+      ),
+    ).toBe(false);
+  });
+
+  test("an outbox retrying an opt-in after the customer's STOP (same Idempotency-Key) changes nothing", async () => {
+    const phoneNumber = '+14155550164';
+    const post = (status: 'opted_in' | 'opted_out', key: string) =>
+      app.inject({
+        method: 'POST',
+        url: '/api/internal/consent',
+        headers: { ...auth, 'idempotency-key': key },
+        payload: { venueId, phoneNumber, status, source: 'account_settings' },
+      });
+    const statusNow = async () =>
+      (await app.inject({ url: `/api/consent/${venueId}/%2B14155550164`, headers: auth })).json()
+        .consentStatus as string | undefined;
+    expect((await post('opted_in', 'outbox-1')).statusCode).toBe(202);
+    await waitFor(async () => (await statusNow()) === 'opted_in', { description: 'opted in' });
+    expect((await post('opted_out', 'outbox-2')).statusCode).toBe(202);
+    await waitFor(async () => (await statusNow()) === 'opted_out', { description: 'opted out' });
+
+    expect((await post('opted_in', 'outbox-1')).statusCode).toBe(202);
+    const trail = await waitFor(
+      async () => {
+        const page = await w.repos.consent.changes(venueId, phoneNumber, { limit: 10 });
+        return page.items.length === 3 ? page.items : undefined;
+      },
+      { description: 'the retry handled' },
+    );
+    expect(trail[0]).toMatchObject({
+      status: 'opted_in',
+      outcome: 'duplicate',
+      providerMessageId: 'api:outbox-1',
+    });
+    expect(await statusNow()).toBe('opted_out');
   });
 
   test('a change body with every field wrong lists every field', async () => {

@@ -163,6 +163,17 @@ function signedInbound(kind: Kind, sms: Sms, signAt?: string): Signed {
   return { path, headers, body: signing.formBody(fields) };
 }
 
+/** Another API replica on the same database and Temporal, sharing no memory with `app`. */
+async function onReplica(use: (base: string) => Promise<void>): Promise<void> {
+  const replica = await build(PUBLIC);
+  try {
+    await replica.listen({ host: '127.0.0.1', port: 0 });
+    await use(`http://127.0.0.1:${(replica.server.address() as net.AddressInfo).port}`);
+  } finally {
+    await replica.close();
+  }
+}
+
 async function post(req: Signed, base = direct): Promise<{ status: number; body: string; type: string }> {
   const res = await fetch(`${base}${req.path}`, { method: 'POST', headers: req.headers, body: req.body });
   return { status: res.status, body: await res.text(), type: res.headers.get('content-type') ?? '' };
@@ -213,6 +224,13 @@ describe('a STOP reaches the consent of that venue only', () => {
       expect(stopped.source).toBe('provider_webhook');
       expect(stopped.lastProviderMessageId).toBeTruthy();
       expect(await consent(VENUE_B, phone)).toMatchObject({ status: 'opted_in', source: 'checkout' });
+      // The audit trail names the provider the customer texted through.
+      const trail = await w.repos.consent.changes(VENUE_A, phone, { limit: 5 });
+      expect(trail.items[0]).toMatchObject({
+        status: 'opted_out',
+        outcome: 'applied',
+        provider: kind.split('-')[0],
+      });
     },
   );
 
@@ -367,6 +385,57 @@ describe('a webhook that fails its signature: 403, nothing written, nothing sign
     expect(forged.body).not.toBe(req.body);
     expect((await post(forged)).status).toBe(403);
     await expectNothingFor(victim);
+  });
+
+  test('plivo V2: the same signature replayed with another body on another replica, or after a restart, is refused', async () => {
+    const genuine = customer();
+    const victim = customer();
+    await optIn(w.repos, { venueId: VENUE_A, phoneNumber: genuine });
+    const req = signedInbound('plivo-v2', { from: genuine, to: NUMBERS.plivoA, text: 'STOP' });
+    expect((await post(req)).status).toBe(200);
+    // A START for someone else under the captured headers: it would re-subscribe them.
+    const forged = {
+      ...req,
+      body: req.body.replace(digits(genuine), digits(victim)).replace('Text=STOP', 'Text=START'),
+    };
+    expect(forged.body).toContain('Text=START');
+
+    await onReplica(async (replica) => expect((await post(forged, replica)).status).toBe(403));
+    // Restarted: the same again on a process that starts empty.
+    await onReplica(async (restarted) => expect((await post(forged, restarted)).status).toBe(403));
+    await expectNothingFor(victim);
+  });
+
+  test('plivo V2: the same request again (a provider retry) is a 200 without a second effect, even after the customer changed their mind and their consent entity ended', async () => {
+    const phone = customer();
+    const start = signedInbound('plivo-v2', { from: phone, to: NUMBERS.plivoA, text: 'START' });
+    expect((await post(start)).status).toBe(200);
+    await waitFor(async () => (await consent(VENUE_A, phone))?.status === 'opted_in', {
+      description: 'START applied',
+    });
+    const stopId = messageId('uuid-');
+    await post(signedInbound('plivo-v2', { from: phone, to: NUMBERS.plivoA, text: 'STOP', id: stopId }));
+    await waitFor(async () => (await consent(VENUE_A, phone))?.lastProviderMessageId === stopId, {
+      description: 'STOP applied',
+    });
+    // The entity completes after 10 idle minutes, forgetting the message ids it saw; end it now.
+    await w.client.workflow
+      .getHandle(consentWorkflowId(VENUE_A, phone, w.config.temporal.workflowIdHashKey))
+      .terminate('stands in for the idle timeout');
+
+    await onReplica(async (replica) =>
+      expect(await post(start, replica)).toMatchObject({ status: 200, body: '<Response/>' }),
+    );
+    // The 200 comes after a signal is durable: had the START been signalled again, signalWithStart
+    // would have started a fresh run, which would apply it over the STOP.
+    const entity = w.client.workflow.getHandle(
+      consentWorkflowId(VENUE_A, phone, w.config.temporal.workflowIdHashKey),
+    );
+    expect((await entity.describe()).status.name).toBe('TERMINATED');
+    expect(await consent(VENUE_A, phone)).toMatchObject({
+      status: 'opted_out',
+      lastProviderMessageId: stopId,
+    });
   });
 
   test('a status callback with a bad signature is refused and changes no row', async () => {

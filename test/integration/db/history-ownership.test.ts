@@ -7,7 +7,7 @@ import { historyEntry, useTestDatabase } from '../../support/db';
 
 const db = useTestDatabase();
 
-const row = (orderId: string, provider: HistoryEntry['provider'], providerMessageId: string) =>
+const row = (orderId: string, provider: HistoryEntry['provider'], providerMessageId: string): HistoryEntry =>
   historyEntry({ orderId, provider, providerMessageId });
 
 test("names only ids recorded for another order at the same provider; an order's own ids are its own", async () => {

@@ -193,7 +193,6 @@ describe('a data error from the database itself reaches Temporal and the logs cl
       pendingConsentChanges: async () => [],
       signalConsentChange: unused,
       requestVenueNumber: unused,
-      provisionVenueNumber: unused,
     };
     return { deps, lines };
   }
@@ -241,6 +240,11 @@ describe('a data error from the database itself reaches Temporal and the logs cl
     expect(failure.message).toMatch(/^SmsConsent applyChange: a (check )?constraint refused the row/);
     expect(everything(failure)).not.toMatch(LEAKS);
     expect(lines.join('')).not.toMatch(LEAKS);
+    // The entity skips it; the audit trail says it arrived and was refused.
+    const trail = await deps.repos.consent.changes(42, PHONE, { limit: 5 });
+    expect(trail.items).toEqual([
+      expect.objectContaining({ outcome: 'rejected', status: 'opted_out', correlationId: 'corr-2' }),
+    ]);
   });
 
   test('a database that is down stays retryable, and clean', async () => {

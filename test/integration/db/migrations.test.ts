@@ -10,6 +10,9 @@ const BUSINESS_TABLES = [
   'SmsSendHistory',
   'SmsConsentChanges',
   'SmsOrderClaims',
+  'SmsPendingDeliveryReports',
+  'SmsRecipientLeases',
+  'WebhookNonces',
 ];
 const AUDIT_TABLES = ['SmsConsentChangeOutcomes', 'SmsConsentChanges'];
 const migrationConfig = { migrationSource, tableName: 'knex_migrations' };
@@ -74,22 +77,38 @@ test('the dialect under test is the one asked for', () => {
 test('the newer migrations go down one at a time and come back', async () => {
   await migrateLatest(db.knex);
   const down = async () => ((await db.knex.migrate.down(migrationConfig)) as [number, string[]])[1];
+  expect(await down()).toEqual(['20261203000003_webhook_nonces']);
+  expect(await existingTables()).toEqual(ALL_TABLES.filter((t) => t !== 'WebhookNonces'));
+  expect(await down()).toEqual(['20261203000002_recipient_leases']);
+  expect(await existingTables()).toEqual(
+    ALL_TABLES.filter((t) => t !== 'SmsRecipientLeases' && t !== 'WebhookNonces'),
+  );
+  expect(await db.knex.schema.hasColumn('SmsOrderClaims', 'FromNumber')).toBe(false);
+  expect(await down()).toEqual(['20261203000001_delivery_reports']);
+  const newer = ['SmsRecipientLeases', 'SmsPendingDeliveryReports', 'WebhookNonces'];
+  expect(await existingTables()).toEqual(ALL_TABLES.filter((t) => !newer.includes(t)));
   expect(await down()).toEqual(['20261128000003_order_claims']);
-  expect(await existingTables()).toEqual(ALL_TABLES.filter((t) => t !== 'SmsOrderClaims'));
+  expect(await existingTables()).toEqual(
+    ALL_TABLES.filter((t) => t !== 'SmsOrderClaims' && !newer.includes(t)),
+  );
   expect(await db.knex('SmsSendHistoryStatuses').max('ID as max').first()).toMatchObject({ max: 4 });
   expect(await down()).toEqual(['20261128000002_delivery_status']);
   expect(await db.knex.schema.hasColumn('SmsSendHistory', 'DeliveryStatus')).toBe(false);
   expect(await down()).toEqual(['20261128000001_consent_audit']);
   expect(await existingTables()).toEqual(
-    ALL_TABLES.filter((t) => !AUDIT_TABLES.includes(t) && t !== 'SmsOrderClaims'),
+    ALL_TABLES.filter((t) => !AUDIT_TABLES.includes(t) && t !== 'SmsOrderClaims' && !newer.includes(t)),
   );
   expect(await migrateLatest(db.knex)).toEqual([
     '20261128000001_consent_audit',
     '20261128000002_delivery_status',
     '20261128000003_order_claims',
+    '20261203000001_delivery_reports',
+    '20261203000002_recipient_leases',
+    '20261203000003_webhook_nonces',
   ]);
   expect(await existingTables()).toEqual(ALL_TABLES);
   expect(await db.knex.schema.hasColumn('SmsSendHistory', 'DeliveryStatus')).toBe(true);
+  expect(await db.knex.schema.hasColumn('SmsOrderClaims', 'FromNumber')).toBe(true);
 });
 
 test('SmsConsentChanges.ChangeID is unique when set, and any number of rows may have none', async () => {

@@ -125,6 +125,33 @@ describe('consent', () => {
     expect(await consent.get(2, phone)).toBeNull();
   });
 
+  test('a START replayed after a STOP, dated on its new arrival, is a duplicate: the STOP stands', async () => {
+    const consent = repos().consent;
+    const webhook = (status: 'opted_in' | 'opted_out', id: string, iso: string) =>
+      consent.applyChange({
+        venueId: 4,
+        phoneNumber: phone,
+        status,
+        source: 'provider_webhook',
+        occurredAt: at(iso),
+        providerMessageId: id,
+      });
+    expect(await webhook('opted_in', 'SM-start-A', '2026-11-03T10:00:00Z')).toEqual({ applied: true });
+    expect(await webhook('opted_out', 'SM-stop-B', '2026-11-03T10:05:00Z')).toEqual({ applied: true });
+    // Twilio signatures never expire: A posted again ten minutes later, after its entity forgot it.
+    expect(await webhook('opted_in', 'SM-start-A', '2026-11-03T10:15:00Z')).toEqual({
+      applied: false,
+      reason: 'duplicate',
+    });
+    expect(await consent.get(4, phone)).toMatchObject({
+      status: 'opted_out',
+      lastProviderMessageId: 'SM-stop-B',
+    });
+    expect(await consent.handledMessageIds(4, phone, ['SM-start-A', 'SM-never'])).toEqual(
+      new Set(['SM-start-A']),
+    );
+  });
+
   test('concurrent first writes for one (venue, phone) leave one row', async () => {
     const results = await Promise.all(
       pools.map((k, i) =>

@@ -304,6 +304,115 @@ describe('Plivo adapter (real SDK against an HTTP fake)', () => {
     });
   });
 
+  describe('a venue number on an account that already holds 500', () => {
+    const smsWebhookUrl = 'https://hooks.example.com/sms';
+    /** Half of them named for other venues, half never named. */
+    const strangers = (i: number) => ({ alias: i % 2 === 0 ? `venue-${1000 + i}` : '' });
+    const listReads = () =>
+      fake.requests.filter((r) => r.method === 'GET' && r.path === `/v1/Account/${fake.authId}/Number/`);
+
+    /** A purchase for `venue` whose alias update Plivo refused: bought and linked, never named. */
+    async function interruptedPurchase(p: PlivoProvider, venue: string) {
+      let chosen: string | undefined;
+      fake.fail({ path: '/Number/', method: 'POST' }, { status: 500, message: 'internal server error' });
+      const error = await failure(
+        p.buyNumber({
+          friendlyName: venue,
+          country: 'US',
+          smsWebhookUrl,
+          onChosen: (providerId) => (chosen = providerId),
+        }),
+      );
+      expect(error).toMatchObject({ type: 'ProviderUnavailable', code: 'HTTP_500' });
+      const orphan = fake.ownedNumbers().at(-1);
+      expect(orphan).toMatchObject({ number: chosen, alias: '' });
+      return orphan as NonNullable<typeof orphan>;
+    }
+
+    beforeEach(() => {
+      fake.seedOwnedNumbers(500, strangers);
+    });
+
+    test("the venue's number is found among them by one request, filtered by its alias", async () => {
+      const p = provider();
+      const bought = await p.buyNumber({ friendlyName: 'venue-42', country: 'US', smsWebhookUrl });
+      fake.resetFaults();
+
+      await expect(p.findOwnedNumber('venue-42')).resolves.toEqual(bought);
+      expect(fake.requests).toEqual([
+        expect.objectContaining({ method: 'GET', query: expect.objectContaining({ alias: 'venue-42' }) }),
+      ]);
+      expect(listReads()).toHaveLength(1);
+    });
+
+    test('a venue nothing was ever bought for costs two requests, no scan', async () => {
+      await expect(provider().findOwnedNumber('venue-4')).resolves.toBeNull();
+      expect(fake.requests.map((r) => r.path.split('/').at(-2))).toEqual(['Number', 'Application']);
+    });
+
+    test('a purchase whose alias update failed is found past every page, adopted and named', async () => {
+      const p = provider();
+      // Another venue's interrupted purchase, further down still: never mistaken for this one's.
+      const orphan = await interruptedPurchase(p, 'venue-5');
+      const strangersOrphan = await interruptedPurchase(p, 'venue-6');
+      expect(fake.ownedNumbers()).toHaveLength(502);
+      fake.resetFaults();
+
+      await expect(p.findOwnedNumber('venue-5')).resolves.toEqual({
+        phoneNumber: `+${orphan.number}`,
+        providerId: orphan.number,
+        friendlyName: 'venue-5',
+      });
+      // Every page was read: the orphan was on the 26th.
+      expect(
+        listReads()
+          .filter((r) => r.query.alias === undefined)
+          .map((r) => Number(r.query.offset)),
+      ).toEqual(Array.from({ length: 26 }, (_, i) => i * 20));
+      expect(fake.ownedNumbers().find((n) => n.number === orphan.number)?.alias).toBe('venue-5');
+      expect(fake.ownedNumbers().find((n) => n.number === strangersOrphan.number)?.alias).toBe('');
+
+      // Named now: the next look-up is the single filtered request again.
+      fake.resetFaults();
+      await expect(p.findOwnedNumber('venue-5')).resolves.toMatchObject({ providerId: orphan.number });
+      expect(fake.requests).toHaveLength(1);
+      await expect(p.findOwnedNumber('venue-6')).resolves.toMatchObject({
+        providerId: strangersOrphan.number,
+      });
+    });
+
+    test('told which number an interrupted attempt chose, the look-up reads that number alone', async () => {
+      const p = provider();
+      const orphan = await interruptedPurchase(p, 'venue-5');
+      fake.resetFaults();
+
+      const found = await p.findOwnedNumber('venue-5', undefined, ['16280000000', orphan.number]);
+      expect(found).toMatchObject({ providerId: orphan.number, friendlyName: 'venue-5' });
+      expect(listReads().filter((r) => r.query.alias === undefined)).toEqual([]);
+      expect(
+        fake.requests.map((r) => `${r.method} ${r.path.replace(`/v1/Account/${fake.authId}/`, '')}`),
+      ).toEqual([
+        'GET Number/',
+        'GET Application/',
+        'GET Number/16280000000/',
+        `GET Number/${orphan.number}/`,
+        `POST Number/${orphan.number}/`,
+      ]);
+    });
+
+    test("a chosen number that is another venue's is not adopted", async () => {
+      const p = provider();
+      const theirs = await interruptedPurchase(p, 'venue-6');
+      // venue-7 has its application (its purchase failed at the buy itself), yet nothing was bought.
+      fake.fail({ path: '/PhoneNumber/', method: 'POST' }, { status: 503, message: 'service unavailable' });
+      await failure(p.buyNumber({ friendlyName: 'venue-7', country: 'US', smsWebhookUrl }));
+      expect(fake.applications().map((a) => a.appName)).toEqual(['venue-6', 'venue-7']);
+
+      await expect(p.findOwnedNumber('venue-7', undefined, [theirs.number])).resolves.toBeNull();
+      expect(fake.ownedNumbers().find((n) => n.number === theirs.number)?.alias).toBe('');
+    });
+  });
+
   test('buyNumber where Plivo has no inventory → Misconfiguration', async () => {
     const error = await failure(provider().buyNumber({ friendlyName: 'venue-1', country: 'ZZ' }));
     expect(error).toMatchObject({ type: 'Misconfiguration', code: 'NO_AVAILABLE_NUMBERS' });

@@ -2,6 +2,7 @@ import { AesGcmPayloadCodec } from '../../../temporal/payload-codec';
 import { signalConsentChange } from '../../../temporal/consent-signal';
 import { consentWorkflowId } from '../../../temporal/ids';
 import { waitFor } from '../../support/temporal';
+import { keepHistory, TEST_SUGGEST_CONTINUE_AS_NEW_EVENTS } from '../../support/histories';
 import { useTestWorkers } from '../../support/workers';
 
 const { w, client } = useTestWorkers('consent-entity');
@@ -148,6 +149,83 @@ test('a duplicate webhook (same provider message id) is applied once; a stale ch
   const history = await client.workflow.getHandle(entityId(venueId, phone)).fetchHistory();
   const signals = (history.events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes);
   expect(signals).toHaveLength(3); // all three reached the entity; the duplicate was only recorded
+  await keepHistory(client.workflow.getHandle(entityId(venueId, phone)), 'consent-entity');
+});
+
+test('a long-lived entity continues as new and keeps what it knew: the latest change wins, old ids stay duplicates', async () => {
+  const venueId = venue();
+  const phone = '+14155550134';
+  const workflowId = entityId(venueId, phone);
+  // Each change costs the entity at least four events (signal, activity scheduled/started/completed).
+  const count = Math.ceil(TEST_SUGGEST_CONTINUE_AS_NEW_EVENTS / 4) + 5;
+  const change = (i: number) => ({
+    status: i % 2 === 0 ? ('opted_in' as const) : ('opted_out' as const),
+    source: 'provider_webhook' as const,
+    occurredAt: at(count + 10 - i),
+    providerMessageId: `SM-long-${i}`,
+  });
+  await signalConsentChange(w.consentEntities, venueId, phone, change(0));
+  const { runId: firstRunId } = await client.workflow.getHandle(workflowId).describe();
+  for (let i = 1; i < count; i++) await signalConsentChange(w.consentEntities, venueId, phone, change(i));
+
+  const firstRun = client.workflow.getHandle(workflowId, firstRunId);
+  await waitFor(async () => (await firstRun.describe()).status.name === 'CONTINUED_AS_NEW', {
+    description: 'the first run continued as new',
+  });
+  const last = change(count - 1);
+  await waitFor(async () => (await w.repos.consent.get(venueId, phone))?.status === last.status, {
+    description: 'the last change applied',
+  });
+  // A redelivery of a change the first run saw is still a duplicate in the new run.
+  await signalConsentChange(w.consentEntities, venueId, phone, change(1));
+  const trail = await waitFor(
+    async () => {
+      const page = await w.repos.consent.changes(venueId, phone, { limit: count + 5 });
+      return page.items.some((c) => c.outcome === 'duplicate') ? page.items : undefined;
+    },
+    { description: 'the redelivery recorded as a duplicate' },
+  );
+  expect(trail.filter((c) => c.outcome === 'applied')).toHaveLength(count);
+  expect(trail.filter((c) => c.outcome === 'duplicate')).toEqual([
+    expect.objectContaining({ providerMessageId: 'SM-long-1' }),
+  ]);
+  expect(await w.repos.consent.get(venueId, phone)).toMatchObject({ status: last.status });
+  await keepHistory(firstRun, 'consent-entity-continued-as-new');
+});
+
+test('a START replayed after the STOP, reaching a new run of the entity, is a duplicate: the STOP stands', async () => {
+  const venueId = venue();
+  const phone = '+14155550135';
+  const change = (status: 'opted_in' | 'opted_out', id: string, secondsAgo: number) => ({
+    status,
+    source: 'provider_webhook' as const,
+    provider: 'twilio' as const,
+    occurredAt: at(secondsAgo),
+    providerMessageId: id,
+  });
+  await signalConsentChange(w.consentEntities, venueId, phone, change('opted_in', 'SM-start-A', 20));
+  await signalConsentChange(w.consentEntities, venueId, phone, change('opted_out', 'SM-stop-B', 10));
+  await waitFor(async () => (await appliedCount(venueId, phone)) === 2, {
+    description: 'START, STOP applied',
+  });
+  // The entity forgets what it saw when it ends (after 10 idle minutes; here at once).
+  await client.workflow.getHandle(entityId(venueId, phone)).terminate('idle, as after 10 minutes');
+
+  // Twilio signatures never expire: A posted again, dated on its new arrival.
+  await signalConsentChange(w.consentEntities, venueId, phone, change('opted_in', 'SM-start-A', 0));
+  const trail = await waitFor(
+    async () => {
+      const page = await w.repos.consent.changes(venueId, phone, { limit: 10 });
+      return page.items.length === 3 ? page.items : undefined;
+    },
+    { description: 'the replay handled by the new run' },
+  );
+  expect(trail[0]).toMatchObject({
+    status: 'opted_in',
+    providerMessageId: 'SM-start-A',
+    outcome: 'duplicate',
+  });
+  expect(await w.repos.consent.get(venueId, phone)).toMatchObject({ status: 'opted_out' });
 });
 
 test('a START after a STOP opts the customer back in', async () => {

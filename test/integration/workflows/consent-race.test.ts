@@ -2,7 +2,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { createKnex } from '../../../db/knex';
 import type { OrderConfirmationEvent } from '../../../domain/order-event';
 import { signalConsentChange } from '../../../temporal/consent-signal';
-import { orderWorkflowId } from '../../../temporal/ids';
+import { consentWorkflowId, orderWorkflowId } from '../../../temporal/ids';
 import { startOrderConfirmation } from '../../../temporal/start-order';
 import { createTestDatabase, testDatabaseUrl, useTestDatabase } from '../../support/db';
 import { useFake } from '../../support/provider-fakes/fake-server';
@@ -206,3 +206,44 @@ onPostgres(
   },
   120_000,
 );
+
+test('(d) an operator terminates a consent entity whose STOP is still being written: the STOP wins, and a new run writes it', async () => {
+  const taskQueue = uniqueTaskQueue('race-terminated');
+  const w = await workers({
+    knex: db.knex,
+    taskQueue,
+    env: { ...twilioEnv(), WORKER_QUEUES: 'orders,send' },
+  });
+  // The entity's writes go to a database without tables: it acknowledges the STOP and keeps retrying.
+  const unwritable = await createTestDatabase({ migrate: false });
+  cleanups.push(() => unwritable.destroy());
+  const stuck = await startTestWorkers({
+    knex: unwritable.knex,
+    taskQueue,
+    env: { ...twilioEnv(), WORKER_QUEUES: 'consent' },
+  });
+
+  const e = parsedEvent({ PhoneNumber: phoneFor(3) });
+  await optIn(w.repos, e);
+  await stop(w, e);
+  const entity = w.client.workflow.getHandle(
+    consentWorkflowId(e.venueId, e.phoneNumber, w.config.temporal.workflowIdHashKey),
+  );
+  await waitFor(async () => ((await pendingAttempt(entity, 'applyConsentChange')) ?? 0) >= 2, {
+    description: 'the STOP held, its write retrying',
+  });
+  const { runId: terminatedRun } = await entity.describe();
+  await entity.terminate('operator cleaning up');
+  await stuck.shutdown();
+  // A consent worker on the real database: it answers queries (the terminated run's too) and writes.
+  await workers({ knex: db.knex, taskQueue, env: { ...twilioEnv(), WORKER_QUEUES: 'consent' } });
+
+  const handle = await startOrder(w, taskQueue, e);
+  expect(await handle.result()).toMatchObject({ outcome: 'blocked_opted_out' });
+  expect(textsTo(e.phoneNumber)).toHaveLength(0);
+  // What the terminated run held went to a new run, which wrote it.
+  await waitFor(async () => (await w.repos.consent.get(e.venueId, e.phoneNumber))?.status === 'opted_out', {
+    description: 'the STOP in SQL',
+  });
+  expect((await entity.describe()).runId).not.toBe(terminatedRun);
+}, 90_000);

@@ -19,7 +19,7 @@ import {
  * Launch day: hundreds of first orders for venues that have no number yet. Each venue's orders
  * wait for one purchase in workflow code, so however many wait, the purchase gets a slot. The
  * worker has 20 activity slots here, far fewer than the orders waiting: with waits inside
- * activities (the old ensureVenueSender) this deadlocked.
+ * activities (the old waiting activity) this deadlocked.
  */
 
 const db = useTestDatabase();

@@ -11,6 +11,7 @@ import {
   useTestWorkers,
   type TestWorkers,
 } from '../../support/workers';
+import { keepHistory } from '../../support/histories';
 
 // The shape of a warm-venue order's history on the lean path (docs/adr/0009): what Temporal stores
 // and bills per order. Structure, not time: counted events and commands, never a duration.
@@ -33,7 +34,7 @@ async function shape(handle: WorkflowHandle) {
   return { types, scheduled, markers };
 }
 
-test('a warm-venue order that is sent: one regular activity (the send), at most 20 events', async () => {
+test('a warm-venue order that is sent: one regular activity (the send), at most 18 events', async () => {
   const e = parsedEvent();
   await optIn(w.repos, e);
   // A warm venue: its number is stored already, so no provisioning runs.
@@ -49,16 +50,15 @@ test('a warm-venue order that is sent: one regular activity (the send), at most 
   expect(await handle.result()).toMatchObject({ outcome: 'sent' });
   const { types, scheduled, markers } = await shape(handle);
   expect(scheduled).toEqual(['sendSms']);
-  // The lean-path patch, then checkConsent, findVenueNumber, renderMessage and recordHistory.
-  expect(markers).toEqual(['core_patch', ...Array(4).fill('core_local_activity')]);
-  // The patch's TemporalChangeVersion (sdk-core adds it), SmsProvider before the send, SmsOutcome.
-  expect(types.filter((t) => t === 'EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES')).toHaveLength(3);
-  expect(types.length).toBeLessThanOrEqual(20);
+  // checkConsent, findVenueNumber, renderMessage and recordHistory.
+  expect(markers).toEqual(Array(4).fill('core_local_activity'));
+  // SmsProvider before the send, SmsOutcome after it.
+  expect(types.filter((t) => t === 'EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES')).toHaveLength(2);
+  expect(types.length).toBeLessThanOrEqual(18);
   // Two workflow tasks: the first runs every step up to the send, the second records the outcome.
   expect(types.map((t) => t.replace('EVENT_TYPE_', ''))).toEqual([
     'WORKFLOW_EXECUTION_STARTED',
     ...['WORKFLOW_TASK_SCHEDULED', 'WORKFLOW_TASK_STARTED', 'WORKFLOW_TASK_COMPLETED'],
-    ...['MARKER_RECORDED', 'UPSERT_WORKFLOW_SEARCH_ATTRIBUTES'], // the patch
     ...['MARKER_RECORDED', 'MARKER_RECORDED'], // consent, venue number
     'UPSERT_WORKFLOW_SEARCH_ATTRIBUTES', // SmsProvider
     'MARKER_RECORDED', // render
@@ -82,8 +82,8 @@ test('an order without consent: no activity task at all, the consent read and hi
   expect(await handle.result()).toEqual({ outcome: 'skipped_no_consent' });
   const { types, scheduled, markers } = await shape(handle);
   expect(scheduled).toEqual([]);
-  expect(markers).toEqual(['core_patch', 'core_local_activity', 'core_local_activity']);
-  expect(types.length).toBeLessThanOrEqual(10);
+  expect(markers).toEqual(['core_local_activity', 'core_local_activity']);
+  expect(types.length).toBeLessThanOrEqual(8);
   expect(await w.repos.history.findByOrderId(e.orderId)).toEqual([
     expect.objectContaining({ status: 'skipped_no_consent' }),
   ]);
@@ -128,6 +128,7 @@ test('a consent read failing past its local budget moves to the regular activity
       env: { WORKER_QUEUES: 'consent' },
     });
     expect(await handle.result()).toMatchObject({ outcome: 'sent' });
+    await keepHistory(handle, 'order-local-step-fallback');
     const { scheduled, markers } = await shape(handle);
     expect(scheduled).toEqual(['checkConsent', 'sendSms']);
     // The failed local consent read is recorded too (its marker carries the failure).

@@ -4,10 +4,11 @@ import { startOrderConfirmation } from '../../../temporal/start-order';
 import type { OrderConfirmationEvent } from '../../../domain/order-event';
 import { signalConsentChange } from '../../../temporal/consent-signal';
 import type { OrderStatus } from '../../../temporal/contracts';
-import { orderWorkflowId } from '../../../temporal/ids';
+import { orderWorkflowId, venueNumberWorkflowId } from '../../../temporal/ids';
 import { SmsErrorCodeKey, SmsOutcomeKey, SmsProviderKey } from '../../../temporal/search-attributes';
 import { pendingAttempt, waitFor } from '../../support/temporal';
 import { optIn, parsedEvent, useTestWorkers } from '../../support/workers';
+import { keepHistory } from '../../support/histories';
 
 const EventType = temporal.api.enums.v1.EventType;
 
@@ -47,6 +48,12 @@ describe('orderConfirmationSms on the dev server', () => {
 
     const result = await handle.result();
     expect(result.outcome).toBe('sent');
+    await keepHistory(handle, 'order-sent');
+    // The venue was new: the order waited for its number, bought by the provisioning workflow.
+    await keepHistory(
+      client.workflow.getHandle(venueNumberWorkflowId(e.venueId, 'simulator')),
+      'venue-number-provisioning',
+    );
 
     const messages = await sentTo(e.phoneNumber);
     expect(messages).toHaveLength(1);
@@ -91,6 +98,7 @@ describe('orderConfirmationSms on the dev server', () => {
     const e = parsedEvent({ PhoneNumber: '+14155550102' });
     const handle = await start(e);
     expect((await handle.result()).outcome).toBe('skipped_no_consent');
+    await keepHistory(handle, 'order-skipped-no-consent');
     expect(await sentTo(e.phoneNumber)).toHaveLength(0);
     const [row] = await w.repos.history.findByOrderId(e.orderId);
     expect(row).toMatchObject({
@@ -112,6 +120,7 @@ describe('orderConfirmationSms on the dev server', () => {
     });
     const handle = await start(e);
     expect((await handle.result()).outcome).toBe('blocked_opted_out');
+    await keepHistory(handle, 'order-blocked-opted-out');
     expect(await sentTo(e.phoneNumber)).toHaveLength(0);
     expect((await w.repos.history.findByOrderId(e.orderId))[0].status).toBe('blocked_opted_out');
   });

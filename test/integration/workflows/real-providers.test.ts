@@ -13,7 +13,7 @@ import { startOptedInOrder, useTestWorkers } from '../../support/workers';
 interface ProviderFake {
   controls: FakeControls;
   env: Record<string, string>;
-  messages(): Array<{ id: string; to: string; from: string }>;
+  messages(): Array<{ id: string; to: string; from: string; text: string }>;
   purchases(): Array<{ phoneNumber: string; released: boolean }>;
   optedOut: InjectedError;
   invalidPhone: InjectedError;
@@ -28,7 +28,7 @@ async function twilioFake(): Promise<ProviderFake> {
   return {
     controls: fake,
     env: twilioEnv(fake),
-    messages: () => fake.messages().map((m) => ({ id: m.sid, to: m.to, from: m.from })),
+    messages: () => fake.messages().map((m) => ({ id: m.sid, to: m.to, from: m.from, text: m.body })),
     purchases: () => fake.purchases().map((n) => ({ phoneNumber: n.phoneNumber, released: !!n.releasedAt })),
     optedOut: { status: 400, code: 21610, message: 'Attempt to send to unsubscribed recipient' },
     retryable: [
@@ -46,7 +46,8 @@ async function plivoFake(): Promise<ProviderFake> {
   return {
     controls: fake,
     env: plivoEnv(fake),
-    messages: () => fake.messages().map((m) => ({ id: m.uuid, to: `+${m.dst}`, from: `+${m.src}` })),
+    messages: () =>
+      fake.messages().map((m) => ({ id: m.uuid, to: `+${m.dst}`, from: `+${m.src}`, text: m.text })),
     purchases: () => fake.purchases().map((n) => ({ phoneNumber: `+${n.number}`, released: !!n.releasedAt })),
     optedOut: { status: 400, message: 'destination number has opted out (replied STOP)' },
     retryable: [
@@ -130,6 +131,32 @@ describe.each<[ProviderName, () => Promise<ProviderFake>]>([
     const [secondRow] = await w.repos.history.findByOrderId(second.orderId);
     expect(firstRow).toMatchObject({ status: 'sent', providerMessageId: messages[0].id });
     expect(secondRow).toMatchObject({ status: 'sent', providerMessageId: messages[1].id });
+  });
+
+  test("a customer's two orders seconds apart, the first refused and the second's answer lost: each texts its own message, once", async () => {
+    const phone = '+14155550409';
+    // A's first send is refused (nothing sent); B's is accepted and its answer lost. Before the
+    // recipient hold, A's retry adopted B's unclaimed message and B's retry sent B's text again.
+    fake.controls.fail({ to: phone }, { status: 503, message: 'Service Unavailable' });
+    const a = await order({ PhoneNumber: phone, OrderNumber: 'A-2001' });
+    await waitFor(async () => fake.controls.requests.some((r) => r.outcome === 'injected'), {
+      description: "A's first send refused",
+    });
+    fake.controls.acceptThenDrop(1);
+    const b = await order({ PhoneNumber: phone, OrderNumber: 'B-2002', VenueId: a.venueId });
+    expect(await result(a)).toMatchObject({ outcome: 'sent' });
+    expect(await result(b)).toMatchObject({ outcome: 'sent' });
+
+    const messages = sentTo(phone);
+    expect(messages).toHaveLength(2);
+    for (const [e, number] of [
+      [a, 'A-2001'],
+      [b, 'B-2002'],
+    ] as const) {
+      const [row] = await w.repos.history.findByOrderId(e.orderId);
+      const own = messages.find((m) => m.id === row.providerMessageId);
+      expect(own?.text).toContain(number);
+    }
   });
 
   test('the provider says the customer opted out: blocked_opted_out, and consent records it (provider_error)', async () => {

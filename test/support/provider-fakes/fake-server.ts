@@ -22,6 +22,22 @@ export interface FakeReply {
 
 export type RequestOutcome = 'ok' | 'error' | 'injected' | 'unauthorized' | 'dropped' | 'abandoned';
 
+/** A status callback as the provider posts it: to the URL the send named, signed. */
+export interface StatusCallback {
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+  /** The provider's status word it carries ("sent", "delivered"). */
+  status: string;
+}
+
+/** A status callback the fake posted, and the HTTP status it was answered with (0: no answer). */
+export interface PostedCallback {
+  url: string;
+  status: string;
+  answer: number;
+}
+
 export interface LoggedRequest {
   method: string;
   path: string;
@@ -46,8 +62,14 @@ export interface InjectedError {
  * `number`: the next N API calls. `{ to }`: the next `times` (default 1) sends to that recipient.
  * `{ path }`: the next `times` calls whose path contains `path` (and use `method`, when given).
  */
-export type FailTarget =
-  number | { to: string; times?: number } | { path: string; method?: string; times?: number };
+export type FailTarget = number | { to: string; times?: number } | PathTarget;
+
+/** The next `times` (default 1) calls whose path contains `path` (and use `method`, when given). */
+export interface PathTarget {
+  path: string;
+  method?: string;
+  times?: number;
+}
 
 export interface FakeControls {
   readonly baseUrl: string;
@@ -56,10 +78,11 @@ export interface FakeControls {
   /** Answer the targeted calls with `error` instead of handling them. */
   fail(target: FailTarget, error: InjectedError): void;
   /**
-   * Hold the next `times` calls (default 1) for `ms` before handling them. A call whose client gave
-   * up meanwhile is not handled at all: a timeout here means "never reached the provider".
+   * Hold the next `times` calls (default 1), or the next calls `target` names, for `ms` before
+   * handling them. A call whose client gave up meanwhile is not handled at all: a timeout here means
+   * "never reached the provider".
    */
-  delay(ms: number, times?: number): void;
+  delay(ms: number, target?: number | PathTarget): void;
   /** The next `times` sends (default 1) are accepted and stored, then the socket is destroyed unanswered. */
   acceptThenDrop(times?: number): void;
   /**
@@ -68,9 +91,18 @@ export interface FakeControls {
    * accepted, stored, then dropped unanswered with probability `dropRate`. For chaos runs.
    */
   randomFaults(faults: { errorRate?: number; dropRate?: number; error?: InjectedError }): void;
+  /**
+   * From now on (null: no more), every accepted send first posts a status callback for each of
+   * `statuses` to the URL the send named — `reach` turns that public URL into one this process can
+   * call — and answers the API call only once they were answered: a provider whose callbacks outrun
+   * its API answer.
+   */
+  callbacksBeforeAnswer(options: { statuses: string[]; reach(url: string): string } | null): void;
+  /** Every status callback posted, in order. */
+  readonly postedCallbacks: readonly PostedCallback[];
   /** Resolves once no call is being held or handled. */
   settled(): Promise<void>;
-  /** Clears injected faults and the request log; stored state stays. */
+  /** Clears injected faults, callbacks before answers and the logs; stored state stays. */
   resetFaults(): void;
   stop(): Promise<void>;
 }
@@ -88,6 +120,8 @@ export interface FakeServerSpec {
   /** Recipient of a send, for `fail({ to })`. */
   recipientOf(req: FakeRequest): string | undefined;
   route(req: FakeRequest, baseUrl: string): FakeReply;
+  /** The provider's signed status callbacks for an accepted send (none when it named no URL). */
+  statusCallbacks(req: FakeRequest, reply: FakeReply, statuses: string[]): StatusCallback[];
 }
 
 interface MatchFault {
@@ -96,19 +130,33 @@ interface MatchFault {
   error: InjectedError;
 }
 
+interface Delay {
+  ms: number;
+  remaining: number;
+  /** Absent: whatever call comes next. */
+  matches?: (req: FakeRequest) => boolean;
+}
+
 const digits = (s: string) => s.replace(/\D/g, '');
+
+function pathMatcher(target: PathTarget): (req: FakeRequest) => boolean {
+  return (req) =>
+    req.path.includes(target.path) && (!target.method || target.method.toUpperCase() === req.method);
+}
 
 export async function startFakeServer(spec: FakeServerSpec): Promise<FakeControls> {
   const requests: LoggedRequest[] = [];
   let nextFailures: { remaining: number; error: InjectedError }[] = [];
   let matchFaults: MatchFault[] = [];
-  let delays: { ms: number; remaining: number }[] = [];
+  let delays: Delay[] = [];
   let drops = 0;
   let random: { errorRate: number; dropRate: number; error: InjectedError } = {
     errorRate: 0,
     dropRate: 0,
     error: { status: 503 },
   };
+  let callbacksFirst: { statuses: string[]; reach(url: string): string } | null = null;
+  const postedCallbacks: PostedCallback[] = [];
   let inFlight = 0;
   let idleWaiters: (() => void)[] = [];
   const timers = new Set<{ timer: NodeJS.Timeout; release: () => void }>();
@@ -197,10 +245,10 @@ export async function startFakeServer(spec: FakeServerSpec): Promise<FakeControl
       releaseHold?.();
     });
 
-    const delay = delays[0];
+    const delay = delays.find((d) => !d.matches || d.matches(parsed));
     if (delay) {
       delay.remaining -= 1;
-      if (delay.remaining <= 0) delays.shift();
+      if (delay.remaining <= 0) delays = delays.filter((d) => d !== delay);
       await hold(delay.ms, (release) => {
         releaseHold = release;
       });
@@ -220,6 +268,20 @@ export async function startFakeServer(spec: FakeServerSpec): Promise<FakeControl
       return;
     }
     const reply = spec.route(parsed, baseUrl);
+    if (callbacksFirst && spec.isSend(parsed) && reply.status < 300) {
+      const { statuses, reach } = callbacksFirst;
+      for (const callback of spec.statusCallbacks(parsed, reply, statuses)) {
+        const answer = await fetch(reach(callback.url), {
+          method: 'POST',
+          headers: callback.headers,
+          body: callback.body,
+        }).then(
+          async (res) => (await res.arrayBuffer(), res.status),
+          () => 0,
+        );
+        postedCallbacks.push({ url: callback.url, status: callback.status, answer });
+      }
+    }
     const randomDrop = spec.isSend(parsed) && reply.status < 300 && Math.random() < random.dropRate;
     if (spec.isSend(parsed) && reply.status < 300 && (drops > 0 || randomDrop)) {
       if (!randomDrop) drops -= 1;
@@ -262,13 +324,15 @@ export async function startFakeServer(spec: FakeServerSpec): Promise<FakeControl
         };
         matchFaults.push({ matches, remaining: target.times ?? 1, error });
       } else {
-        const matches = (req: FakeRequest) =>
-          req.path.includes(target.path) && (!target.method || target.method.toUpperCase() === req.method);
-        matchFaults.push({ matches, remaining: target.times ?? 1, error });
+        matchFaults.push({ matches: pathMatcher(target), remaining: target.times ?? 1, error });
       }
     },
-    delay(ms, times = 1) {
-      delays.push({ ms, remaining: times });
+    delay(ms, target = 1) {
+      delays.push(
+        typeof target === 'number'
+          ? { ms, remaining: target }
+          : { ms, remaining: target.times ?? 1, matches: pathMatcher(target) },
+      );
     },
     acceptThenDrop(times = 1) {
       drops += times;
@@ -280,6 +344,10 @@ export async function startFakeServer(spec: FakeServerSpec): Promise<FakeControl
         error: faults.error ?? { status: 503 },
       };
     },
+    callbacksBeforeAnswer(options) {
+      callbacksFirst = options;
+    },
+    postedCallbacks,
     settled() {
       return inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => idleWaiters.push(resolve));
     },
@@ -289,7 +357,9 @@ export async function startFakeServer(spec: FakeServerSpec): Promise<FakeControl
       delays = [];
       drops = 0;
       random = { errorRate: 0, dropRate: 0, error: { status: 503 } };
+      callbacksFirst = null;
       requests.length = 0;
+      postedCallbacks.length = 0;
     },
     async stop() {
       for (const t of [...timers]) t.release();

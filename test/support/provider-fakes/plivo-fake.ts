@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { PlivoProviderOptions } from '../../../providers/plivo/plivo-provider';
+import { formBody, plivoV2Headers } from '../webhook-signing';
 import {
   randomHex,
   startFakeServer,
@@ -45,6 +46,15 @@ export interface PlivoFake extends FakeControls {
   purchases(): PlivoFakeNumber[];
   ownedNumbers(): PlivoFakeNumber[];
   applications(): PlivoFakeApplication[];
+  /**
+   * Puts `count` numbers on the account as if rented long ago, ahead of every later purchase in the
+   * lists (as on a real account, a new number is not on the first pages); `shape(i)` gives each its
+   * alias and application. For tests of accounts with hundreds of numbers.
+   */
+  seedOwnedNumbers(
+    count: number,
+    shape?: (i: number) => { alias?: string; appId?: string | null },
+  ): PlivoFakeNumber[];
 }
 
 const INVENTORY: Record<string, { prefix: string; digits: number; country: string }> = {
@@ -353,6 +363,24 @@ export async function startPlivoFake(
     isSend: (req) => req.method === 'POST' && req.path === `${accountPath}/Message/`,
     recipientOf: (req) => (typeof req.body.dst === 'string' ? req.body.dst : undefined),
     route,
+    // Plivo's message callback (the send's `url`): a form POST signed V2, as Plivo signs them.
+    statusCallbacks: (req, reply, statuses) => {
+      const url = typeof req.body.url === 'string' ? req.body.url : '';
+      const [uuid] = (reply.json as { message_uuid?: string[] } | undefined)?.message_uuid ?? [];
+      if (!url || !uuid) return [];
+      return statuses.map((status) => {
+        const fields = {
+          MessageUUID: uuid,
+          Status: status,
+          From: onlyDigits(String(req.body.src ?? '')),
+          To: onlyDigits(String(req.body.dst ?? '')),
+          ErrorCode: '',
+          Units: '1',
+          MessageTime: plivoTime(new Date()),
+        };
+        return { url, headers: plivoV2Headers(authToken, url), body: formBody(fields), status };
+      });
+    },
   });
 
   return Object.assign(controls, {
@@ -362,6 +390,23 @@ export async function startPlivoFake(
     purchases: () => [...numbers],
     ownedNumbers: owned,
     applications: () => [...applications],
+    seedOwnedNumbers(
+      count: number,
+      shape: (i: number) => { alias?: string; appId?: string | null } = () => ({}),
+    ) {
+      const taken = new Set(numbers.map((n) => n.number));
+      const rentedAt = new Date(Date.now() - 365 * 24 * 3_600_000);
+      const seeded: PlivoFakeNumber[] = [];
+      // A prefix of their own (1629…), so they never collide with what searchNumbers offers (1628…).
+      for (let i = 0; seeded.length < count; i++) {
+        const number = `1629${String(i).padStart(7, '0')}`;
+        if (taken.has(number)) continue;
+        const { alias = '', appId = null } = shape(seeded.length);
+        seeded.push({ number, alias, appId, purchasedAt: rentedAt });
+      }
+      numbers.unshift(...seeded);
+      return seeded;
+    },
   });
 }
 

@@ -1,4 +1,5 @@
 import type { TwilioProviderOptions } from '../../../providers/twilio/twilio-provider';
+import { formBody, twilioHeaders } from '../webhook-signing';
 import {
   randomHex,
   startFakeServer,
@@ -317,6 +318,25 @@ export async function startTwilioFake(
     isSend: (req) => req.method === 'POST' && req.path === `${accountPath}/Messages.json`,
     recipientOf: (req) => (req.body.To === undefined ? undefined : String(req.body.To)),
     route,
+    // Twilio's StatusCallback: a form POST signed with the account's auth token over the exact URL.
+    statusCallbacks: (req, reply, statuses) => {
+      const url = req.body.StatusCallback === undefined ? '' : String(req.body.StatusCallback);
+      const sid = (reply.json as { sid?: string } | undefined)?.sid;
+      if (!url || !sid) return [];
+      return statuses.map((status) => {
+        const fields = {
+          MessageSid: sid,
+          SmsSid: sid,
+          MessageStatus: status,
+          SmsStatus: status,
+          AccountSid: accountSid,
+          From: String(req.body.From ?? ''),
+          To: String(req.body.To ?? ''),
+          ApiVersion: API_VERSION,
+        };
+        return { url, headers: twilioHeaders(authToken, url, fields), body: formBody(fields), status };
+      });
+    },
   });
 
   return Object.assign(controls, {

@@ -69,12 +69,18 @@ const RUN_ID = defaultActivityInfo.workflowExecution?.runId ?? '';
 
 /** An earlier attempt (this run's by default) claimed the order when the send was first scheduled. */
 async function claimedEarlier(
-  options: { runId?: string; providerMessageId?: string; provider?: SendSmsInput['provider'] } = {},
+  options: {
+    runId?: string;
+    providerMessageId?: string;
+    provider?: SendSmsInput['provider'];
+    fromNumber?: string;
+  } = {},
 ) {
   await repos.orderClaims.claim({
     orderId: input.orderId,
     venueId: input.venueId,
     provider: options.provider ?? input.provider,
+    fromNumber: options.fromNumber ?? input.from,
     workflowId: 'test',
     runId: options.runId ?? RUN_ID,
     claimedAt: new Date(SCHEDULED_AT),
@@ -90,7 +96,10 @@ let historyLookups: Array<{ provider: string; ids: readonly string[]; orderId: s
 /** Changes the consent workflow has acknowledged and not yet written. */
 let pending: PendingConsentChange[];
 
-beforeEach(() => {
+beforeEach(async () => {
+  // Every test texts the same customer from the same number: a hold an earlier test's order left
+  // (a failure that may have reached the provider keeps it) would make this one wait its turn.
+  await db.knex('SmsRecipientLeases').delete();
   provider = fakeProvider();
   consent = new Map([[`${INPUT.venueId}:${INPUT.to}`, 'opted_in']]);
   pending = [];
@@ -99,12 +108,9 @@ beforeEach(() => {
   historyLookups = [];
 });
 
-function sendSms(
-  info: Partial<Info>,
-  overrides: Partial<ActivityDeps> = {},
-  onEnv?: (env: MockActivityEnvironment) => void,
-) {
-  const deps: ActivityDeps = {
+/** The send activities' dependencies, real but for the stand-ins the tests set. */
+function testDeps(overrides: Partial<ActivityDeps>): ActivityDeps {
+  return {
     // The claim is real (SQLite); consent reads and the history's answer about other orders'
     // messages are stand-ins the tests set.
     repos: {
@@ -122,6 +128,7 @@ function sendSms(
           const lastChangeAt = new Date(SCHEDULED_AT - 60_000);
           return status ? ({ venueId, phoneNumber, status, lastChangeAt } as ConsentRecord) : null;
         },
+        handledMessageIds: async () => new Set<string>(),
       } as unknown as Repositories['consent'],
     },
     providers: { twilio: provider },
@@ -129,17 +136,34 @@ function sendSms(
     logger: createLogger({ level: 'silent', name: 'send-sms-test' }),
     pendingConsentChanges: async () => pending,
     signalConsentChange: () => Promise.reject(new Error('not used by sendSms')),
-    provisionVenueNumber: () => Promise.reject(new Error('not used by sendSms')),
     requestVenueNumber: () => Promise.reject(new Error('not used by sendSms')),
     ...overrides,
   };
-  // The SDK's logger would print every failure these tests provoke on purpose.
-  const env = new MockActivityEnvironment(
+}
+
+/** The SDK's logger would print every failure these tests provoke on purpose. */
+const mockEnv = (info: Partial<Info>) =>
+  new MockActivityEnvironment(
     { scheduledTimestampMs: SCHEDULED_AT, ...info },
     { logger: new DefaultLogger('ERROR') },
   );
+
+function sendSms(
+  info: Partial<Info>,
+  overrides: Partial<ActivityDeps> = {},
+  onEnv?: (env: MockActivityEnvironment) => void,
+) {
+  const env = mockEnv(info);
   onEnv?.(env);
-  return env.run(createSendActivities(deps).sendSms, input);
+  return env.run(createSendActivities(testDeps(overrides)).sendSms, input);
+}
+
+/** The workflow's look-up at the primary before it fails over. */
+function findAcceptedSms() {
+  return mockEnv({ attempt: 1 }).run(createSendActivities(testDeps({})).findAcceptedSms, {
+    ...input,
+    sentAfterMs: SCHEDULED_AT,
+  });
 }
 
 const failureOf = (promise: Promise<unknown>) => rejectionOf(promise, ApplicationFailure);
@@ -189,7 +213,9 @@ test('an earlier run that claimed but never heard back: asked at the provider si
 });
 
 describe('an earlier run went through another provider (a rerun after ops switched providers)', () => {
+  /** The number the earlier run sent from, and the venue's number there now (it changed since). */
   const PLIVO_NUMBER = '+14155550222';
+  const PLIVO_NUMBER_NOW = '+14155550333';
   let plivo: ReturnType<typeof fakeProvider>;
   beforeEach(async () => {
     plivo = { ...fakeProvider(), name: 'plivo' } as unknown as ReturnType<typeof fakeProvider>; // same shape, other name
@@ -198,20 +224,21 @@ describe('an earlier run went through another provider (a rerun after ops switch
     await repos.venueNumbers.insertActive({
       venueId: input.venueId,
       provider: 'plivo',
-      phoneNumber: PLIVO_NUMBER,
+      phoneNumber: PLIVO_NUMBER_NOW,
       providerId: `PN-${input.venueId}`,
     });
-    await claimedEarlier({ runId: 'an-earlier-run', provider: 'plivo' });
+    await claimedEarlier({ runId: 'an-earlier-run', provider: 'plivo', fromNumber: PLIVO_NUMBER });
   });
 
-  test('its provider is asked too, from the venue number there: adopted as duplicate, nothing sent', async () => {
+  test('its provider is asked, from the number it sent from: adopted as duplicate, nothing sent', async () => {
     plivo.findAcceptedMessage.mockResolvedValue(accepted('PL-lost-answer'));
     expect(await sendSms({ attempt: 1 }, { providers: { twilio: provider, plivo } })).toEqual({
       kind: 'not_sent',
       outcome: 'duplicate',
       providerMessageId: 'PL-lost-answer',
     });
-    expect(provider.findAcceptedMessage).toHaveBeenCalledTimes(1);
+    // No attempt of the order went through the new provider yet: nothing to ask there.
+    expect(provider.findAcceptedMessage).not.toHaveBeenCalled();
     expect(plivo.findAcceptedMessage).toHaveBeenCalledWith(
       expect.objectContaining({ to: input.to, from: PLIVO_NUMBER, sentAfter: new Date(SCHEDULED_AT) }),
     );
@@ -228,6 +255,8 @@ describe('an earlier run went through another provider (a rerun after ops switch
     expect(plivo.findAcceptedMessage).toHaveBeenCalledTimes(1);
     expect(await repos.orderClaims.find(input.orderId)).toMatchObject({
       provider: 'twilio',
+      fromNumber: INPUT.from,
+      runId: RUN_ID,
       providerMessageId: 'SM-new',
     });
   });
@@ -393,3 +422,125 @@ test('an error that is not the provider taxonomy is passed on unchanged', async 
 async function waitUntil(done: () => boolean): Promise<void> {
   while (!done()) await new Promise((resolve) => setImmediate(resolve));
 }
+
+describe('one unresolved send per recipient (docs/adr/0012)', () => {
+  const OTHER_ORDER = { workflowId: 'order-sms-other', runId: 'other-run' };
+  const holders = async () =>
+    (await db.knex('SmsRecipientLeases').select('OrderID')).map((r: { OrderID: string }) => r.OrderID);
+
+  /** Another order of the same customer, its send to them from the same number unresolved. */
+  async function otherOrderInDoubt(): Promise<string> {
+    const orderId = randomUUID();
+    const hold = await repos.orderClaims.holdRecipient({
+      orderId,
+      ...OTHER_ORDER,
+      from: INPUT.from,
+      to: INPUT.to,
+    });
+    expect(hold).toEqual({ held: true, notBefore: null });
+    return orderId;
+  }
+
+  test("another order's send in doubt: this one waits (RecipientBusy, retried shortly), nothing asked or sent", async () => {
+    await otherOrderInDoubt();
+    const failure = await failureOf(sendSms({ attempt: 1 }));
+    expect(failure).toMatchObject({ type: 'RecipientBusy', nonRetryable: false });
+    expect(failure.nextRetryDelay).toBeDefined();
+    expect(provider.findAcceptedMessage).not.toHaveBeenCalled();
+    expect(provider.send).not.toHaveBeenCalled();
+  });
+
+  test('the hold ends with the message id, and the next order goes', async () => {
+    expect(await sendSms({ attempt: 1 })).toMatchObject({ kind: 'sent' });
+    expect(await holders()).toEqual([]);
+    input = { ...INPUT, orderId: randomUUID() };
+    expect(await sendSms({ attempt: 1 })).toMatchObject({ kind: 'sent' });
+  });
+
+  test('an answer that may have reached the provider (unavailable, cut off) keeps the hold; a refusal ends it', async () => {
+    provider.send.mockRejectedValueOnce(new SmsProviderError('ProviderUnavailable', 'ECONNRESET', 'reset'));
+    await failureOf(sendSms({ attempt: 1 }));
+    expect(await holders()).toEqual([input.orderId]);
+
+    provider.send.mockRejectedValueOnce(new SmsProviderError('RateLimited', '429', 'slow down'));
+    await failureOf(sendSms({ attempt: 2 }));
+    expect(await holders()).toEqual([]);
+  });
+
+  test('an order that does not send after all (consent withdrawn) ends its hold', async () => {
+    consent.set(`${INPUT.venueId}:${INPUT.to}`, 'opted_out');
+    expect(await sendSms({ attempt: 1 })).toMatchObject({ kind: 'not_sent', outcome: 'blocked_opted_out' });
+    expect(await holders()).toEqual([]);
+  });
+
+  test('a holder whose run is over is taken over, and reconciliation starts at the takeover', async () => {
+    const other = await otherOrderInDoubt();
+    // The other order's run failed with its send still in doubt: its history row is written.
+    await repos.history.record({
+      idempotencyKey: `${OTHER_ORDER.workflowId}/${OTHER_ORDER.runId}`,
+      orderId: other,
+      orderNumber: null,
+      venueId: INPUT.venueId,
+      venuePhoneNumberId: null,
+      customerId: randomUUID(),
+      customerPhoneNumber: INPUT.to,
+      message: '',
+      provider: 'twilio',
+      status: 'failed',
+      providerMessageId: null,
+      errorCode: '503',
+      errorMessage: null,
+      correlationId: 'corr-other',
+    });
+    await claimedEarlier();
+    const before = Date.now();
+    expect(await sendSms({ attempt: 2 })).toMatchObject({ kind: 'sent' });
+    // Its message, if it went out, was accepted before the takeover: never a candidate for this order.
+    const [query] = provider.findAcceptedMessage.mock.calls[0];
+    expect(query.sentAfter.getTime()).toBeGreaterThanOrEqual(before);
+  });
+
+  test('a retry whose own attempt created the claim still reconciles first', async () => {
+    provider.findAcceptedMessage.mockResolvedValue(accepted('SM-earlier'));
+    expect(await sendSms({ attempt: 2 })).toEqual({
+      kind: 'sent',
+      providerMessageId: 'SM-earlier',
+      reconciled: true,
+    });
+    expect(provider.send).not.toHaveBeenCalled();
+  });
+
+  test('before failing over: a message the primary accepted after all is adopted onto the claim', async () => {
+    await claimedEarlier();
+    provider.send.mockRejectedValueOnce(
+      new SmsProviderError('ProviderUnavailable', 'ETIMEDOUT', 'timed out'),
+    );
+    await failureOf(sendSms({ attempt: 1 }));
+    provider.findAcceptedMessage.mockResolvedValue(accepted('SM-late'));
+    expect(await findAcceptedSms()).toBe('SM-late');
+    expect(await repos.orderClaims.find(input.orderId)).toMatchObject({ providerMessageId: 'SM-late' });
+    expect(await holders()).toEqual([]);
+  });
+
+  test('before failing over: the primary has nothing, so the hold on its number ends', async () => {
+    await claimedEarlier();
+    provider.send.mockRejectedValueOnce(
+      new SmsProviderError('ProviderUnavailable', 'ETIMEDOUT', 'timed out'),
+    );
+    await failureOf(sendSms({ attempt: 1 }));
+    expect(await holders()).toEqual([input.orderId]);
+    expect(await findAcceptedSms()).toBeNull();
+    expect(await holders()).toEqual([]);
+  });
+
+  test("a rerun that sends owns the claim: its own retry reads 'sent', not 'duplicate'", async () => {
+    await claimedEarlier({ runId: 'an-earlier-run' });
+    expect(await sendSms({ attempt: 1 })).toMatchObject({ kind: 'sent', providerMessageId: 'SM-new' });
+    expect(await repos.orderClaims.find(input.orderId)).toMatchObject({ runId: RUN_ID });
+    expect(await sendSms({ attempt: 2 })).toEqual({
+      kind: 'sent',
+      providerMessageId: 'SM-new',
+      reconciled: true,
+    });
+  });
+});

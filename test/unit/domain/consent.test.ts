@@ -1,5 +1,6 @@
 import {
   acknowledgedOccurredAt,
+  decideConsentChange,
   foldPendingConsent,
   occurredAtProblem,
   type StoredConsent,
@@ -11,6 +12,7 @@ const stored = (status: StoredConsent['status'], lastChangeSecondsAgo: number): 
   status,
   source: 'checkout',
   lastChangeAt: at(-lastChangeSecondsAgo),
+  lastProviderMessageId: null,
   updatedAt: at(-lastChangeSecondsAgo),
 });
 const change = (status: StoredConsent['status'], secondsFromNow: number) => ({
@@ -47,9 +49,68 @@ describe('foldPendingConsent', () => {
     expect(foldPendingConsent(row, [...pending], NOW)?.status ?? null).toBe(expected);
   });
 
+  test("a pending change carrying the row's own message id is a duplicate, as the repository finds it", () => {
+    const row = { ...stored('opted_out', 60), lastProviderMessageId: 'SM-stop' };
+    const redelivered = { ...change('opted_in', -1), providerMessageId: 'SM-stop' };
+    expect(foldPendingConsent(row, [redelivered], NOW)).toMatchObject({
+      status: 'opted_out',
+      pending: false,
+    });
+  });
+
+  test('a START replayed after a STOP, its id already in the audit trail, does not undo the STOP', () => {
+    const row = { ...stored('opted_out', 60), lastProviderMessageId: 'SM-stop' };
+    const replayed = { ...change('opted_in', -1), providerMessageId: 'SM-start' };
+    expect(foldPendingConsent(row, [replayed], NOW, new Set(['SM-start']))?.status).toBe('opted_out');
+    expect(foldPendingConsent(row, [replayed], NOW)?.status).toBe('opted_in'); // a START never seen
+  });
+
+  test('the same message id twice in the pending list counts once', () => {
+    const start = { ...change('opted_in', -2), providerMessageId: 'SM-start' };
+    const stop = { ...change('opted_out', -1), providerMessageId: 'SM-stop' };
+    expect(
+      foldPendingConsent(null, [start, stop, { ...start, occurredAt: at(0).toISOString() }], NOW),
+    ).toMatchObject({
+      status: 'opted_out',
+    });
+  });
+
   test('says when part of the answer is not in SQL yet', () => {
     expect(foldPendingConsent(stored('opted_in', 60), [], NOW)?.pending).toBe(false);
     expect(foldPendingConsent(stored('opted_in', 60), [change('opted_out', -1)], NOW)?.pending).toBe(true);
+  });
+});
+
+describe('decideConsentChange: the one rule of the write and the fold', () => {
+  const row = { lastChangeAt: at(-60), lastProviderMessageId: 'SM-last' };
+  test.each([
+    ['nothing known yet', null, { occurredAt: at(-90) }, undefined, 'applied'],
+    ['newer than the row', row, { occurredAt: at(-1) }, undefined, 'applied'],
+    ['the same instant as the row', row, { occurredAt: at(-60) }, undefined, 'applied'],
+    ['older than the row', row, { occurredAt: at(-61) }, undefined, 'stale'],
+    [
+      "the row's own message id, newer",
+      row,
+      { occurredAt: at(-1), providerMessageId: 'SM-last' },
+      undefined,
+      'duplicate',
+    ],
+    [
+      'an id the audit trail holds, newer',
+      row,
+      { occurredAt: at(-1), providerMessageId: 'SM-old' },
+      ['SM-old'],
+      'duplicate',
+    ],
+    [
+      'an id never seen, newer',
+      row,
+      { occurredAt: at(-1), providerMessageId: 'SM-new' },
+      ['SM-old'],
+      'applied',
+    ],
+  ] as const)('%s → %s', (_, current, c, handled, expected) => {
+    expect(decideConsentChange(current, c, new Set(handled ?? []))).toBe(expected);
   });
 });
 

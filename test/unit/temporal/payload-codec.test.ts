@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
+import { payloadCodecKey } from '../../../config';
 import {
   AesGcmPayloadCodec,
   ENCRYPTED_ENCODING,
   PayloadDecryptionError,
-  payloadCodecKey,
 } from '../../../temporal/payload-codec';
 
 const key = (id: string) => payloadCodecKey(id, randomBytes(32));

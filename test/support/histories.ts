@@ -1,0 +1,79 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { WorkflowHandle } from '@temporalio/client';
+import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import { loadConfig } from '../../config';
+import { createDataConverter } from '../../temporal/data-converter';
+
+/** The replay fixtures: the 1.0 baseline's histories, which every later workflow change must replay. */
+export const HISTORIES_DIR = path.resolve(__dirname, '../fixtures/histories');
+
+/** The test dev server suggests continue-as-new after this many events (global-setup.ts). */
+export const TEST_SUGGEST_CONTINUE_AS_NEW_EVENTS = 200;
+
+/**
+ * Keeps a test's workflow history as the replay fixture `name` when `npm run histories:record` runs
+ * the tests (RECORD_HISTORIES set); otherwise does nothing. The tests that walk a branch are the
+ * ones that record it, so a fixture always shows the branch its test asserts.
+ */
+export async function keepHistory(handle: WorkflowHandle, name: string): Promise<void> {
+  if (!process.env.RECORD_HISTORIES) return;
+  const json = historyToJSON(await handle.fetchHistory());
+  fs.mkdirSync(HISTORIES_DIR, { recursive: true });
+  fs.writeFileSync(
+    path.join(HISTORIES_DIR, `${name}.json`),
+    `${JSON.stringify(JSON.parse(json), null, 2)}\n`,
+  );
+}
+
+/**
+ * The fixtures of the 1.0 baseline, each kept by the test that walks its branch: every outcome, both
+ * failover decisions, a local step handed to its regular activity, the failure paths, the venue
+ * number re-look, and a consent entity before and after continue-as-new.
+ */
+export const BASELINE_HISTORIES = [
+  'consent-entity',
+  'consent-entity-continued-as-new',
+  'order-blocked-opted-out',
+  'order-failed-after-retries',
+  'order-failover-kept-on-primary',
+  'order-failover-to-secondary',
+  'order-history-refused',
+  'order-local-step-fallback',
+  'order-no-sender-number',
+  'order-provider-opted-out',
+  'order-sent',
+  'order-skipped-no-consent',
+  'order-venue-number-relook',
+  'venue-number-provisioning',
+] as const;
+
+/** The recorded fixtures' file names, sorted. */
+export function recordedHistoryFiles(): string[] {
+  return fs
+    .readdirSync(HISTORIES_DIR)
+    .filter((f) => f.endsWith('.json'))
+    .sort();
+}
+
+/**
+ * Replays every recorded fixture against `workflowBundle`, with the codec as production replays
+ * (the tests record with the local key); resolves to the failures and how many histories replayed.
+ */
+export async function replayRecordedHistories(
+  workflowBundle: WorkflowBundleOption,
+): Promise<{ failures: string[]; replayed: number }> {
+  const histories = recordedHistoryFiles().map((file) => ({
+    workflowId: path.basename(file, '.json'),
+    history: historyFromJSON(JSON.parse(fs.readFileSync(path.join(HISTORIES_DIR, file), 'utf8'))),
+  }));
+  const dataConverter = createDataConverter(loadConfig({ NODE_ENV: 'test' }).temporal);
+  const failures: string[] = [];
+  let replayed = 0;
+  for await (const result of Worker.runReplayHistories({ workflowBundle, dataConverter }, histories)) {
+    replayed++;
+    if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
+  }
+  return { failures, replayed };
+}
