@@ -11,7 +11,8 @@ import { HistoryStatusIds, ProviderNameIds } from '../../../db/enum-ids';
 import { createKnex, dialectOf } from '../../../db/knex';
 import type { DeliveryStatus } from '../../../domain/delivery-status';
 import type { ProviderName } from '../../../domain/enums';
-import { createTestDatabase, historyEntry, type TestDatabase } from '../../support/db';
+import { historyEntry, useTestDatabase } from '../../support/db';
+import { useResource } from '../../support/lifecycle';
 import { everySchedule, gated, sampledSchedules, type Trial } from '../../support/interleave';
 
 /**
@@ -21,30 +22,28 @@ import { everySchedule, gated, sampledSchedules, type Trial } from '../../suppor
  */
 const dialect = process.env.TEST_DATABASE_URL ? 'PostgreSQL' : 'SQLite';
 
-let db: TestDatabase;
+const db = useTestDatabase();
 /** One connection per actor of a staged interleaving, and its repository (its process, as it were). */
-let actorKnex: Knex[];
 let actorHistory: Array<ReturnType<typeof createHistoryRepository>>;
-beforeAll(async () => {
-  db = await createTestDatabase();
-  actorKnex = Array.from({ length: 3 }, () => gated(createKnex(db.url)));
-  // Thousands of schedules: a flush to disk per commit would be most of their time, and durability
-  // is not what they test.
-  if (dialectOf(db.knex) === 'sqlite') {
-    for (const knex of actorKnex) await knex.raw('pragma synchronous = off');
-  } else {
-    const { rows } = (await db.knex.raw('select current_database() as name')) as {
-      rows: Array<{ name: string }>;
-    };
-    // The actors' connections open after this, so they all start with it.
-    await db.knex.raw(`alter database "${rows[0].name}" set synchronous_commit = off`);
-  }
-  actorHistory = actorKnex.map((knex) => createHistoryRepository(knex));
-});
-afterAll(async () => {
-  await Promise.all((actorKnex ?? []).map((k) => k.destroy()));
-  await db?.destroy();
-});
+const actorKnex = useResource(
+  async (): Promise<Knex[]> => {
+    const knexes = Array.from({ length: 3 }, () => gated(createKnex(db.url)));
+    // Thousands of schedules: a flush to disk per commit would be most of their time, and durability
+    // is not what they test.
+    if (dialectOf(db.knex) === 'sqlite') {
+      for (const knex of knexes) await knex.raw('pragma synchronous = off');
+    } else {
+      const { rows } = (await db.knex.raw('select current_database() as name')) as {
+        rows: Array<{ name: string }>;
+      };
+      // The actors' connections open after this, so they all start with it.
+      await db.knex.raw(`alter database "${rows[0].name}" set synchronous_commit = off`);
+    }
+    actorHistory = knexes.map((knex) => createHistoryRepository(knex));
+    return knexes;
+  },
+  (started) => Promise.all(started.map((k) => k.destroy())),
+);
 
 const history = () => createRepositories(db.knex).history;
 /** The repository of the actor running on this connection. */
