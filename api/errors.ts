@@ -22,6 +22,10 @@ export function notFound(message: string): HttpError {
   return new HttpError(404, 'NotFound', message);
 }
 
+export function unavailable(message: string): HttpError {
+  return new HttpError(503, 'ServiceUnavailable', message);
+}
+
 /**
  * One error shape for every route: schema failures list every field (ajv runs with allErrors), our
  * own HttpErrors keep their status, and anything else is a 500 whose details stay in the log.

@@ -95,3 +95,5 @@ export function toDate(value: unknown): Date {
 export function toDateOrNull(value: unknown): Date | null {
   return value === null || value === undefined ? null : toDate(value);
 }
+
+export const nullable = (v: unknown) => (v == null ? null : String(v));
