@@ -414,6 +414,11 @@ export function checkCompose({ compose, text, dockerfile, envExample }: CheckInp
     const i = address.lastIndexOf(':');
     return { host: address.slice(0, i), port: Number(address.slice(i + 1)) };
   };
+  /** A Temporal client service's TEMPORAL_ADDRESS: set, and naming a service that listens there. */
+  const temporalAddress = (who: string, address: string | undefined): void => {
+    if (!address) problems.push(`${who}: TEMPORAL_ADDRESS is not set`);
+    else endpoint(who, 'TEMPORAL_ADDRESS', hostPort(address).host, hostPort(address).port);
+  };
 
   // One-shot that registers the namespace and the search attributes.
   const setupEntry = Object.entries(services).find(([, s]) => serviceEnv(s).SEARCH_ATTRIBUTES !== undefined);
@@ -442,14 +447,7 @@ export function checkCompose({ compose, text, dockerfile, envExample }: CheckInp
     if (!script.includes('search-attribute create') || !script.includes('SEARCH_ATTRIBUTES')) {
       problems.push(`${setupName}: its command does not create the attributes listed in SEARCH_ATTRIBUTES`);
     }
-    if (!env.TEMPORAL_ADDRESS) problems.push(`${setupName}: TEMPORAL_ADDRESS is not set`);
-    else
-      endpoint(
-        setupName,
-        'TEMPORAL_ADDRESS',
-        hostPort(env.TEMPORAL_ADDRESS).host,
-        hostPort(env.TEMPORAL_ADDRESS).port,
-      );
+    temporalAddress(setupName, env.TEMPORAL_ADDRESS);
   }
 
   const apiRoles = roles.filter((r) => r.source.includes('config.api.port'));
@@ -662,14 +660,7 @@ export function checkCompose({ compose, text, dockerfile, envExample }: CheckInp
   else {
     const [uiName, ui] = uiEntry;
     const env = serviceEnv(ui);
-    if (!env.TEMPORAL_ADDRESS) problems.push(`${uiName}: TEMPORAL_ADDRESS is not set`);
-    else
-      endpoint(
-        uiName,
-        'TEMPORAL_ADDRESS',
-        hostPort(env.TEMPORAL_ADDRESS).host,
-        hostPort(env.TEMPORAL_ADDRESS).port,
-      );
+    temporalAddress(uiName, env.TEMPORAL_ADDRESS);
     if (!env.TEMPORAL_CODEC_ENDPOINT) problems.push(`${uiName}: TEMPORAL_CODEC_ENDPOINT is not set`);
     else {
       if (new URL(env.TEMPORAL_CODEC_ENDPOINT).pathname.replace(/\/+$/, '') !== '/codec') {

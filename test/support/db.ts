@@ -1,10 +1,13 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
+import type { HistoryEntry } from '../../db/history-repository';
 import { createKnex } from '../../db/knex';
 import { migrateLatest } from '../../db/migrate';
+import { orderWorkflowId } from '../../temporal/ids';
+import { useResource } from './lifecycle';
 
 /** TEST_DATABASE_URL (PostgreSQL in CI's second pass) or, by default, SQLite. */
 export function testDatabaseUrl(): string {
@@ -83,4 +86,37 @@ async function dropPostgresDatabase(admin: Knex, name: string): Promise<void> {
       if ((err as { code?: string }).code !== OBJECT_IN_USE || attempt >= DROP_TRIES) throw err;
     }
   }
+}
+
+/** The enclosing suite's own database (createTestDatabase), created in beforeAll and destroyed after. */
+export function useTestDatabase(options: { migrate?: boolean } = {}): TestDatabase {
+  return useResource(
+    () => createTestDatabase(options),
+    (db) => db.destroy(),
+  );
+}
+
+/**
+ * The history row a fresh order's recordHistory writes once its provider (the simulator unless
+ * given) accepted it, for a fresh order and customer; override any field.
+ */
+export function historyEntry(overrides: Partial<HistoryEntry> = {}): HistoryEntry {
+  const orderId = overrides.orderId ?? randomUUID();
+  return {
+    idempotencyKey: `${orderWorkflowId(orderId)}/${randomUUID()}`,
+    orderId,
+    orderNumber: null,
+    venueId: 1,
+    venuePhoneNumberId: null,
+    customerId: randomUUID(),
+    customerPhoneNumber: '+15550004101',
+    message: 'Thanks for your order',
+    provider: 'simulator',
+    status: 'sent',
+    providerMessageId: null,
+    errorCode: null,
+    errorMessage: null,
+    correlationId: null,
+    ...overrides,
+  };
 }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Client, Connection, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { loadConfig } from '../../config';
 import { createDataConverter } from '../../temporal/data-converter';
+import { useResource } from './lifecycle';
 
 export function testTemporalAddress(): string {
   const address = process.env.TEMPORAL_TEST_ADDRESS;
@@ -40,6 +41,11 @@ export async function connectTestClient(): Promise<{
     dataConverter: createDataConverter(loadConfig({ NODE_ENV: 'test' }).temporal),
   });
   return { client, connection, close: () => connection.close() };
+}
+
+/** The enclosing suite's `connectTestClient`, connected in beforeAll and closed after. */
+export function useTestClient(): Awaited<ReturnType<typeof connectTestClient>> {
+  return useResource(connectTestClient, (temporal) => temporal.close());
 }
 
 /** Polls until `probe` returns a truthy value: tests wait on conditions, never on fixed sleeps. */

@@ -9,6 +9,7 @@ import { ensureTestServer } from '../../scripts/test-server';
 import { sendTaskQueue } from '../../temporal/contracts';
 import { createDataConverter } from '../../temporal/data-converter';
 import { ensureSearchAttributes } from '../../temporal/search-attributes-setup';
+import { useResource } from './lifecycle';
 import { quietRuntime } from './runtime';
 import { uniqueTaskQueue, workflowBundle } from './temporal';
 
@@ -45,6 +46,13 @@ export async function startTimeSkippingEnvironment(): Promise<TestWorkflowEnviro
     throw err;
   }
   return env;
+}
+
+/** The enclosing suite's time-skipping environment, started in beforeAll and torn down after. */
+export function useTimeSkippingEnvironment(): TestWorkflowEnvironment {
+  return useResource(startTimeSkippingEnvironment, (env) => env.teardown(), {
+    timeoutMs: TIME_SKIPPING_SETUP_TIMEOUT_MS,
+  });
 }
 
 export type StubbableActivities = ReturnType<typeof createOrderQueueActivities> & SendActivities;

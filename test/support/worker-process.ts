@@ -1,6 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { testTemporalAddress, workflowBundle } from './temporal';
+import type { Client } from '@temporalio/client';
+import { createRepositories, type Repositories } from '../../db';
+import { SimulatorStore } from '../../providers/simulator/simulator-store';
+import { createTestDatabase, type TestDatabase } from './db';
+import { connectTestClient, testTemporalAddress, uniqueTaskQueue, waitFor, workflowBundle } from './temporal';
+import { startTestWorkers, tempSimulatorPath, type TestWorkers } from './workers';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -43,4 +48,73 @@ export function exited(child: ChildProcess): Promise<number | string> {
   if (child.exitCode !== null) return Promise.resolve(child.exitCode);
   if (child.signalCode !== null) return Promise.resolve(child.signalCode);
   return new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+}
+
+/** What `withDoomedWorker` hands its callback: the order side's own files, queue and client, and the process. */
+export interface DoomedWorkerRun {
+  db: TestDatabase;
+  repos: Repositories;
+  taskQueue: string;
+  simulatorPath: string;
+  /** The simulator's file as the test reads it. */
+  store: SimulatorStore;
+  client: Client;
+  /** The worker process, started and polling `taskQueue`. */
+  doomed: ReturnType<typeof spawnWorker>;
+  /** SIGKILLs the process, as a crashed pod dies, and waits until it is gone. */
+  kill(): Promise<void>;
+  /** Starts the in-process worker that takes over the queue and the files (stopped after `fn`). */
+  takeOver(): Promise<TestWorkers>;
+}
+
+/**
+ * For the tests that kill a worker mid-order: a worker process (with `env`) on a fresh database,
+ * task queue and simulator file, started, handed to `fn`; the process, the replacement and every
+ * file and connection are cleaned up after, pass or fail.
+ */
+export async function withDoomedWorker(
+  name: string,
+  env: Record<string, string>,
+  fn: (run: DoomedWorkerRun) => Promise<void>,
+): Promise<void> {
+  const db = await createTestDatabase();
+  const taskQueue = uniqueTaskQueue(name);
+  const simulatorPath = tempSimulatorPath();
+  const store = new SimulatorStore(simulatorPath);
+  const { client, close } = await connectTestClient();
+  let replacement: TestWorkers | undefined;
+  const doomed = spawnWorker({
+    ...workerProcessEnv({ taskQueue, databaseUrl: db.url, simulatorPath }),
+    ...env,
+  });
+  const alive = () => doomed.child.exitCode === null && doomed.child.signalCode === null;
+  try {
+    await waitFor(async () => doomed.output().includes('worker started'), {
+      timeoutMs: 90_000,
+      description: 'the worker process started',
+    });
+    await fn({
+      db,
+      repos: createRepositories(db.knex),
+      taskQueue,
+      simulatorPath,
+      store,
+      client,
+      doomed,
+      async kill() {
+        if (alive()) doomed.child.kill('SIGKILL');
+        await exited(doomed.child);
+      },
+      async takeOver() {
+        replacement = await startTestWorkers({ knex: db.knex, taskQueue, simulatorPath });
+        return replacement;
+      },
+    });
+  } finally {
+    if (alive()) doomed.child.kill('SIGKILL');
+    await replacement?.shutdown();
+    await store.close();
+    await close();
+    await db.destroy();
+  }
 }

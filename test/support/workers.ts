@@ -17,8 +17,10 @@ import { createMetrics, type Metrics } from '../../runtime/metrics';
 import { SimulatorStore } from '../../providers/simulator/simulator-store';
 import { createActivityDeps } from '../../workers/activity-deps';
 import { createWorkers, runWorkers } from '../../workers/create-workers';
+import { useTestDatabase, type TestDatabase } from './db';
+import { standIn, useResource } from './lifecycle';
 import { quietRuntime } from './runtime';
-import { testTemporalAddress, workflowBundle } from './temporal';
+import { testTemporalAddress, uniqueTaskQueue, workflowBundle } from './temporal';
 
 export interface TestWorkers {
   config: Config;
@@ -105,6 +107,41 @@ export async function startTestWorkers(options: {
       await store.close();
     },
   };
+}
+
+/** What `useTestWorkers` gives a suite: its workers, their database, queue and client. */
+export interface SuiteWorkers {
+  w: TestWorkers;
+  db: TestDatabase;
+  taskQueue: string;
+  client: Client;
+}
+
+/**
+ * The enclosing suite's own database, unique task queue and production workers on it, started in
+ * beforeAll and stopped (workers, then the database) after: every dev-server file's set-up. `env`
+ * is read when the workers start, so it may name a provider fake started before.
+ */
+export function useTestWorkers(
+  name: string,
+  options: { env?: Record<string, string> | (() => Record<string, string>) } = {},
+): SuiteWorkers {
+  const taskQueue = uniqueTaskQueue(name);
+  const db = useTestDatabase();
+  let running: TestWorkers | undefined;
+  const w = useResource(
+    async () =>
+      (running = await startTestWorkers({
+        knex: db.knex,
+        taskQueue,
+        env: typeof options.env === 'function' ? options.env() : options.env,
+      })),
+    async (started) => {
+      running = undefined;
+      await started.shutdown();
+    },
+  );
+  return { w, db, taskQueue, client: standIn(() => running?.client) };
 }
 
 /** A valid event with fresh ids; override any field. */

@@ -1,22 +1,13 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { orderStubs, startOrder } from '../support/order-stubs';
-import {
-  startTimeSkippingEnvironment,
-  TIME_SKIPPING_SETUP_TIMEOUT_MS,
-  withStubWorkers,
-} from '../support/time-skipping';
+import { useTimeSkippingEnvironment, withStubWorkers } from '../support/time-skipping';
 
 // The lean order path's local steps (docs/adr/0009): a definite answer is final. The fallback to the
 // regular activity when a dependency stays down is tested on the dev server
 // (test/integration/workflows/lean-order-path.test.ts): the time-skipping server and a workflow task
 // kept open by local retries for 30 s of real time do not mix.
 
-let env: TestWorkflowEnvironment;
-beforeAll(async () => {
-  env = await startTimeSkippingEnvironment();
-}, TIME_SKIPPING_SETUP_TIMEOUT_MS);
-afterAll(() => env?.teardown());
+const env = useTimeSkippingEnvironment();
 
 test('a definite answer from a local step is not retried as a regular activity', async () => {
   let regular = 0;

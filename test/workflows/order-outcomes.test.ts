@@ -1,6 +1,5 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import {
   acceptedId,
   MESSAGE,
@@ -11,22 +10,14 @@ import {
   startOrder,
   workflowClock,
 } from '../support/order-stubs';
-import {
-  startTimeSkippingEnvironment,
-  TIME_SKIPPING_SETUP_TIMEOUT_MS,
-  withStubWorkers,
-} from '../support/time-skipping';
+import { useTimeSkippingEnvironment, withStubWorkers } from '../support/time-skipping';
 import { requestVenueNumber } from '../../temporal/venue-number';
 import { keepHistory } from '../support/histories';
 
 // Each outcome of one order through the real workflow code, with the activities stubbed: which
 // history row is written, what the workflow returns, and whether it completes or fails.
 
-let env: TestWorkflowEnvironment;
-beforeAll(async () => {
-  env = await startTimeSkippingEnvironment();
-}, TIME_SKIPPING_SETUP_TIMEOUT_MS);
-afterAll(() => env?.teardown());
+const env = useTimeSkippingEnvironment();
 
 test('opted in: sent through the venue number, one sent history row', async () => {
   await withStubWorkers(env, orderStubs(), async ({ client, taskQueue, calls }) => {

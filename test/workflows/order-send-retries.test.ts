@@ -1,5 +1,4 @@
 import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporal } from '@temporalio/proto';
 import type { SendSmsInput } from '../../activities/send';
 import { sendTaskQueue } from '../../temporal/contracts';
@@ -15,11 +14,7 @@ import {
   workflowClock,
 } from '../support/order-stubs';
 import { waitFor } from '../support/temporal';
-import {
-  startTimeSkippingEnvironment,
-  TIME_SKIPPING_SETUP_TIMEOUT_MS,
-  withStubWorkers,
-} from '../support/time-skipping';
+import { useTimeSkippingEnvironment, withStubWorkers } from '../support/time-skipping';
 import { SEND_ATTEMPT_TIMEOUT_MS } from '../../domain/limits';
 import { keepHistory } from '../support/histories';
 
@@ -29,11 +24,7 @@ import { keepHistory } from '../support/histories';
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 
-let env: TestWorkflowEnvironment;
-beforeAll(async () => {
-  env = await startTimeSkippingEnvironment();
-}, TIME_SKIPPING_SETUP_TIMEOUT_MS);
-afterAll(() => env?.teardown());
+const env = useTimeSkippingEnvironment();
 
 test('failover on, but the primary cannot say whether it accepted: no failover, the primary keeps the order', async () => {
   let primaryDown = true;

@@ -1,52 +1,35 @@
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../../api/app';
-import { createLogger } from '../../../config/logger';
 import { pingDatabase } from '../../../db';
-import { connectTemporalClient, type TemporalClientHandle } from '../../../temporal/client';
-import { createTestDatabase, type TestDatabase } from '../../support/db';
+import { connectTemporalClient } from '../../../temporal/client';
 import { consentWorkflowId } from '../../../temporal/ids';
-import { testTemporalAddress, uniqueTaskQueue, waitFor, workflowStarted } from '../../support/temporal';
-import { sampleEvent, startTestWorkers, type TestWorkers } from '../../support/workers';
+import { buildTestApi } from '../../support/api';
+import { useResource } from '../../support/lifecycle';
+import { testTemporalAddress, waitFor, workflowStarted } from '../../support/temporal';
+import { sampleEvent, useTestWorkers } from '../../support/workers';
 
 const TOKEN = 'api-test-token-0123456789';
 const auth = { authorization: `Bearer ${TOKEN}` };
-const taskQueue = uniqueTaskQueue('api');
 
-let db: TestDatabase;
-let w: TestWorkers;
-let temporal: TemporalClientHandle;
-let app: FastifyInstance;
+const { w, db, taskQueue } = useTestWorkers('api');
+const temporal = useResource(
+  async () => connectTemporalClient({ ...w.config.temporal, address: testTemporalAddress() }),
+  (t) => t.close(),
+);
 
-async function build(
+function build(
   readinessChecks?: Record<string, () => Promise<void>>,
   client = temporal.client,
 ): Promise<FastifyInstance> {
-  return buildApp({
-    config: {
-      api: { host: '127.0.0.1', port: 0, token: TOKEN, publicBaseUrl: 'http://localhost', trustProxy: false },
-      sms: w.config.sms,
-    },
-    logger: createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent', name: 'api-test' }),
-    repos: w.repos,
+  return buildTestApi({
+    token: TOKEN,
+    logName: 'api-test',
+    workers: w,
     temporal: { client, taskQueue, workflowIdHashKey: w.config.temporal.workflowIdHashKey },
     readinessChecks: readinessChecks ?? { database: () => pingDatabase(db.knex), temporal: temporal.ping },
-    version: 'test',
   });
 }
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  w = await startTestWorkers({ knex: db.knex, taskQueue });
-  temporal = connectTemporalClient({ ...w.config.temporal, address: testTemporalAddress() });
-  app = await build();
-});
-
-afterAll(async () => {
-  await app?.close();
-  await temporal?.close();
-  await w?.shutdown();
-  await db?.destroy();
-});
+const app = useResource(build, (a) => a.close());
 
 describe('health', () => {
   test('live answers without touching dependencies; ready checks the database and Temporal', async () => {

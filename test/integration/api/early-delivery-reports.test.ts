@@ -1,18 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type net from 'node:net';
-import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../../api/app';
-import { createLogger } from '../../../config/logger';
 import type { ProviderName } from '../../../domain/enums';
 import { orderWorkflowId } from '../../../temporal/ids';
-import { createTestDatabase, type TestDatabase } from '../../support/db';
-import { sentHistoryEntry } from '../../support/history-entries';
+import { useTestApi } from '../../support/api';
+import { historyEntry } from '../../support/db';
+import { useResource } from '../../support/lifecycle';
 import type { FakeControls } from '../../support/provider-fakes/fake-server';
 import { plivoEnv, startPlivoFake } from '../../support/provider-fakes/plivo-fake';
 import { startTwilioFake, twilioEnv } from '../../support/provider-fakes/twilio-fake';
-import { uniqueTaskQueue } from '../../support/temporal';
 import * as signing from '../../support/webhook-signing';
-import { startOptedInOrder, startTestWorkers, type TestWorkers } from '../../support/workers';
+import { startOptedInOrder, useTestWorkers } from '../../support/workers';
 
 /**
  * Issue 18: the provider posts "sent" / "delivered" before its create-message call has answered us,
@@ -64,40 +61,25 @@ describe.each<[ProviderName, () => Promise<Provider>]>([
   ['twilio', twilio],
   ['plivo', plivo],
 ])('%s: delivery reports that outrun the API answer end in history', (provider, start) => {
-  const taskQueue = uniqueTaskQueue(`early-reports-${provider}`);
-  let p: Provider;
-  let db: TestDatabase;
-  let w: TestWorkers;
-  let app: FastifyInstance;
+  const p = useResource(start, (started) => started.fake.stop());
+  afterEach(() => p.fake.resetFaults());
+  const { w, db, taskQueue } = useTestWorkers(`early-reports-${provider}`, {
+    env: () => ({ ...p.env, PUBLIC_BASE_URL: PUBLIC }),
+  });
+  const app = useTestApi(() => ({
+    token: TOKEN,
+    logName: 'early-reports-test',
+    publicBaseUrl: PUBLIC,
+    workers: w,
+    config: { twilio: w.config.twilio, plivo: w.config.plivo },
+    temporal: { client: w.client, taskQueue, workflowIdHashKey: w.config.temporal.workflowIdHashKey },
+  }));
   let direct: string;
 
   beforeAll(async () => {
-    p = await start();
-    db = await createTestDatabase();
-    w = await startTestWorkers({ knex: db.knex, taskQueue, env: { ...p.env, PUBLIC_BASE_URL: PUBLIC } });
-    app = await buildApp({
-      config: {
-        api: { host: '127.0.0.1', port: 0, token: TOKEN, publicBaseUrl: PUBLIC, trustProxy: false },
-        sms: w.config.sms,
-        twilio: w.config.twilio,
-        plivo: w.config.plivo,
-      },
-      logger: createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent', name: 'early-reports-test' }),
-      repos: w.repos,
-      temporal: { client: w.client, taskQueue, workflowIdHashKey: w.config.temporal.workflowIdHashKey },
-      readinessChecks: {},
-      version: 'test',
-    });
     await app.listen({ host: '127.0.0.1', port: 0 });
     direct = `http://127.0.0.1:${(app.server.address() as net.AddressInfo).port}`;
   });
-  afterAll(async () => {
-    await app?.close();
-    await w?.shutdown();
-    await db?.destroy();
-    await p?.fake.stop();
-  });
-  afterEach(() => p.fake.resetFaults());
 
   const postReport = async (messageId: string, status: string) => {
     const { headers, body } = p.signedReport(messageId, status);
@@ -117,7 +99,7 @@ describe.each<[ProviderName, () => Promise<Provider>]>([
       expect(await postReport(messageId, status)).toBe(200);
 
     // What the order's recordHistory writes once its send returned.
-    const entry = sentHistoryEntry(provider, messageId);
+    const entry = historyEntry({ provider, providerMessageId: messageId });
     await w.repos.history.record(entry);
     expect((await order(entry.orderId)).history).toEqual([
       expect.objectContaining({ providerMessageId: messageId, deliveryStatus: 'delivered' }),

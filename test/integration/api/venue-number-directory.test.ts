@@ -1,8 +1,9 @@
 import { VenueNumberDirectory, VenueNumberUnknown } from '../../../api/venue-number-directory';
 import { createLogger } from '../../../config/logger';
-import { createRepositories, type Repositories } from '../../../db';
-import { createTestDatabase, type TestDatabase } from '../../support/db';
-import { cuttableDatabase, type CuttableDatabase } from '../../support/db-outage';
+import { createRepositories } from '../../../db';
+import { useTestDatabase } from '../../support/db';
+import { cuttableDatabase } from '../../support/db-outage';
+import { useResource } from '../../support/lifecycle';
 
 /**
  * The webhooks' venue numbers while the database is down (issue 18): the database answers while it
@@ -11,23 +12,20 @@ import { cuttableDatabase, type CuttableDatabase } from '../../support/db-outage
  */
 const log = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent', name: 'directory-test' });
 
-let db: TestDatabase;
-let cuttable: CuttableDatabase;
-let repos: Repositories;
+const db = useTestDatabase();
+const cuttable = useResource(
+  () => cuttableDatabase(db),
+  (c) => c.close(),
+);
+const repos = useResource(
+  async () => createRepositories(cuttable.knex),
+  () => undefined,
+);
 const directories: VenueNumberDirectory[] = [];
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  cuttable = await cuttableDatabase(db);
-  repos = createRepositories(cuttable.knex);
-});
 afterEach(async () => {
   for (const d of directories.splice(0)) d.stop();
   await cuttable.restore();
-});
-afterAll(async () => {
-  await cuttable?.close();
-  await db?.destroy();
 });
 
 function directory(repo: ConstructorParameters<typeof VenueNumberDirectory>[0] = repos.venueNumbers) {

@@ -1,15 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../../api/app';
 import { loadConfig } from '../../../config';
-import { createLogger } from '../../../config/logger';
 import { createRepositories, type Repositories } from '../../../db';
 import type { DeliveryStatus } from '../../../domain/delivery-status';
 import { DELIVERY_STATUSES } from '../../../domain/delivery-status';
 import { HISTORY_STATUSES, type HistoryStatus, type ProviderName } from '../../../domain/enums';
 import { createMetrics } from '../../../runtime/metrics';
-import { createTestDatabase, type TestDatabase } from '../../support/db';
-import { connectTestClient, uniqueTaskQueue } from '../../support/temporal';
+import { useTestApi } from '../../support/api';
+import { historyEntry, useTestDatabase } from '../../support/db';
+import { uniqueTaskQueue, useTestClient } from '../../support/temporal';
 
 const TOKEN = 'venue-stats-token-0123456789';
 const auth = { authorization: `Bearer ${TOKEN}` };
@@ -18,10 +16,9 @@ const OTHER_VENUE = 940_002;
 const FROM = new Date('2026-11-01T00:00:00.000Z');
 const TO = new Date('2026-11-08T00:00:00.000Z');
 
-let db: TestDatabase;
+const db = useTestDatabase();
+const temporal = useTestClient();
 let repos: Repositories;
-let temporal: Awaited<ReturnType<typeof connectTestClient>>;
-let app: FastifyInstance;
 
 interface Spec {
   venueId: number;
@@ -34,22 +31,17 @@ interface Spec {
 /** Writes one history row the way the order workflow does, then dates it and gives it its callback. */
 async function write(spec: Spec, i: number): Promise<void> {
   const providerMessageId = spec.status === 'sent' ? `SM-stats-${i}-${randomUUID()}` : null;
-  const { record } = await repos.history.record({
-    idempotencyKey: `order-sms-${randomUUID()}/run-${i}`,
-    orderId: randomUUID(),
-    orderNumber: null,
-    venueId: spec.venueId,
-    venuePhoneNumberId: null,
-    customerId: randomUUID(),
-    customerPhoneNumber: '+14155550401',
-    message: 'Your tickets are confirmed.',
-    provider: spec.provider,
-    status: spec.status,
-    providerMessageId,
-    errorCode: spec.status === 'failed' ? '21211' : null,
-    errorMessage: null,
-    correlationId: null,
-  });
+  const { record } = await repos.history.record(
+    historyEntry({
+      venueId: spec.venueId,
+      customerPhoneNumber: '+14155550401',
+      message: 'Your tickets are confirmed.',
+      provider: spec.provider,
+      status: spec.status,
+      providerMessageId,
+      errorCode: spec.status === 'failed' ? '21211' : null,
+    }),
+  );
   if (spec.delivery && providerMessageId) {
     await repos.history.updateDeliveryStatus({
       provider: spec.provider,
@@ -109,32 +101,26 @@ function expected(specs: Spec[]) {
   };
 }
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  repos = createRepositories(db.knex);
-  temporal = await connectTestClient();
-  const config = loadConfig({ NODE_ENV: 'test', API_TOKEN: TOKEN });
-  app = await buildApp({
-    config: { api: config.api, sms: config.sms },
-    logger: createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent', name: 'venue-stats-test' }),
-    repos,
+const app = useTestApi(() => {
+  const config = loadConfig({ NODE_ENV: 'test' });
+  return {
+    token: TOKEN,
+    logName: 'venue-stats-test',
+    config: { sms: config.sms },
+    repos: createRepositories(db.knex),
     temporal: {
       client: temporal.client,
       taskQueue: uniqueTaskQueue('venue-stats'),
       workflowIdHashKey: config.temporal.workflowIdHashKey,
     },
-    readinessChecks: {},
-    version: 'test',
     metrics: createMetrics(),
-  });
-  let i = 0;
-  for (const spec of [...inside, ...outside]) await write(spec, i++);
+  };
 });
 
-afterAll(async () => {
-  await app?.close();
-  await temporal?.close();
-  await db?.destroy();
+beforeAll(async () => {
+  repos = createRepositories(db.knex);
+  let i = 0;
+  for (const spec of [...inside, ...outside]) await write(spec, i++);
 });
 
 const stats = (query: string, venueId = VENUE, headers: Record<string, string> = auth) =>

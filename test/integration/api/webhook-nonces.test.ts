@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { WebhookNonces } from '../../../api/webhook-nonces';
 import { createLogger } from '../../../config/logger';
-import { createRepositories, type Repositories } from '../../../db';
-import { createTestDatabase, type TestDatabase } from '../../support/db';
-import { cuttableDatabase, type CuttableDatabase } from '../../support/db-outage';
+import { createRepositories } from '../../../db';
+import { useTestDatabase } from '../../support/db';
+import { cuttableDatabase } from '../../support/db-outage';
+import { useResource } from '../../support/lifecycle';
 
 /**
  * The V2 nonce store (issue 18) against a real database, each WebhookNonces standing for one API
@@ -12,19 +13,15 @@ import { cuttableDatabase, type CuttableDatabase } from '../../support/db-outage
  */
 const log = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent', name: 'nonces-test' });
 
-let db: TestDatabase;
-let cuttable: CuttableDatabase;
-let repos: Repositories;
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  cuttable = await cuttableDatabase(db);
-  repos = createRepositories(cuttable.knex);
-});
-afterAll(async () => {
-  await cuttable?.close();
-  await db?.destroy();
-});
+const db = useTestDatabase();
+const cuttable = useResource(
+  () => cuttableDatabase(db),
+  (c) => c.close(),
+);
+const repos = useResource(
+  async () => createRepositories(cuttable.knex),
+  () => undefined,
+);
 
 const replica = (onLateForgery = jest.fn(), now?: () => Date) =>
   new WebhookNonces(repos.webhookNonces, log, onLateForgery, now);

@@ -1,19 +1,20 @@
 import net from 'node:net';
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../../api/app';
 import { VenueNumberDirectory } from '../../../api/venue-number-directory';
 import { WebhookNonces } from '../../../api/webhook-nonces';
 import { createLogger } from '../../../config/logger';
 import { createRepositories, pingDatabase, type Repositories } from '../../../db';
 import { consentWorkflowId, orderWorkflowId } from '../../../temporal/ids';
 import { startOrderConfirmation } from '../../../temporal/start-order';
-import { createTestDatabase, type TestDatabase } from '../../support/db';
-import { cuttableDatabase, type CuttableDatabase } from '../../support/db-outage';
-import { startTwilioFake, twilioEnv, type TwilioFake } from '../../support/provider-fakes/twilio-fake';
+import { buildTestApi } from '../../support/api';
+import { useTestDatabase } from '../../support/db';
+import { cuttableDatabase } from '../../support/db-outage';
+import { useResource } from '../../support/lifecycle';
+import { useFake } from '../../support/provider-fakes/fake-server';
+import { startTwilioFake, twilioEnv } from '../../support/provider-fakes/twilio-fake';
 import { uniqueTaskQueue, waitFor, workflowStarted } from '../../support/temporal';
 import * as signing from '../../support/webhook-signing';
-import { optIn, startOptedInOrder, startTestWorkers, type TestWorkers } from '../../support/workers';
+import { optIn, startOptedInOrder, startTestWorkers } from '../../support/workers';
 
 /**
  * Issue 18: "a STOP answered 200 wins even while the database is down". The whole database goes
@@ -28,76 +29,69 @@ const PLIVO_NUMBER = '+14155550140';
 const taskQueue = uniqueTaskQueue('webhooks-db-outage');
 const log = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent', name: 'outage-test' });
 
-let db: TestDatabase;
-let cuttable: CuttableDatabase;
-let fake: TwilioFake;
-let w: TestWorkers;
+const fake = useFake(startTwilioFake);
+const db = useTestDatabase();
+const cuttable = useResource(
+  () => cuttableDatabase(db),
+  (c) => c.close(),
+);
+const w = useResource(
+  () =>
+    startTestWorkers({
+      knex: cuttable.knex,
+      taskQueue,
+      env: { ...twilioEnv(fake), PUBLIC_BASE_URL: PUBLIC },
+    }),
+  (started) => started.shutdown(),
+);
 let repos: Repositories;
 let directory: VenueNumberDirectory;
 let nonces: WebhookNonces;
-let app: FastifyInstance;
 let base: string;
 
 /** An API replica on the cuttable database; `own` parts for the one the tests reach into. */
 async function startApi(own: { directory?: VenueNumberDirectory; nonces?: WebhookNonces } = {}) {
-  const api = await buildApp({
+  const api = await buildTestApi({
+    token: 'outage-test-token-0123456789',
+    logName: 'outage-test',
+    publicBaseUrl: PUBLIC,
+    workers: w,
     config: {
-      api: {
-        host: '127.0.0.1',
-        port: 0,
-        token: 'outage-test-token-0123456789',
-        publicBaseUrl: PUBLIC,
-        trustProxy: false,
-      },
-      sms: w.config.sms,
       twilio: w.config.twilio,
       plivo: { authId: 'MAXXXXXXXXXXXXXXXXXX', authToken: PLIVO_TOKEN },
     },
-    logger: log,
     repos,
-    temporal: w.consentEntities,
     readinessChecks: { database: () => pingDatabase(cuttable.knex) },
     optionalReadinessChecks: ['database'],
     venueNumberDirectory: own.directory,
     webhookNonces: own.nonces,
-    version: 'test',
   });
   await api.listen({ host: '127.0.0.1', port: 0 });
   return { api, base: `http://127.0.0.1:${(api.server.address() as net.AddressInfo).port}` };
 }
 
-beforeAll(async () => {
-  fake = await startTwilioFake();
-  db = await createTestDatabase();
-  cuttable = await cuttableDatabase(db);
-  w = await startTestWorkers({
-    knex: cuttable.knex,
-    taskQueue,
-    env: { ...twilioEnv(fake), PUBLIC_BASE_URL: PUBLIC },
-  });
-  repos = createRepositories(cuttable.knex);
-  await repos.venueNumbers.insertActive({
-    venueId: PLIVO_VENUE,
-    provider: 'plivo',
-    phoneNumber: PLIVO_NUMBER,
-    providerId: 'plivo-number-1',
-  });
-  // A reload every 100 ms: the test sees a number bought mid-test reach the directory by the reload.
-  directory = new VenueNumberDirectory(repos.venueNumbers, log, { refreshMs: 100 });
-  nonces = new WebhookNonces(repos.webhookNonces, log, () => undefined);
-  ({ api: app, base } = await startApi({ directory, nonces }));
-});
+/** The API the tests post to, on its own directory and nonce store (which the tests reach into). */
+useResource(
+  async () => {
+    repos = createRepositories(cuttable.knex);
+    await repos.venueNumbers.insertActive({
+      venueId: PLIVO_VENUE,
+      provider: 'plivo',
+      phoneNumber: PLIVO_NUMBER,
+      providerId: 'plivo-number-1',
+    });
+    // A reload every 100 ms: the test sees a number bought mid-test reach the directory by the reload.
+    directory = new VenueNumberDirectory(repos.venueNumbers, log, { refreshMs: 100 });
+    nonces = new WebhookNonces(repos.webhookNonces, log, () => undefined);
+    const started = await startApi({ directory, nonces });
+    base = started.base;
+    return started.api;
+  },
+  (api) => api.close(),
+);
 
 afterEach(async () => {
   await cuttable.restore();
-});
-
-afterAll(async () => {
-  await app?.close();
-  await w?.shutdown();
-  await cuttable?.close();
-  await db?.destroy();
-  await fake?.stop();
 });
 
 function twilioInbound(from: string, to: string, text: string, api = base) {

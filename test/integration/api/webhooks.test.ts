@@ -2,20 +2,20 @@ import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
-import { buildApp, type ApiDeps } from '../../../api/app';
 import { startOrderConfirmation } from '../../../temporal/start-order';
-import { createLogger } from '../../../config/logger';
-import type { HistoryEntry } from '../../../db/history-repository';
 import { signSimulatorWebhook } from '../../../providers/simulator/simulator-webhook';
 import { connectTemporalClient } from '../../../temporal/client';
 import { consentWorkflowId, orderWorkflowId } from '../../../temporal/ids';
 import { postSimulatedReply, venueSimulatorNumber } from '../../../scripts/simulated-reply';
-import { createTestDatabase, type TestDatabase } from '../../support/db';
 import { freePort } from '../../../scripts/temporal-cli';
-import { startTwilioFake, twilioEnv, type TwilioFake } from '../../support/provider-fakes/twilio-fake';
-import { uniqueTaskQueue, waitFor, workflowStarted } from '../../support/temporal';
+import { buildTestApi } from '../../support/api';
+import { historyEntry } from '../../support/db';
+import { useResource } from '../../support/lifecycle';
+import { useFake } from '../../support/provider-fakes/fake-server';
+import { startTwilioFake, twilioEnv } from '../../support/provider-fakes/twilio-fake';
+import { waitFor, workflowStarted } from '../../support/temporal';
 import * as signing from '../../support/webhook-signing';
-import { optIn, startOptedInOrder, startTestWorkers, type TestWorkers } from '../../support/workers';
+import { optIn, startOptedInOrder, useTestWorkers } from '../../support/workers';
 
 /**
  * The API behind a proxy that strips a /base prefix: providers call and sign PUBLIC, the app listens
@@ -26,7 +26,6 @@ const TOKEN = 'webhooks-test-token-0123456789';
 const PLIVO_TOKEN = 'plivo-auth-token-for-webhook-tests';
 const SIM_SECRET = 'simulator-secret-for-webhook-tests';
 const HELP = 'Tickets R Us order texts. Reply STOP to opt out. Help: help@example.test';
-const taskQueue = uniqueTaskQueue('webhooks');
 
 const VENUE_A = 910_001;
 const VENUE_B = 910_002;
@@ -37,47 +36,36 @@ const NUMBERS = {
   simulatorA: '+16282345678',
 };
 
-let db: TestDatabase;
-let w: TestWorkers;
-let fake: TwilioFake;
-let app: FastifyInstance;
+const fake = useFake(startTwilioFake);
+const { w, db, taskQueue } = useTestWorkers('webhooks', {
+  env: () => ({ ...twilioEnv(fake), PUBLIC_BASE_URL: PUBLIC }),
+});
 let direct: string;
 let twilioToken: string;
 
-function appConfig(publicBaseUrl: string): ApiDeps['config'] {
-  return {
-    api: { host: '127.0.0.1', port: 0, token: TOKEN, publicBaseUrl, trustProxy: false },
-    sms: { ...w.config.sms, helpText: HELP },
-    twilio: w.config.twilio,
-    plivo: { authId: 'MAXXXXXXXXXXXXXXXXXX', authToken: PLIVO_TOKEN },
-    simulator: { ...w.config.simulator, webhookSecret: SIM_SECRET },
-  };
-}
-
-async function build(publicBaseUrl: string, client = w.client): Promise<FastifyInstance> {
-  return buildApp({
-    config: appConfig(publicBaseUrl),
-    logger: createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent', name: 'webhooks-test' }),
-    repos: w.repos,
+function build(publicBaseUrl: string, client = w.client): Promise<FastifyInstance> {
+  return buildTestApi({
+    token: TOKEN,
+    logName: 'webhooks-test',
+    publicBaseUrl,
+    workers: w,
+    config: {
+      sms: { ...w.config.sms, helpText: HELP },
+      twilio: w.config.twilio,
+      plivo: { authId: 'MAXXXXXXXXXXXXXXXXXX', authToken: PLIVO_TOKEN },
+      simulator: { ...w.config.simulator, webhookSecret: SIM_SECRET },
+    },
     temporal: { client, taskQueue, workflowIdHashKey: w.config.temporal.workflowIdHashKey },
-    readinessChecks: {},
-    version: 'test',
   });
 }
+
+const app = useResource(
+  () => build(PUBLIC),
+  (a) => a.close(),
+);
 
 beforeAll(async () => {
-  fake = await startTwilioFake();
-  db = await createTestDatabase();
-  w = await startTestWorkers({
-    knex: db.knex,
-    taskQueue,
-    env: {
-      ...twilioEnv(fake),
-      PUBLIC_BASE_URL: PUBLIC,
-    },
-  });
   twilioToken = fake.authToken;
-  app = await build(PUBLIC);
   await app.listen({ host: '127.0.0.1', port: 0 });
   direct = `http://127.0.0.1:${(app.server.address() as net.AddressInfo).port}`;
   const seed = [
@@ -94,13 +82,6 @@ beforeAll(async () => {
       providerId: `PN-${phoneNumber}`,
     });
   }
-});
-
-afterAll(async () => {
-  await app?.close();
-  await w?.shutdown();
-  await db?.destroy();
-  await fake?.stop();
 });
 
 let phoneSeq = 20;
@@ -538,23 +519,13 @@ describe('answers that change no consent', () => {
 });
 
 async function recordSent(provider: 'twilio' | 'plivo', providerMessageId: string) {
-  const orderId = randomUUID();
-  const entry: HistoryEntry = {
-    idempotencyKey: `delivery-${orderId}`,
-    orderId,
-    orderNumber: null,
+  const entry = historyEntry({
     venueId: VENUE_A,
-    venuePhoneNumberId: null,
-    customerId: randomUUID(),
     customerPhoneNumber: '+14155550190',
     message: 'Your order is confirmed',
     provider,
-    status: 'sent',
     providerMessageId,
-    errorCode: null,
-    errorMessage: null,
-    correlationId: null,
-  };
+  });
   return (await w.repos.history.record(entry)).record;
 }
 

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { ServiceBusClient, type ServiceBusMessage, type ServiceBusSender } from '@azure/service-bus';
+import { ServiceBusClient, type ServiceBusMessage } from '@azure/service-bus';
 import { SEND_ORDER_CONFIRMATION_SMS } from '../../../bridge/event-types';
 import { createBridge, type Bridge } from '../../../bridge/subscriber';
 import { loadConfig } from '../../../config';
@@ -8,42 +8,34 @@ import { createLogger } from '../../../config/logger';
 import { parseOrderEvent } from '../../../domain/order-event';
 import { connectTemporalClient } from '../../../temporal/client';
 import { orderWorkflowId } from '../../../temporal/ids';
-import { createTestDatabase, type TestDatabase } from '../../support/db';
-import { startServiceBusPeer, type ServiceBusPeer } from '../../support/servicebus-peer';
+import { useResource } from '../../support/lifecycle';
+import { startServiceBusPeer } from '../../support/servicebus-peer';
 import { startTcpProxy, type TcpProxy } from '../../support/tcp-proxy';
-import { testTemporalAddress, uniqueTaskQueue, waitFor, workflowStarted } from '../../support/temporal';
-import { optIn, sampleEvent, startTestWorkers, type TestWorkers } from '../../support/workers';
+import { testTemporalAddress, waitFor, workflowStarted } from '../../support/temporal';
+import { optIn, sampleEvent, useTestWorkers } from '../../support/workers';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const TOPIC = 'send-order-confirmation-sms';
 const SUBSCRIPTION = 'sms-service';
-const taskQueue = uniqueTaskQueue('bridge');
 
-let peer: ServiceBusPeer;
-let db: TestDatabase;
-let w: TestWorkers;
-let sbClient: ServiceBusClient;
-let sender: ServiceBusSender;
-
-beforeAll(async () => {
-  peer = await startServiceBusPeer({
-    topics: {
-      [TOPIC]: { subscriptions: { [SUBSCRIPTION]: { maxDeliveryCount: 10, lockDurationMs: 60_000 } } },
-    },
-  });
-  db = await createTestDatabase();
-  w = await startTestWorkers({ knex: db.knex, taskQueue });
-  sbClient = new ServiceBusClient(peer.connectionString);
-  sender = sbClient.createSender(TOPIC);
-});
-
-afterAll(async () => {
-  await sender?.close();
-  await sbClient?.close();
-  await w?.shutdown();
-  await db?.destroy();
-  await peer?.stop();
-});
+const peer = useResource(
+  () =>
+    startServiceBusPeer({
+      topics: {
+        [TOPIC]: { subscriptions: { [SUBSCRIPTION]: { maxDeliveryCount: 10, lockDurationMs: 60_000 } } },
+      },
+    }),
+  (p) => p.stop(),
+);
+const { w, taskQueue } = useTestWorkers('bridge');
+const sbClient = useResource(
+  async () => new ServiceBusClient(peer.connectionString),
+  (c) => c.close(),
+);
+const sender = useResource(
+  async () => sbClient.createSender(TOPIC),
+  (s) => s.close(),
+);
 
 /** The bridge in this process, reaching Temporal through `temporalAddress` (a proxy when a test cuts it). */
 function startBridge(temporalAddress = testTemporalAddress()): { bridge: Bridge; close(): Promise<void> } {

@@ -11,10 +11,11 @@ import { createLogger } from '../../../config/logger';
 import { connectTemporalClient } from '../../../temporal/client';
 import { ORDER_WORKFLOW_TYPE } from '../../../temporal/contracts';
 import { orderWorkflowId } from '../../../temporal/ids';
+import { messageHandlerDeps } from '../../support/bridge';
 import {
-  connectTestClient,
   testTemporalAddress,
   uniqueTaskQueue,
+  useTestClient,
   waitFor,
   workflowStarted,
 } from '../../support/temporal';
@@ -24,23 +25,12 @@ import { sampleEvent } from '../../support/workers';
 // No worker polls this queue: these tests are about starting workflows, not running them.
 const taskQueue = uniqueTaskQueue('bridge-handler');
 const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent', name: 'test-bridge' });
-let temporal: Awaited<ReturnType<typeof connectTestClient>>;
+const temporal = useTestClient();
 let deps: MessageHandlerDeps;
 
-beforeAll(async () => {
-  temporal = await connectTestClient();
-  deps = {
-    client: temporal.client,
-    taskQueue,
-    eventTypes: EVENT_TYPES,
-    defaultEventType: SEND_ORDER_CONFIRMATION_SMS,
-    defaultRegion: 'US',
-    maxBodyBytes: 256 * 1024,
-    gate: new StartGate({ delaysMs: [10, 20], logger }),
-    logger,
-  };
+beforeAll(() => {
+  deps = messageHandlerDeps({ client: temporal.client, taskQueue, logger, gateDelaysMs: [10, 20] });
 });
-afterAll(() => temporal.close());
 
 const bytes = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value));
 

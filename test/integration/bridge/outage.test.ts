@@ -13,12 +13,13 @@ import { healthRoutes } from '../../../runtime/health-routes';
 import { connectTemporalClient } from '../../../temporal/client';
 import { orderWorkflowId } from '../../../temporal/ids';
 import { ensureSearchAttributes } from '../../../temporal/search-attributes-setup';
-import { startServiceBusPeer, type ServiceBusPeer } from '../../support/servicebus-peer';
+import { useResource } from '../../support/lifecycle';
+import { startServiceBusPeer } from '../../support/servicebus-peer';
 import { startTcpProxy, type TcpProxy } from '../../support/tcp-proxy';
 import {
-  connectTestClient,
   testTemporalAddress,
   uniqueTaskQueue,
+  useTestClient,
   waitFor,
   workflowStarted,
 } from '../../support/temporal';
@@ -43,26 +44,21 @@ const PER_DELIVERY_MS =
   (RETRY_DELAYS_MS.length + 1) * START_TIMEOUT_MS + RETRY_DELAYS_MS.reduce((a, b) => a + b, 0);
 const taskQueue = uniqueTaskQueue('bridge-outage');
 
-let peer: ServiceBusPeer;
-let sbClient: ServiceBusClient;
-let temporal: Awaited<ReturnType<typeof connectTestClient>>;
-
-beforeAll(async () => {
-  const subscriptions = {
-    [SUBSCRIPTION]: { maxDeliveryCount: MAX_DELIVERY_COUNT, lockDurationMs: 1_000 },
-  };
-  peer = await startServiceBusPeer({
-    topics: { [OUTAGE_TOPIC]: { subscriptions }, [REFUSED_TOPIC]: { subscriptions } },
-  });
-  sbClient = new ServiceBusClient(peer.connectionString);
-  temporal = await connectTestClient();
-});
-
-afterAll(async () => {
-  await sbClient?.close();
-  await temporal?.close();
-  await peer?.stop();
-});
+const subscriptions = {
+  [SUBSCRIPTION]: { maxDeliveryCount: MAX_DELIVERY_COUNT, lockDurationMs: 1_000 },
+};
+const peer = useResource(
+  () =>
+    startServiceBusPeer({
+      topics: { [OUTAGE_TOPIC]: { subscriptions }, [REFUSED_TOPIC]: { subscriptions } },
+    }),
+  (p) => p.stop(),
+);
+const temporal = useTestClient();
+const sbClient = useResource(
+  async () => new ServiceBusClient(peer.connectionString),
+  (c) => c.close(),
+);
 
 interface LogLine {
   level: number;

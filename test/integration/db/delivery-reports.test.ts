@@ -11,8 +11,8 @@ import { HistoryStatusIds, ProviderNameIds } from '../../../db/enum-ids';
 import { createKnex, dialectOf } from '../../../db/knex';
 import type { DeliveryStatus } from '../../../domain/delivery-status';
 import type { ProviderName } from '../../../domain/enums';
-import { createTestDatabase, type TestDatabase } from '../../support/db';
-import { sentHistoryEntry } from '../../support/history-entries';
+import { historyEntry, useTestDatabase } from '../../support/db';
+import { useResource } from '../../support/lifecycle';
 import { everySchedule, gated, sampledSchedules, type Trial } from '../../support/interleave';
 
 /**
@@ -22,30 +22,28 @@ import { everySchedule, gated, sampledSchedules, type Trial } from '../../suppor
  */
 const dialect = process.env.TEST_DATABASE_URL ? 'PostgreSQL' : 'SQLite';
 
-let db: TestDatabase;
+const db = useTestDatabase();
 /** One connection per actor of a staged interleaving, and its repository (its process, as it were). */
-let actorKnex: Knex[];
 let actorHistory: Array<ReturnType<typeof createHistoryRepository>>;
-beforeAll(async () => {
-  db = await createTestDatabase();
-  actorKnex = Array.from({ length: 3 }, () => gated(createKnex(db.url)));
-  // Thousands of schedules: a flush to disk per commit would be most of their time, and durability
-  // is not what they test.
-  if (dialectOf(db.knex) === 'sqlite') {
-    for (const knex of actorKnex) await knex.raw('pragma synchronous = off');
-  } else {
-    const { rows } = (await db.knex.raw('select current_database() as name')) as {
-      rows: Array<{ name: string }>;
-    };
-    // The actors' connections open after this, so they all start with it.
-    await db.knex.raw(`alter database "${rows[0].name}" set synchronous_commit = off`);
-  }
-  actorHistory = actorKnex.map((knex) => createHistoryRepository(knex));
-});
-afterAll(async () => {
-  await Promise.all((actorKnex ?? []).map((k) => k.destroy()));
-  await db?.destroy();
-});
+const actorKnex = useResource(
+  async (): Promise<Knex[]> => {
+    const knexes = Array.from({ length: 3 }, () => gated(createKnex(db.url)));
+    // Thousands of schedules: a flush to disk per commit would be most of their time, and durability
+    // is not what they test.
+    if (dialectOf(db.knex) === 'sqlite') {
+      for (const knex of knexes) await knex.raw('pragma synchronous = off');
+    } else {
+      const { rows } = (await db.knex.raw('select current_database() as name')) as {
+        rows: Array<{ name: string }>;
+      };
+      // The actors' connections open after this, so they all start with it.
+      await db.knex.raw(`alter database "${rows[0].name}" set synchronous_commit = off`);
+    }
+    actorHistory = knexes.map((knex) => createHistoryRepository(knex));
+    return knexes;
+  },
+  (started) => Promise.all(started.map((k) => k.destroy())),
+);
 
 const history = () => createRepositories(db.knex).history;
 /** The repository of the actor running on this connection. */
@@ -82,7 +80,7 @@ describe(`reports before, after and around the history write (${dialect})`, () =
     await history().updateDeliveryStatus(report('twilio', id, 'queued'));
     expect(await pendingRows(id)).toEqual([expect.objectContaining({ DeliveryStatus: 'delivered' })]);
 
-    const entry = sentHistoryEntry('twilio', id);
+    const entry = historyEntry({ provider: 'twilio', providerMessageId: id });
     const { record, created } = await history().record(entry);
     expect(created).toBe(true);
     expect(record).toMatchObject({
@@ -98,14 +96,14 @@ describe(`reports before, after and around the history write (${dialect})`, () =
     const id = randomUUID();
     await history().updateDeliveryStatus(report('plivo', id, 'undelivered', { errorCode: '30' }));
     await history().updateDeliveryStatus(report('plivo', id, 'delivered'));
-    const entry = sentHistoryEntry('plivo', id);
+    const entry = historyEntry({ provider: 'plivo', providerMessageId: id });
     await history().record(entry);
     expect(await rowOf(entry)).toMatchObject({ deliveryStatus: 'undelivered', deliveryErrorCode: '30' });
   });
 
   test('record first, then the report: straight onto the row, nothing kept', async () => {
     const id = messageId();
-    const entry = sentHistoryEntry('twilio', id);
+    const entry = historyEntry({ provider: 'twilio', providerMessageId: id });
     await history().record(entry);
     expect(await history().updateDeliveryStatus(report('twilio', id, 'delivered'))).toEqual({
       updated: 1,
@@ -119,7 +117,7 @@ describe(`reports before, after and around the history write (${dialect})`, () =
   test("another provider's message with the same id is not this row's report", async () => {
     const id = messageId();
     await history().updateDeliveryStatus(report('plivo', id, 'delivered'));
-    const entry = sentHistoryEntry('twilio', id);
+    const entry = historyEntry({ provider: 'twilio', providerMessageId: id });
     await history().record(entry);
     expect((await rowOf(entry)).deliveryStatus).toBeNull();
     expect(await pendingRows(id)).toHaveLength(1);
@@ -128,7 +126,7 @@ describe(`reports before, after and around the history write (${dialect})`, () =
   test('a history write retried after its first attempt stored the row (and died) still takes the report', async () => {
     const id = messageId();
     await history().updateDeliveryStatus(report('twilio', id, 'delivered'));
-    const entry = sentHistoryEntry('twilio', id);
+    const entry = historyEntry({ provider: 'twilio', providerMessageId: id });
     // The first attempt's insert, as it reached the database before the worker died.
     await db.knex('SmsSendHistory').insert({
       IdempotencyKey: entry.idempotencyKey,
@@ -168,7 +166,7 @@ describe(`reports for messages that never become ours do not pile up (${dialect}
     expect(await pendingRows(young)).toHaveLength(1);
 
     // So a message whose history row comes after the retention gets nothing: the documented limit.
-    const entry = sentHistoryEntry('twilio', old);
+    const entry = historyEntry({ provider: 'twilio', providerMessageId: old });
     await history().record(entry);
     expect((await rowOf(entry)).deliveryStatus).toBeNull();
   });
@@ -199,7 +197,7 @@ describe(`every statement-level interleaving ends with the best status on the ro
   /** The history write and these reports of its message, each on its own connection. */
   const race = (statuses: DeliveryStatus[], best: DeliveryStatus): Trial => {
     const id = messageId();
-    const entry = sentHistoryEntry('twilio', id);
+    const entry = historyEntry({ provider: 'twilio', providerMessageId: id });
     return {
       actors: [
         (knex) => on(knex).record(entry),
@@ -237,7 +235,7 @@ describe(`every statement-level interleaving ends with the best status on the ro
     // Both miss the row and both insert the pending row: one gets the unique violation and merges.
     const runs = await explore(2, () => {
       const id = messageId();
-      const entry = sentHistoryEntry('twilio', id);
+      const entry = historyEntry({ provider: 'twilio', providerMessageId: id });
       return {
         actors: (['sent', 'delivered'] as const).map(
           (status) => (knex: Knex) => on(knex).updateDeliveryStatus(report('twilio', id, status)),
@@ -257,7 +255,7 @@ describe(`every statement-level interleaving ends with the best status on the ro
     const pools = [db.knex, ...actorKnex];
     for (let round = 0; round < 30; round++) {
       const id = messageId();
-      const entry = sentHistoryEntry('twilio', id);
+      const entry = historyEntry({ provider: 'twilio', providerMessageId: id });
       const calls = [
         () => createHistoryRepository(pools[0]).record(entry),
         () => createHistoryRepository(pools[1]).updateDeliveryStatus(report('twilio', id, 'queued')),

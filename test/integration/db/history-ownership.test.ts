@@ -1,21 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { createRepositories } from '../../../db';
 import type { HistoryEntry } from '../../../db/history-repository';
-import { createTestDatabase, type TestDatabase } from '../../support/db';
-import { sentHistoryEntry } from '../../support/history-entries';
+import { historyEntry, useTestDatabase } from '../../support/db';
 
 // Reconciliation's ownership check: which provider message ids other orders' history rows name.
 
-let db: TestDatabase;
-beforeAll(async () => {
-  db = await createTestDatabase();
-});
-afterAll(async () => {
-  await db.destroy();
-});
+const db = useTestDatabase();
 
 const row = (orderId: string, provider: HistoryEntry['provider'], providerMessageId: string): HistoryEntry =>
-  sentHistoryEntry(provider, providerMessageId, { orderId });
+  historyEntry({ orderId, provider, providerMessageId });
 
 test("names only ids recorded for another order at the same provider; an order's own ids are its own", async () => {
   const { history } = createRepositories(db.knex);

@@ -1,4 +1,3 @@
-import { Writable } from 'node:stream';
 import type { Info } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
@@ -6,8 +5,8 @@ import { DefaultLogger } from '@temporalio/worker';
 import type { ActivityDeps } from '../../../activities/deps';
 import { createConsentActivities } from '../../../activities/consent';
 import { createHistoryActivities, type RecordHistoryInput } from '../../../activities/history';
+import type { HistoryEntry } from '../../../db/history-repository';
 import { loadConfig } from '../../../config';
-import { createLogger } from '../../../config/logger';
 import { createRepositories } from '../../../db';
 import { DatabaseError } from '../../../db/errors';
 import { dialectOf } from '../../../db/knex';
@@ -19,37 +18,30 @@ import {
   ORDER_NUMBER_MAX,
   VENUE_ID_MAX,
 } from '../../../domain/limits';
-import { createTestDatabase, type TestDatabase } from '../../support/db';
+import { createTestDatabase, historyEntry, useTestDatabase } from '../../support/db';
+import { capturedLogger } from '../../support/logs';
+import { rejectionOf } from '../../support/rejection';
 
 // Real SQLite by default, real PostgreSQL with TEST_DATABASE_URL (bash scripts/ci-postgres.sh).
-let db: TestDatabase;
-beforeAll(async () => {
-  db = await createTestDatabase();
-});
-afterAll(() => db.destroy());
+const db = useTestDatabase();
 
 const ORDER_ID = '6f1c2b8e-9d7a-4c55-8a43-3f0e2d1c9b7a';
 /** Every test's customer: no failure message, log line or stored error may contain these digits. */
 const PHONE = '+14155550188';
 const LEAKS = /4155550188|insert into|Failing row|values \(/i;
 
-const entry = (overrides: Record<string, unknown> = {}) => ({
-  idempotencyKey: `order-sms-${ORDER_ID}/${Math.random().toString(36).slice(2)}`,
-  orderId: ORDER_ID,
-  orderNumber: 'A-100',
-  venueId: 42,
-  venuePhoneNumberId: null,
-  customerId: 'a1b2c3d4-0000-4000-8000-000000000001',
-  customerPhoneNumber: PHONE,
-  message: 'Hi Ada, your order A-100 is confirmed: 2 tickets. Reply STOP to opt out.',
-  provider: 'simulator' as const,
-  status: 'sent' as const,
-  providerMessageId: 'SIM-1',
-  errorCode: null,
-  errorMessage: null,
-  correlationId: 'corr-1',
-  ...overrides,
-});
+const entry = (overrides: Partial<HistoryEntry> = {}) =>
+  historyEntry({
+    orderId: ORDER_ID,
+    orderNumber: 'A-100',
+    venueId: 42,
+    customerId: 'a1b2c3d4-0000-4000-8000-000000000001',
+    customerPhoneNumber: PHONE,
+    message: 'Hi Ada, your order A-100 is confirmed: 2 tickets. Reply STOP to opt out.',
+    providerMessageId: 'SIM-1',
+    correlationId: 'corr-1',
+    ...overrides,
+  });
 
 describe('the columns are what domain/limits.ts says, in all three dialects', () => {
   const expected = Object.entries(COLUMN_LIMITS).flatMap(([table, columns]) =>
@@ -191,19 +183,13 @@ describe('a data error from the database itself reaches Temporal and the logs cl
   }
 
   function activityDeps() {
-    const lines: string[] = [];
-    const stream = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        lines.push(chunk.toString());
-        done();
-      },
-    });
+    const { logger, lines } = capturedLogger('limits-test');
     const unused = () => Promise.reject(new Error('not used here'));
     const deps: ActivityDeps = {
       repos: createRepositories(db.knex),
       providers: {},
       config: loadConfig({}),
-      logger: createLogger({ level: 'info', name: 'limits-test' }, stream),
+      logger,
       pendingConsentChanges: async () => [],
       signalConsentChange: unused,
       requestVenueNumber: unused,
@@ -217,14 +203,7 @@ describe('a data error from the database itself reaches Temporal and the logs cl
       { logger: new DefaultLogger('ERROR') },
     );
 
-  async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-    const err = await promise.then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(err).toBeInstanceOf(ApplicationFailure);
-    return err as ApplicationFailure;
-  }
+  const failureOf = (promise: Promise<unknown>) => rejectionOf(promise, ApplicationFailure);
 
   const everything = (f: ApplicationFailure) =>
     JSON.stringify({ message: f.message, details: f.details, cause: String(f.cause), stack: f.stack });

@@ -2,7 +2,7 @@ import { ENUM_TABLE_IDS } from '../../../db/enum-ids';
 import { dialectOf, isUniqueViolation } from '../../../db/knex';
 import { migrateDownAll, migrateLatest } from '../../../db/migrate';
 import { MIGRATIONS, migrationSource } from '../../../migrations';
-import { createTestDatabase, type TestDatabase } from '../../support/db';
+import { useTestDatabase } from '../../support/db';
 
 const BUSINESS_TABLES = [
   'VenuePhoneNumbers',
@@ -18,11 +18,7 @@ const AUDIT_TABLES = ['SmsConsentChangeOutcomes', 'SmsConsentChanges'];
 const migrationConfig = { migrationSource, tableName: 'knex_migrations' };
 const ALL_TABLES = [...Object.keys(ENUM_TABLE_IDS), ...BUSINESS_TABLES];
 
-let db: TestDatabase;
-beforeAll(async () => {
-  db = await createTestDatabase({ migrate: false });
-});
-afterAll(() => db.destroy());
+const db = useTestDatabase({ migrate: false });
 
 async function existingTables(): Promise<string[]> {
   const present = await Promise.all(

@@ -2,19 +2,15 @@ import type { Knex } from 'knex';
 import { createRepositories } from '../../../db';
 import type { ConsentChangeCursor } from '../../../db/consent-repository';
 import { createKnex } from '../../../db/knex';
-import { createTestDatabase, type TestDatabase } from '../../support/db';
+import { useTestDatabase } from '../../support/db';
+import { useResource } from '../../support/lifecycle';
 
-let db: TestDatabase;
+const db = useTestDatabase();
 /** Separate pools on the same database, so concurrent writes really race on separate connections. */
-let pools: Knex[];
-beforeAll(async () => {
-  db = await createTestDatabase();
-  pools = Array.from({ length: 5 }, () => createKnex(db.url));
-});
-afterAll(async () => {
-  await Promise.all(pools.map((k) => k.destroy()));
-  await db.destroy();
-});
+const pools = useResource(
+  async (): Promise<Knex[]> => Array.from({ length: 5 }, () => createKnex(db.url)),
+  (started) => Promise.all(started.map((k) => k.destroy())),
+);
 
 const repos = () => createRepositories(db.knex);
 

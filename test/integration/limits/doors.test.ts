@@ -1,15 +1,14 @@
-import { StartGate } from '../../../bridge/start-gate';
-import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../../api/app';
-import { EVENT_TYPES, SEND_ORDER_CONFIRMATION_SMS } from '../../../bridge/event-types';
+import { SEND_ORDER_CONFIRMATION_SMS } from '../../../bridge/event-types';
 import { handleMessage, type MessageHandlerDeps } from '../../../bridge/message-handler';
 import { loadConfig } from '../../../config';
 import { createLogger } from '../../../config/logger';
 import { createRepositories } from '../../../db';
 import { CORRELATION_ID_MAX, VENUE_ID_MAX } from '../../../domain/limits';
 import { orderWorkflowId } from '../../../temporal/ids';
-import { createTestDatabase, type TestDatabase } from '../../support/db';
-import { connectTestClient, uniqueTaskQueue, workflowStarted } from '../../support/temporal';
+import { useTestApi } from '../../support/api';
+import { messageHandlerDeps } from '../../support/bridge';
+import { useTestDatabase } from '../../support/db';
+import { uniqueTaskQueue, useTestClient, workflowStarted } from '../../support/temporal';
 import { sampleEvent } from '../../support/workers';
 
 // Both doors (the HTTP ingress and the Service Bus bridge) against the real parser and a real
@@ -18,42 +17,20 @@ const TOKEN = 'limits-test-token-0123456789';
 const auth = { authorization: `Bearer ${TOKEN}` };
 const taskQueue = uniqueTaskQueue('limits-doors');
 
-let temporal: Awaited<ReturnType<typeof connectTestClient>>;
-let db: TestDatabase;
-let app: FastifyInstance;
+const config = loadConfig({});
+const temporal = useTestClient();
+const db = useTestDatabase();
+const app = useTestApi(() => ({
+  token: TOKEN,
+  logName: 'limits-test',
+  config: { sms: config.sms },
+  repos: createRepositories(db.knex),
+  temporal: { client: temporal.client, taskQueue, workflowIdHashKey: config.temporal.workflowIdHashKey },
+}));
 let bridge: MessageHandlerDeps;
-
-beforeAll(async () => {
-  temporal = await connectTestClient();
-  db = await createTestDatabase();
-  const config = loadConfig({});
+beforeAll(() => {
   const logger = createLogger({ level: 'silent', name: 'limits-test' });
-  app = await buildApp({
-    config: {
-      api: { host: '127.0.0.1', port: 0, token: TOKEN, publicBaseUrl: 'http://localhost', trustProxy: false },
-      sms: config.sms,
-    },
-    logger,
-    repos: createRepositories(db.knex),
-    temporal: { client: temporal.client, taskQueue, workflowIdHashKey: config.temporal.workflowIdHashKey },
-    readinessChecks: {},
-    version: 'test',
-  });
-  bridge = {
-    client: temporal.client,
-    taskQueue,
-    eventTypes: EVENT_TYPES,
-    defaultEventType: SEND_ORDER_CONFIRMATION_SMS,
-    defaultRegion: 'US',
-    maxBodyBytes: 256 * 1024,
-    gate: new StartGate({ delaysMs: [10], logger }),
-    logger,
-  };
-});
-afterAll(async () => {
-  await app?.close();
-  await db?.destroy();
-  await temporal?.close();
+  bridge = messageHandlerDeps({ client: temporal.client, taskQueue, logger, gateDelaysMs: [10] });
 });
 
 const post = (payload: unknown, headers: Record<string, string> = {}) =>

@@ -1,75 +1,47 @@
 import { ServiceBusClient } from '@azure/service-bus';
-import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../../api/app';
 import { SEND_ORDER_CONFIRMATION_SMS } from '../../../bridge/event-types';
 import { createBridge } from '../../../bridge/subscriber';
 import { loadConfig } from '../../../config';
 import { createLogger } from '../../../config/logger';
 import { signSimulatorWebhook, simulatorInbound } from '../../../providers/simulator/simulator-webhook';
-import { createMetrics, type Metrics } from '../../../runtime/metrics';
-import { startMetricsServer, type MetricsServer } from '../../../runtime/metrics-server';
+import { createMetrics } from '../../../runtime/metrics';
+import { startMetricsServer } from '../../../runtime/metrics-server';
 import { freePort } from '../../../scripts/temporal-cli';
 import { connectTemporalClient } from '../../../temporal/client';
 import { ORDER_WORKFLOW_TYPE } from '../../../temporal/contracts';
 import { startOrderConfirmation } from '../../../temporal/start-order';
 import { startLongRunningWorkflowsGauge } from '../../../workers/long-running-gauge';
-import { createTestDatabase, type TestDatabase } from '../../support/db';
+import { useTestApi } from '../../support/api';
+import { useResource } from '../../support/lifecycle';
 import { metricValue, scrape } from '../../support/metrics';
 import { startServiceBusPeer, type ServiceBusPeer } from '../../support/servicebus-peer';
 import { testTemporalAddress, uniqueTaskQueue, waitFor } from '../../support/temporal';
 import { exited, spawnWorker, workerProcessEnv } from '../../support/worker-process';
-import { optIn, parsedEvent, sampleEvent, startTestWorkers, type TestWorkers } from '../../support/workers';
+import { optIn, parsedEvent, sampleEvent, useTestWorkers } from '../../support/workers';
 
 const TOKEN = 'metrics-test-token-0123456789';
 const SIM_SECRET = 'simulator-secret-for-metrics-tests';
 const PUBLIC = 'http://sms.metrics.test';
 /** The simulator answers a send to this number as Twilio's 21610 (the customer unsubscribed). */
 const OPTED_OUT_AT_PROVIDER = '+14155550999';
-const taskQueue = uniqueTaskQueue('metrics');
 const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent', name: 'metrics-test' });
 
-let db: TestDatabase;
-let w: TestWorkers;
-let workerMetrics: MetricsServer;
-let apiMetrics: Metrics;
-let app: FastifyInstance;
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  w = await startTestWorkers({
-    knex: db.knex,
-    taskQueue,
-    env: { SIMULATOR_OPTED_OUT_NUMBERS: OPTED_OUT_AT_PROVIDER },
-  });
-  // What workers/main.ts serves on METRICS_PORT, on an ephemeral port.
-  workerMetrics = await startMetricsServer({
-    registry: w.metrics.registry,
-    host: '127.0.0.1',
-    port: 0,
-    logger,
-  });
-  apiMetrics = createMetrics();
-  app = await buildApp({
-    config: {
-      api: { host: '127.0.0.1', port: 0, token: TOKEN, publicBaseUrl: PUBLIC, trustProxy: false },
-      sms: w.config.sms,
-      simulator: { ...w.config.simulator, webhookSecret: SIM_SECRET },
-    },
-    logger,
-    repos: w.repos,
-    temporal: w.consentEntities,
-    readinessChecks: {},
-    version: 'test',
-    metrics: apiMetrics,
-  });
+const { w, db, taskQueue } = useTestWorkers('metrics', {
+  env: { SIMULATOR_OPTED_OUT_NUMBERS: OPTED_OUT_AT_PROVIDER },
 });
-
-afterAll(async () => {
-  await app?.close();
-  await workerMetrics?.close();
-  await w?.shutdown();
-  await db?.destroy();
-});
+// What workers/main.ts serves on METRICS_PORT, on an ephemeral port.
+const workerMetrics = useResource(
+  () => startMetricsServer({ registry: w.metrics.registry, host: '127.0.0.1', port: 0, logger }),
+  (server) => server.close(),
+);
+const app = useTestApi(() => ({
+  token: TOKEN,
+  logName: 'metrics-test',
+  publicBaseUrl: PUBLIC,
+  workers: w,
+  config: { simulator: { ...w.config.simulator, webhookSecret: SIM_SECRET } },
+  metrics: createMetrics(),
+}));
 
 const workerScrape = () => scrape(`http://127.0.0.1:${workerMetrics.port}/metrics`);
 const apiScrape = async () => {

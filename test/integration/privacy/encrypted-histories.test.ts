@@ -3,17 +3,14 @@ import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../../api/app';
 import { loadConfig, payloadCodecKey } from '../../../config';
-import { createLogger } from '../../../config/logger';
 import { ensureTemporalCli } from '../../../scripts/temporal-cli';
 import { AesGcmPayloadCodec, ENCRYPTED_ENCODING } from '../../../temporal/payload-codec';
 import { consentWorkflowId, orderWorkflowId, venueNumberWorkflowId } from '../../../temporal/ids';
 import { startOrderConfirmation } from '../../../temporal/start-order';
-import { createTestDatabase, type TestDatabase } from '../../support/db';
-import { testTemporalAddress, uniqueTaskQueue, waitFor } from '../../support/temporal';
-import { optIn, parsedEvent, startTestWorkers, type TestWorkers } from '../../support/workers';
+import { buildTestApi, useTestApi } from '../../support/api';
+import { testTemporalAddress, waitFor } from '../../support/temporal';
+import { optIn, parsedEvent, useTestWorkers } from '../../support/workers';
 
 /**
  * Issue 12 acceptance: with the codec on, the raw histories on the server hold no phone number,
@@ -23,7 +20,6 @@ import { optIn, parsedEvent, startTestWorkers, type TestWorkers } from '../../su
 
 const TOKEN = 'privacy-test-token-0123456789';
 const UI_ORIGIN = 'http://localhost:8233';
-const taskQueue = uniqueTaskQueue('privacy');
 // A real (non-local) key, so the endpoint requires the token as in production.
 const KEYS = `test-${randomBytes(3).toString('hex')}:${randomBytes(32).toString('base64')}`;
 const unique = randomBytes(4).toString('hex');
@@ -32,39 +28,18 @@ const EVENT_NAME = `Compiler Night ${unique}`;
 const PHONES = { sent: '+14155550171', blocked: '+14155550172', invalid: '+14155550173' };
 const EventType = temporal.api.enums.v1.EventType;
 
-let db: TestDatabase;
-let w: TestWorkers;
-let app: FastifyInstance;
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  w = await startTestWorkers({
-    knex: db.knex,
-    taskQueue,
-    env: { PAYLOAD_CODEC_KEYS: KEYS, SIMULATOR_INVALID_NUMBERS: PHONES.invalid },
-  });
-  app = await buildApp({
-    config: {
-      api: { host: '127.0.0.1', port: 0, token: TOKEN, publicBaseUrl: 'http://localhost', trustProxy: false },
-      sms: w.config.sms,
-    },
-    logger: createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent', name: 'privacy-test' }),
-    repos: w.repos,
-    temporal: w.consentEntities,
-    readinessChecks: {},
-    version: 'test',
-    codec: {
-      codec: new AesGcmPayloadCodec(w.config.temporal.payloadCodecKeys),
-      endpoint: { corsOrigins: [UI_ORIGIN], auth: { mode: 'bearer' } },
-    },
-  });
+const { w, taskQueue } = useTestWorkers('privacy', {
+  env: { PAYLOAD_CODEC_KEYS: KEYS, SIMULATOR_INVALID_NUMBERS: PHONES.invalid },
 });
-
-afterAll(async () => {
-  await app?.close();
-  await w?.shutdown();
-  await db?.destroy();
-});
+const app = useTestApi(() => ({
+  token: TOKEN,
+  logName: 'privacy-test',
+  workers: w,
+  codec: {
+    codec: new AesGcmPayloadCodec(w.config.temporal.payloadCodecKeys),
+    endpoint: { corsOrigins: [UI_ORIGIN], auth: { mode: 'bearer' } },
+  },
+}));
 
 const auth = { authorization: `Bearer ${TOKEN}` };
 
@@ -272,22 +247,10 @@ describe('codec endpoint CORS', () => {
   });
 
   test('on the documented local key alone the local UI needs no token', async () => {
-    const local = await buildApp({
-      config: {
-        api: {
-          host: '127.0.0.1',
-          port: 0,
-          token: TOKEN,
-          publicBaseUrl: 'http://localhost',
-          trustProxy: false,
-        },
-        sms: w.config.sms,
-      },
-      logger: createLogger({ level: 'silent', name: 'privacy-test-local' }),
-      repos: w.repos,
-      temporal: w.consentEntities,
-      readinessChecks: {},
-      version: 'test',
+    const local = await buildTestApi({
+      token: TOKEN,
+      logName: 'privacy-test-local',
+      workers: w,
       codec: {
         codec: new AesGcmPayloadCodec(loadConfig({}).temporal.payloadCodecKeys),
         // The default with the published local key: no token asked.

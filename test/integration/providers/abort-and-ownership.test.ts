@@ -2,9 +2,11 @@ import { SmsProviderError } from '../../../domain/errors';
 import { PlivoProvider } from '../../../providers/plivo/plivo-provider';
 import type { SmsProvider } from '../../../providers/sms-provider';
 import { TwilioProvider } from '../../../providers/twilio/twilio-provider';
+import { useResource } from '../../support/lifecycle';
 import { waitFor, type FakeControls } from '../../support/provider-fakes/fake-server';
-import { startPlivoFake } from '../../support/provider-fakes/plivo-fake';
-import { startTwilioFake } from '../../support/provider-fakes/twilio-fake';
+import { plivoProviderOptions, startPlivoFake } from '../../support/provider-fakes/plivo-fake';
+import { startTwilioFake, twilioProviderOptions } from '../../support/provider-fakes/twilio-fake';
+import { rejectionOf } from '../../support/rejection';
 
 // Both adapters, through their real SDKs over real sockets to the fakes: the caller's abort signal
 // reaches the HTTP request (the fake sees the client leave and never handles the call), and
@@ -22,32 +24,17 @@ interface Subject {
 
 async function twilioSubject(): Promise<Subject> {
   const fake = await startTwilioFake();
-  const provider = new TwilioProvider({
-    accountSid: fake.accountSid,
-    authToken: fake.authToken,
-    apiBaseUrl: fake.baseUrl,
-  });
+  const provider = new TwilioProvider(twilioProviderOptions(fake));
   return { fake, provider, accepted: () => fake.messages().map((m) => m.sid) };
 }
 
 async function plivoSubject(): Promise<Subject> {
   const fake = await startPlivoFake();
-  const provider = new PlivoProvider({
-    authId: fake.authId,
-    authToken: fake.authToken,
-    apiBaseUrl: fake.baseUrl,
-  });
+  const provider = new PlivoProvider(plivoProviderOptions(fake));
   return { fake, provider, accepted: () => fake.messages().map((m) => m.uuid) };
 }
 
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => {
-      throw new Error('expected the call to fail');
-    },
-    (e: unknown) => e,
-  );
-}
+const rejection = (promise: Promise<unknown>) => rejectionOf(promise, Error);
 
 /** The call is held at the fake; abort it there and measure how long the rejection takes. */
 async function abortWhileHeld(s: Subject, call: (signal: AbortSignal) => Promise<unknown>) {
@@ -67,16 +54,15 @@ describe.each<[string, () => Promise<Subject>]>([
   ['twilio', twilioSubject],
   ['plivo', plivoSubject],
 ])('%s adapter: abort signals and message ownership', (_name, start) => {
-  let s: Subject;
-
-  beforeEach(async () => {
-    s = await start();
-  });
-  afterEach(async () => {
-    s.fake.resetFaults();
-    await s.fake.settled();
-    await s.fake.stop();
-  });
+  const s = useResource(
+    start,
+    async ({ fake }) => {
+      fake.resetFaults();
+      await fake.settled();
+      await fake.stop();
+    },
+    { perTest: true },
+  );
 
   test('a send aborted mid-request rejects at once (ABORTED) and the provider never handles it', async () => {
     const { error, tookMs, outcome } = await abortWhileHeld(s, (signal) =>

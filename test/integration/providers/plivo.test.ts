@@ -2,23 +2,19 @@ import path from 'node:path';
 import axios from 'axios';
 import { SmsProviderError } from '../../../domain/errors';
 import { PlivoProvider, type PlivoProviderOptions } from '../../../providers/plivo/plivo-provider';
-import { startPlivoFake, type PlivoFake } from '../../support/provider-fakes/plivo-fake';
 import { waitFor, type InjectedError } from '../../support/provider-fakes/fake-server';
+import {
+  plivoProviderOptions,
+  startPlivoFake,
+  type PlivoFake,
+} from '../../support/provider-fakes/plivo-fake';
+import { rejectionOf } from '../../support/rejection';
 
 const to = '+14155550140';
 const from = '+16282345678';
 const statusCallbackUrl = 'https://hooks.example.com/sms/status';
 
-async function failure(promise: Promise<unknown>): Promise<SmsProviderError> {
-  const error = await promise.then(
-    () => {
-      throw new Error('expected the call to fail');
-    },
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(SmsProviderError);
-  return error as SmsProviderError;
-}
+const failure = (promise: Promise<unknown>) => rejectionOf(promise, SmsProviderError);
 
 function isPlivoAgent(agent: unknown): boolean {
   return (
@@ -30,13 +26,7 @@ describe('Plivo adapter (real SDK against an HTTP fake)', () => {
   let fake: PlivoFake;
 
   const provider = (options: Partial<PlivoProviderOptions> = {}) =>
-    new PlivoProvider({
-      authId: fake.authId,
-      authToken: fake.authToken,
-      apiBaseUrl: fake.baseUrl,
-      timeoutMs: 2_000,
-      ...options,
-    });
+    new PlivoProvider({ ...plivoProviderOptions(fake), timeoutMs: 2_000, ...options });
 
   beforeEach(async () => {
     fake = await startPlivoFake();

@@ -1,34 +1,24 @@
 import { SmsProviderError } from '../../../domain/errors';
 import { TwilioProvider, type TwilioProviderOptions } from '../../../providers/twilio/twilio-provider';
-import { startTwilioFake, type TwilioFake } from '../../support/provider-fakes/twilio-fake';
 import type { InjectedError } from '../../support/provider-fakes/fake-server';
+import {
+  startTwilioFake,
+  twilioProviderOptions,
+  type TwilioFake,
+} from '../../support/provider-fakes/twilio-fake';
+import { rejectionOf } from '../../support/rejection';
 
 const to = '+14155550140';
 const from = '+16282345678';
 const statusCallbackUrl = 'https://hooks.example.com/sms/status';
 
-async function failure(promise: Promise<unknown>): Promise<SmsProviderError> {
-  const error = await promise.then(
-    () => {
-      throw new Error('expected the call to fail');
-    },
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(SmsProviderError);
-  return error as SmsProviderError;
-}
+const failure = (promise: Promise<unknown>) => rejectionOf(promise, SmsProviderError);
 
 describe('Twilio adapter (real SDK against an HTTP fake)', () => {
   let fake: TwilioFake;
 
   const provider = (options: Partial<TwilioProviderOptions> = {}) =>
-    new TwilioProvider({
-      accountSid: fake.accountSid,
-      authToken: fake.authToken,
-      apiBaseUrl: fake.baseUrl,
-      timeoutMs: 2_000,
-      ...options,
-    });
+    new TwilioProvider({ ...twilioProviderOptions(fake), timeoutMs: 2_000, ...options });
 
   beforeEach(async () => {
     fake = await startTwilioFake();

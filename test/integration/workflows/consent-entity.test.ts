@@ -1,27 +1,11 @@
-import type { Client } from '@temporalio/client';
 import { AesGcmPayloadCodec } from '../../../temporal/payload-codec';
 import { signalConsentChange } from '../../../temporal/consent-signal';
 import { consentWorkflowId } from '../../../temporal/ids';
-import { createTestDatabase, type TestDatabase } from '../../support/db';
-import { uniqueTaskQueue, waitFor } from '../../support/temporal';
+import { waitFor } from '../../support/temporal';
 import { keepHistory, TEST_SUGGEST_CONTINUE_AS_NEW_EVENTS } from '../../support/histories';
-import { startTestWorkers, type TestWorkers } from '../../support/workers';
+import { useTestWorkers } from '../../support/workers';
 
-let db: TestDatabase;
-let w: TestWorkers;
-let client: Client;
-const taskQueue = uniqueTaskQueue('consent-entity');
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  w = await startTestWorkers({ knex: db.knex, taskQueue });
-  client = w.client;
-});
-
-afterAll(async () => {
-  await w?.shutdown();
-  await db?.destroy();
-});
+const { w, client } = useTestWorkers('consent-entity');
 
 const entityId = (venueId: number, phone: string) =>
   consentWorkflowId(venueId, phone, w.config.temporal.workflowIdHashKey);

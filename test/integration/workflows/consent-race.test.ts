@@ -4,12 +4,9 @@ import type { OrderConfirmationEvent } from '../../../domain/order-event';
 import { signalConsentChange } from '../../../temporal/consent-signal';
 import { consentWorkflowId, orderWorkflowId } from '../../../temporal/ids';
 import { startOrderConfirmation } from '../../../temporal/start-order';
-import { createTestDatabase, testDatabaseUrl, type TestDatabase } from '../../support/db';
-import {
-  startTwilioFake,
-  twilioEnv as fakeTwilioEnv,
-  type TwilioFake,
-} from '../../support/provider-fakes/twilio-fake';
+import { createTestDatabase, testDatabaseUrl, useTestDatabase } from '../../support/db';
+import { useFake } from '../../support/provider-fakes/fake-server';
+import { startTwilioFake, twilioEnv as fakeTwilioEnv } from '../../support/provider-fakes/twilio-fake';
 import { startTcpProxy } from '../../support/tcp-proxy';
 import { pendingAttempt, uniqueTaskQueue, waitFor } from '../../support/temporal';
 import { optIn, parsedEvent, startTestWorkers, type TestWorkers } from '../../support/workers';
@@ -21,21 +18,12 @@ import { optIn, parsedEvent, startTestWorkers, type TestWorkers } from '../../su
 
 const UNAVAILABLE = { status: 503, message: 'Service Unavailable' };
 
-let twilio: TwilioFake;
-let db: TestDatabase;
+const twilio = useFake(startTwilioFake);
+const db = useTestDatabase();
 const cleanups: Array<() => Promise<void>> = [];
 
-beforeAll(async () => {
-  twilio = await startTwilioFake();
-  db = await createTestDatabase();
-});
 afterEach(async () => {
-  twilio.resetFaults();
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-afterAll(async () => {
-  await db?.destroy();
-  await twilio?.stop();
 });
 
 const twilioEnv = () => fakeTwilioEnv(twilio);

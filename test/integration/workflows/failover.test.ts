@@ -1,9 +1,10 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { SEND_ATTEMPT_TIMEOUT_MS } from '../../../domain/limits';
 import { orderWorkflowId } from '../../../temporal/ids';
-import { createTestDatabase, type TestDatabase } from '../../support/db';
-import { plivoEnv, startPlivoFake, type PlivoFake } from '../../support/provider-fakes/plivo-fake';
-import { startTwilioFake, twilioEnv, type TwilioFake } from '../../support/provider-fakes/twilio-fake';
+import { useTestDatabase } from '../../support/db';
+import { useFake } from '../../support/provider-fakes/fake-server';
+import { plivoEnv, startPlivoFake } from '../../support/provider-fakes/plivo-fake';
+import { startTwilioFake, twilioEnv } from '../../support/provider-fakes/twilio-fake';
 import { pendingAttempt, uniqueTaskQueue, waitFor } from '../../support/temporal';
 import { startOptedInOrder, startTestWorkers, type TestWorkers } from '../../support/workers';
 
@@ -11,24 +12,9 @@ const UNAVAILABLE = { status: 503, message: 'Service Unavailable' };
 /** The shortest failover time configuration accepts: the send attempt's own timeout. */
 const FAILOVER_AFTER_SECONDS = String(SEND_ATTEMPT_TIMEOUT_MS / 1000);
 
-let twilio: TwilioFake;
-let plivo: PlivoFake;
-let db: TestDatabase;
-
-beforeAll(async () => {
-  twilio = await startTwilioFake();
-  plivo = await startPlivoFake();
-  db = await createTestDatabase();
-});
-afterAll(async () => {
-  await db?.destroy();
-  await twilio?.stop();
-  await plivo?.stop();
-});
-afterEach(() => {
-  twilio.resetFaults();
-  plivo.resetFaults();
-});
+const twilio = useFake(startTwilioFake);
+const plivo = useFake(startPlivoFake);
+const db = useTestDatabase();
 
 // Both fakes configured; Twilio is the default provider unless a test says otherwise.
 const credentials = () => ({ ...plivoEnv(plivo), ...twilioEnv(twilio) });

@@ -4,7 +4,7 @@ import { venueFriendlyName } from '../../../providers/sms-provider';
 import { SimulatorStore } from '../../../providers/simulator/simulator-store';
 import { orderWorkflowId } from '../../../temporal/ids';
 import { startOrderConfirmation } from '../../../temporal/start-order';
-import { createTestDatabase, type TestDatabase } from '../../support/db';
+import { useTestDatabase } from '../../support/db';
 import { connectTestClient, uniqueTaskQueue, waitFor } from '../../support/temporal';
 import { exited, spawnWorker, workerProcessEnv } from '../../support/worker-process';
 import {
@@ -22,11 +22,7 @@ import {
  * activities (the old waiting activity) this deadlocked.
  */
 
-let db: TestDatabase;
-beforeAll(async () => {
-  db = await createTestDatabase();
-});
-afterAll(() => db?.destroy());
+const db = useTestDatabase();
 
 const BURST_ENV = {
   WORKER_ACTIVITY_SLOTS: '20',

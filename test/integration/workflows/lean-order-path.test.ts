@@ -3,9 +3,14 @@ import { temporal } from '@temporalio/proto';
 import { signalConsentChange } from '../../../temporal/consent-signal';
 import { startOrderConfirmation } from '../../../temporal/start-order';
 import { orderWorkflowId } from '../../../temporal/ids';
-import { createTestDatabase, type TestDatabase } from '../../support/db';
 import { uniqueTaskQueue, waitFor } from '../../support/temporal';
-import { optIn, parsedEvent, startTestWorkers, type TestWorkers } from '../../support/workers';
+import {
+  optIn,
+  parsedEvent,
+  startTestWorkers,
+  useTestWorkers,
+  type TestWorkers,
+} from '../../support/workers';
 import { keepHistory } from '../../support/histories';
 
 // The shape of a warm-venue order's history on the lean path (docs/adr/0009): what Temporal stores
@@ -13,19 +18,7 @@ import { keepHistory } from '../../support/histories';
 
 const EventType = temporal.api.enums.v1.EventType;
 
-let db: TestDatabase;
-let w: TestWorkers;
-const taskQueue = uniqueTaskQueue('lean-order-path');
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  w = await startTestWorkers({ knex: db.knex, taskQueue });
-});
-
-afterAll(async () => {
-  await w?.shutdown();
-  await db?.destroy();
-});
+const { w, db, taskQueue } = useTestWorkers('lean-order-path');
 
 /** The history as event type names, and the local activities its markers record. */
 async function shape(handle: WorkflowHandle) {

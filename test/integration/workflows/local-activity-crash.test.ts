@@ -5,28 +5,20 @@ import type { Knex } from 'knex';
 import { createSendActivities } from '../../../activities';
 import { LOCAL_WORKFLOW_ID_HASH_KEY, loadConfig } from '../../../config';
 import { createLogger } from '../../../config/logger';
-import { createRepositories } from '../../../db';
 import { createKnex } from '../../../db/knex';
 import type { OrderConfirmationEvent } from '../../../domain/order-event';
 import { createProviders } from '../../../providers';
-import { SimulatorStore } from '../../../providers/simulator/simulator-store';
 import { signalConsentChange } from '../../../temporal/consent-signal';
 import { sendTaskQueue } from '../../../temporal/contracts';
 import { createDataConverter } from '../../../temporal/data-converter';
 import { orderWorkflowId } from '../../../temporal/ids';
 import { startOrderConfirmation } from '../../../temporal/start-order';
 import { createActivityDeps } from '../../../workers/activity-deps';
-import { createTestDatabase, testDatabaseUrl, type TestDatabase } from '../../support/db';
+import { testDatabaseUrl } from '../../support/db';
 import { quietRuntime } from '../../support/runtime';
-import { connectTestClient, testTemporalAddress, uniqueTaskQueue, waitFor } from '../../support/temporal';
-import { exited, spawnWorker, workerProcessEnv } from '../../support/worker-process';
-import {
-  optIn,
-  parsedEvent,
-  startTestWorkers,
-  tempSimulatorPath,
-  type TestWorkers,
-} from '../../support/workers';
+import { testTemporalAddress, waitFor } from '../../support/temporal';
+import { exited, withDoomedWorker, type DoomedWorkerRun } from '../../support/worker-process';
+import { optIn, parsedEvent } from '../../support/workers';
 
 // A worker SIGKILLed while a local activity of the lean order path runs (docs/adr/0009): the local
 // activity's marker was never recorded, so the next worker replays the order and runs the step again.
@@ -35,14 +27,8 @@ import {
 const EventType = temporal.api.enums.v1.EventType;
 const CRASH_TEST_TIMEOUT_MS = 240_000;
 
-interface Crash {
-  db: TestDatabase;
-  taskQueue: string;
-  simulatorPath: string;
-  store: SimulatorStore;
-  client: Client;
+interface Crash extends DoomedWorkerRun {
   e: OrderConfirmationEvent;
-  repos: ReturnType<typeof createRepositories>;
 }
 
 /**
@@ -52,47 +38,25 @@ interface Crash {
  */
 async function crashDuring(
   queues: string,
-  hold: (crash: Crash, doomed: ReturnType<typeof spawnWorker>) => Promise<void>,
+  hold: (crash: Crash, doomed: DoomedWorkerRun['doomed']) => Promise<void>,
   check: (crash: Crash, result: unknown) => Promise<void>,
 ): Promise<void> {
-  const db = await createTestDatabase();
-  const taskQueue = uniqueTaskQueue('la-crash');
-  const simulatorPath = tempSimulatorPath();
-  const store = new SimulatorStore(simulatorPath);
-  const { client, close } = await connectTestClient();
-  const repos = createRepositories(db.knex);
-  const e = parsedEvent();
-  const crash: Crash = { db, taskQueue, simulatorPath, store, client, e, repos };
-  let replacement: TestWorkers | undefined;
-  const doomed = spawnWorker({
-    ...workerProcessEnv({ taskQueue, databaseUrl: db.url, simulatorPath }),
-    WORKER_QUEUES: queues,
-  });
-  try {
-    await optIn(repos, e);
-    await repos.venueNumbers.insertActive({
+  await withDoomedWorker('la-crash', { WORKER_QUEUES: queues }, async (run) => {
+    const e = parsedEvent();
+    const crash: Crash = { ...run, e };
+    await optIn(run.repos, e);
+    await run.repos.venueNumbers.insertActive({
       venueId: e.venueId,
       provider: 'simulator',
       phoneNumber: '+14155550166',
       providerId: 'PN-la-crash',
     });
-    await waitFor(async () => doomed.output().includes('worker started'), {
-      timeoutMs: 90_000,
-      description: 'child worker started',
-    });
-    await hold(crash, doomed);
-    doomed.child.kill('SIGKILL');
-    await exited(doomed.child);
+    await hold(crash, run.doomed);
+    await run.kill();
 
-    replacement = await startTestWorkers({ knex: db.knex, taskQueue, simulatorPath });
-    await check(crash, await client.workflow.getHandle(orderWorkflowId(e.orderId)).result());
-  } finally {
-    if (doomed.child.exitCode === null && doomed.child.signalCode === null) doomed.child.kill('SIGKILL');
-    await replacement?.shutdown();
-    await store.close();
-    await close();
-    await db.destroy();
-  }
+    await run.takeOver();
+    await check(crash, await run.client.workflow.getHandle(orderWorkflowId(e.orderId)).result());
+  });
 }
 
 const start = ({ client, taskQueue, e }: Crash) =>

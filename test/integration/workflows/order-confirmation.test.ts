@@ -1,4 +1,4 @@
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { startOrderConfirmation } from '../../../temporal/start-order';
 import type { OrderConfirmationEvent } from '../../../domain/order-event';
@@ -6,28 +6,13 @@ import { signalConsentChange } from '../../../temporal/consent-signal';
 import type { OrderStatus } from '../../../temporal/contracts';
 import { orderWorkflowId, venueNumberWorkflowId } from '../../../temporal/ids';
 import { SmsErrorCodeKey, SmsOutcomeKey, SmsProviderKey } from '../../../temporal/search-attributes';
-import { createTestDatabase, type TestDatabase } from '../../support/db';
-import { pendingAttempt, uniqueTaskQueue, waitFor } from '../../support/temporal';
-import { optIn, parsedEvent, startTestWorkers, type TestWorkers } from '../../support/workers';
+import { pendingAttempt, waitFor } from '../../support/temporal';
+import { optIn, parsedEvent, useTestWorkers } from '../../support/workers';
 import { keepHistory } from '../../support/histories';
 
 const EventType = temporal.api.enums.v1.EventType;
 
-let db: TestDatabase;
-let w: TestWorkers;
-let client: Client;
-const taskQueue = uniqueTaskQueue('order-confirmation');
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  w = await startTestWorkers({ knex: db.knex, taskQueue });
-  client = w.client;
-});
-
-afterAll(async () => {
-  await w?.shutdown();
-  await db?.destroy();
-});
+const { w, db, client, taskQueue } = useTestWorkers('order-confirmation');
 
 async function start(e: OrderConfirmationEvent): Promise<WorkflowHandle> {
   await startOrderConfirmation(client, taskQueue, e, { correlationId: `corr-${e.orderId}` });

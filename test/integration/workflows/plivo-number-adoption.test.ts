@@ -2,8 +2,9 @@ import { venueFriendlyName } from '../../../providers/sms-provider';
 import { venueNumberWorkflowId } from '../../../temporal/ids';
 import type { Client } from '@temporalio/client';
 import { VENUE_NUMBER_WORKFLOW_TYPE, type VenueSender } from '../../../temporal/contracts';
-import { createTestDatabase, type TestDatabase } from '../../support/db';
-import { plivoEnv, startPlivoFake, type PlivoFake } from '../../support/provider-fakes/plivo-fake';
+import { createTestDatabase } from '../../support/db';
+import { useResource } from '../../support/lifecycle';
+import { plivoEnv, startPlivoFake } from '../../support/provider-fakes/plivo-fake';
 import { connectTestClient, uniqueTaskQueue, waitFor } from '../../support/temporal';
 import { startTestWorkers, tempSimulatorPath, type TestWorkers } from '../../support/workers';
 import { spawnWorker, workerProcessEnv } from '../../support/worker-process';
@@ -26,21 +27,18 @@ async function provision(client: Client, taskQueue: string, venueId: number, pro
  * bought, on an account far larger than one page of Plivo's lists, instead of buying another.
  */
 describe('a Plivo venue number on an account that already holds 500 others', () => {
-  let fake: PlivoFake;
-  let db: TestDatabase;
+  const fake = useResource(startPlivoFake, (f) => f.stop(), { perTest: true });
   let seeded: Set<string>;
-
-  beforeEach(async () => {
-    fake = await startPlivoFake();
+  beforeEach(() => {
     seeded = new Set(
       fake.seedOwnedNumbers(500, (i) => ({ alias: `venue-${900_000 + i}` })).map((n) => n.number),
     );
-    db = await createTestDatabase();
   });
-  afterEach(async () => {
-    await db?.destroy();
-    await fake?.stop();
-  });
+  const db = useResource(
+    () => createTestDatabase(),
+    (d) => d.destroy(),
+    { perTest: true },
+  );
 
   const venue = () => 1_000 + Math.floor(Math.random() * 800_000);
   const bought = () => fake.purchases().filter((n) => !seeded.has(n.number));

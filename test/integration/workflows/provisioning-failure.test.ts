@@ -1,22 +1,9 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { orderWorkflowId } from '../../../temporal/ids';
-import { createTestDatabase, type TestDatabase } from '../../support/db';
-import { uniqueTaskQueue } from '../../support/temporal';
-import { startOptedInOrder, startTestWorkers, type TestWorkers } from '../../support/workers';
+import { startOptedInOrder, useTestWorkers } from '../../support/workers';
 
-const taskQueue = uniqueTaskQueue('provisioning-failure');
-let db: TestDatabase;
-let w: TestWorkers;
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  // The simulator sells US numbers only: every purchase for this worker is a Misconfiguration.
-  w = await startTestWorkers({ knex: db.knex, taskQueue, env: { DEFAULT_PHONE_REGION: 'GB' } });
-});
-afterAll(async () => {
-  await w?.shutdown();
-  await db?.destroy();
-});
+// The simulator sells US numbers only: every purchase for this worker is a Misconfiguration.
+const { w, taskQueue } = useTestWorkers('provisioning-failure', { env: { DEFAULT_PHONE_REGION: 'GB' } });
 
 test('a purchase that can never succeed fails the order with failed history, instead of waiting forever', async () => {
   const e = await startOptedInOrder(w, taskQueue, { PhoneNumber: '+14155550601' });

@@ -1,14 +1,13 @@
-import type { Client } from '@temporalio/client';
 import type { OrderConfirmationEvent } from '../../../domain/order-event';
 import type { ProviderName } from '../../../domain/enums';
 import { orderWorkflowId } from '../../../temporal/ids';
 import { releaseVenueNumber } from '../../../temporal/venue-number';
-import { createTestDatabase, type TestDatabase } from '../../support/db';
+import { useResource } from '../../support/lifecycle';
 import type { FakeControls, InjectedError } from '../../support/provider-fakes/fake-server';
 import { plivoEnv, startPlivoFake } from '../../support/provider-fakes/plivo-fake';
 import { startTwilioFake, twilioEnv } from '../../support/provider-fakes/twilio-fake';
-import { uniqueTaskQueue, waitFor } from '../../support/temporal';
-import { startOptedInOrder, startTestWorkers, type TestWorkers } from '../../support/workers';
+import { waitFor } from '../../support/temporal';
+import { startOptedInOrder, useTestWorkers } from '../../support/workers';
 
 /** What the tests read off either fake, in one shape. */
 interface ProviderFake {
@@ -65,23 +64,8 @@ describe.each<[ProviderName, () => Promise<ProviderFake>]>([
   ['twilio', twilioFake],
   ['plivo', plivoFake],
 ])('orders through %s, its real SDK and a local fake', (provider, startFake) => {
-  const taskQueue = uniqueTaskQueue(`real-${provider}`);
-  let fake: ProviderFake;
-  let db: TestDatabase;
-  let w: TestWorkers;
-  let client: Client;
-
-  beforeAll(async () => {
-    fake = await startFake();
-    db = await createTestDatabase();
-    w = await startTestWorkers({ knex: db.knex, taskQueue, env: fake.env });
-    client = w.client;
-  });
-  afterAll(async () => {
-    await w?.shutdown();
-    await db?.destroy();
-    await fake?.controls.stop();
-  });
+  const fake = useResource(startFake, (f) => f.controls.stop());
+  const { w, db, client, taskQueue } = useTestWorkers(`real-${provider}`, { env: () => fake.env });
   afterEach(() => fake.controls.resetFaults());
 
   const order = (overrides: Record<string, unknown> = {}) => startOptedInOrder(w, taskQueue, overrides);

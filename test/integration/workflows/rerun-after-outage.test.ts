@@ -1,12 +1,11 @@
 import { WorkflowFailedError } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { orderWorkflowId } from '../../../temporal/ids';
 import { rerunOrder } from '../../../temporal/rerun';
-import { createTestDatabase, type TestDatabase } from '../../support/db';
-import { startTwilioFake, twilioEnv, type TwilioFake } from '../../support/provider-fakes/twilio-fake';
-import { uniqueTaskQueue, waitFor } from '../../support/temporal';
-import { startTimeSkippingEnvironment, TIME_SKIPPING_SETUP_TIMEOUT_MS } from '../../support/time-skipping';
-import { startOptedInOrder, startTestWorkers, type TestWorkers } from '../../support/workers';
+import { useFake } from '../../support/provider-fakes/fake-server';
+import { startTwilioFake, twilioEnv } from '../../support/provider-fakes/twilio-fake';
+import { waitFor } from '../../support/temporal';
+import { useTimeSkippingEnvironment } from '../../support/time-skipping';
+import { startOptedInOrder, useTestWorkers } from '../../support/workers';
 
 // A provider outage only fails an order after a day of send retries (SEND_ACTIVITY's
 // scheduleToClose). The production workers and activities (real SQL claims, the Twilio SDK against
@@ -14,30 +13,12 @@ import { startOptedInOrder, startTestWorkers, type TestWorkers } from '../../sup
 // retries takes seconds, and the failed run is a real one, failed the way an outage fails it.
 
 const UNAVAILABLE = { status: 503, message: 'Service Unavailable' };
-const taskQueue = uniqueTaskQueue('rerun-outage');
 
-let env: TestWorkflowEnvironment;
-let twilio: TwilioFake;
-let db: TestDatabase;
-let w: TestWorkers;
-
-beforeAll(async () => {
-  env = await startTimeSkippingEnvironment();
-  twilio = await startTwilioFake();
-  db = await createTestDatabase();
-  w = await startTestWorkers({
-    knex: db.knex,
-    taskQueue,
-    env: { ...twilioEnv(twilio), TEMPORAL_ADDRESS: env.address },
-  });
-}, TIME_SKIPPING_SETUP_TIMEOUT_MS);
-afterAll(async () => {
-  await w?.shutdown();
-  await db?.destroy();
-  await twilio?.stop();
-  await env?.teardown();
+const env = useTimeSkippingEnvironment();
+const twilio = useFake(startTwilioFake);
+const { w, taskQueue } = useTestWorkers('rerun-outage', {
+  env: () => ({ ...twilioEnv(twilio), TEMPORAL_ADDRESS: env.address }),
 });
-afterEach(() => twilio.resetFaults());
 
 const sentTo = (phone: string) => twilio.messages().filter((m) => m.to === phone);
 

@@ -1,55 +1,29 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError } from '@temporalio/client';
-import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../../api/app';
-import { createLogger } from '../../../config/logger';
 import { opsRerun } from '../../../scripts/ops-rerun';
 import { orderWorkflowId } from '../../../temporal/ids';
 import { findRerunCandidates, rerunOrder, rerunQuery } from '../../../temporal/rerun';
-import { createTestDatabase, type TestDatabase } from '../../support/db';
+import { useTestApi } from '../../support/api';
+import { useFake } from '../../support/provider-fakes/fake-server';
+import { startTwilioFake, twilioEnv } from '../../support/provider-fakes/twilio-fake';
+import { pendingAttempt, waitFor } from '../../support/temporal';
+import { startOptedInOrder, useTestWorkers } from '../../support/workers';
 import { jsonOf, runOpsCli } from '../../support/ops-cli';
-import { startTwilioFake, twilioEnv, type TwilioFake } from '../../support/provider-fakes/twilio-fake';
-import { pendingAttempt, uniqueTaskQueue, waitFor } from '../../support/temporal';
-import { startOptedInOrder, startTestWorkers, type TestWorkers } from '../../support/workers';
 
 // Orders fail fast here with a provider answer that is final (HTTP 400 + a code: Misconfiguration);
 // the outage case, a day of retries, is in rerun-after-outage.test.ts on the time-skipping server.
 
 const TOKEN = 'rerun-test-token-0123456789';
 const auth = { authorization: `Bearer ${TOKEN}` };
-const taskQueue = uniqueTaskQueue('rerun');
 /** Codes no other test file fails orders with, so a filter on them alone is exact on the shared server. */
 const CODE_A = '21606';
 const CODE_B = '21612';
 
-let twilio: TwilioFake;
-let db: TestDatabase;
-let w: TestWorkers;
-let app: FastifyInstance;
 const since = new Date(Date.now() - 1_000);
 
-beforeAll(async () => {
-  twilio = await startTwilioFake();
-  db = await createTestDatabase();
-  w = await startTestWorkers({ knex: db.knex, taskQueue, env: twilioEnv(twilio) });
-  app = await buildApp({
-    config: {
-      api: { host: '127.0.0.1', port: 0, token: TOKEN, publicBaseUrl: 'http://localhost', trustProxy: false },
-      sms: w.config.sms,
-    },
-    logger: createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent', name: 'rerun-test' }),
-    repos: w.repos,
-    temporal: w.consentEntities,
-    readinessChecks: {},
-    version: 'test',
-  });
-});
-afterAll(async () => {
-  await app?.close();
-  await w?.shutdown();
-  await db?.destroy();
-  await twilio?.stop();
-});
+const twilio = useFake(startTwilioFake);
+const { w, taskQueue } = useTestWorkers('rerun', { env: () => twilioEnv(twilio) });
+const app = useTestApi(() => ({ token: TOKEN, logName: 'rerun-test', workers: w }));
 
 let phoneSeq = 0;
 const nextPhone = () => `+1415555${String(900 + phoneSeq++).padStart(4, '0')}`;

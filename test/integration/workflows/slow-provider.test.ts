@@ -1,9 +1,9 @@
 import type { ProviderName } from '../../../domain/enums';
 import { orderWorkflowId } from '../../../temporal/ids';
-import { createTestDatabase, type TestDatabase } from '../../support/db';
-import type { FakeControls } from '../../support/provider-fakes/fake-server';
-import { plivoEnv, startPlivoFake, type PlivoFake } from '../../support/provider-fakes/plivo-fake';
-import { startTwilioFake, twilioEnv, type TwilioFake } from '../../support/provider-fakes/twilio-fake';
+import { useTestDatabase } from '../../support/db';
+import { useFake, type FakeControls } from '../../support/provider-fakes/fake-server';
+import { plivoEnv, startPlivoFake } from '../../support/provider-fakes/plivo-fake';
+import { startTwilioFake, twilioEnv } from '../../support/provider-fakes/twilio-fake';
 import { uniqueTaskQueue, waitFor } from '../../support/temporal';
 import { startOptedInOrder, startTestWorkers } from '../../support/workers';
 
@@ -16,24 +16,9 @@ import { startOptedInOrder, startTestWorkers } from '../../support/workers';
 
 const HOLD_MS = 9_000;
 
-let twilio: TwilioFake;
-let plivo: PlivoFake;
-let db: TestDatabase;
-
-beforeAll(async () => {
-  twilio = await startTwilioFake();
-  plivo = await startPlivoFake();
-  db = await createTestDatabase();
-});
-afterAll(async () => {
-  await db?.destroy();
-  await twilio?.stop();
-  await plivo?.stop();
-});
-afterEach(() => {
-  twilio.resetFaults();
-  plivo.resetFaults();
-});
+const twilio = useFake(startTwilioFake);
+const plivo = useFake(startPlivoFake);
+const db = useTestDatabase();
 
 // Both fakes configured; Twilio is the default provider unless a test says otherwise.
 const credentials = () => ({ ...plivoEnv(plivo), ...twilioEnv(twilio) });

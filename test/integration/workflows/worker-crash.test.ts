@@ -1,19 +1,13 @@
 import { startOrderConfirmation } from '../../../temporal/start-order';
-import { createRepositories } from '../../../db';
+import type { Repositories } from '../../../db';
 import type { OrderConfirmationEvent } from '../../../domain/order-event';
 import { venueFriendlyName } from '../../../providers/sms-provider';
-import { SimulatorStore } from '../../../providers/simulator/simulator-store';
+import type { SimulatorStore } from '../../../providers/simulator/simulator-store';
 import { orderWorkflowId } from '../../../temporal/ids';
-import { createTestDatabase, type TestDatabase } from '../../support/db';
-import { connectTestClient, uniqueTaskQueue, waitFor } from '../../support/temporal';
-import {
-  optIn,
-  parsedEvent,
-  startTestWorkers,
-  tempSimulatorPath,
-  type TestWorkers,
-} from '../../support/workers';
-import { spawnWorker, workerProcessEnv } from '../../support/worker-process';
+import type { TestDatabase } from '../../support/db';
+import { waitFor } from '../../support/temporal';
+import { optIn, parsedEvent } from '../../support/workers';
+import { withDoomedWorker } from '../../support/worker-process';
 
 interface CrashScenario {
   /** What makes the doomed worker's provider hold its answer, so the kill lands inside that window. */
@@ -30,45 +24,24 @@ async function crashMidStep(
   scenario: CrashScenario,
   check: (ctx: CrashContext) => Promise<void>,
 ): Promise<void> {
-  const db = await createTestDatabase();
-  const taskQueue = uniqueTaskQueue('worker-crash');
-  const simulatorPath = tempSimulatorPath();
-  const store = new SimulatorStore(simulatorPath);
-  const { client, close } = await connectTestClient();
-  let replacement: TestWorkers | undefined;
-  const doomed = spawnWorker({
-    ...workerProcessEnv({ taskQueue, databaseUrl: db.url, simulatorPath }),
-    ...scenario.slowProvider,
-  });
-  try {
+  await withDoomedWorker('worker-crash', scenario.slowProvider, async (run) => {
+    const { client, taskQueue, store, repos, db } = run;
     const e = parsedEvent();
-    const repos = createRepositories(db.knex);
     await optIn(repos, e);
-    await waitFor(async () => doomed.output().includes('worker started'), {
-      timeoutMs: 60_000,
-      description: 'child worker started',
-    });
     await startOrderConfirmation(client, taskQueue, e, { correlationId: 'crash-test' });
     await waitFor(() => scenario.providerActed(store, e), { description: 'the provider acted' });
-    doomed.child.kill('SIGKILL');
-    await new Promise((resolve) => doomed.child.once('exit', resolve));
+    await run.kill();
 
-    replacement = await startTestWorkers({ knex: db.knex, taskQueue, simulatorPath });
+    await run.takeOver();
     const result = await client.workflow.getHandle(orderWorkflowId(e.orderId)).result();
     await check({ e, store, repos, db, result });
-  } finally {
-    if (doomed.child.exitCode === null && doomed.child.signalCode === null) doomed.child.kill('SIGKILL');
-    await replacement?.shutdown();
-    await store.close();
-    await close();
-    await db.destroy();
-  }
+  });
 }
 
 interface CrashContext {
   e: OrderConfirmationEvent;
   store: SimulatorStore;
-  repos: ReturnType<typeof createRepositories>;
+  repos: Repositories;
   db: TestDatabase;
   result: unknown;
 }

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { useResource } from '../lifecycle';
 
 /** One parsed API call as a route sees it. */
 export interface FakeRequest {
@@ -366,6 +367,23 @@ export async function startFakeServer(spec: FakeServerSpec): Promise<FakeControl
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/**
+ * A fake (startTwilioFake, startPlivoFake) for the enclosing suite, started in beforeAll and stopped
+ * after, its injected faults and request log cleared after every test.
+ */
+export function useFake<F extends FakeControls>(start: () => Promise<F>): F {
+  let live: F | undefined;
+  const fake = useResource(
+    async () => (live = await start()),
+    async (started) => {
+      live = undefined;
+      await started.stop();
+    },
+  );
+  afterEach(() => live?.resetFaults());
+  return fake;
 }
 
 function basicCredentials(header: string | undefined): { username: string; password: string } | null {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { PlivoProviderOptions } from '../../../providers/plivo/plivo-provider';
 import { formBody, plivoV2Headers } from '../webhook-signing';
 import {
   randomHex,
@@ -417,4 +418,11 @@ export function plivoEnv(fake: Pick<PlivoFake, 'authId' | 'authToken' | 'baseUrl
     PLIVO_AUTH_TOKEN: fake.authToken,
     PLIVO_API_BASE_URL: fake.baseUrl,
   };
+}
+
+/** The options that point a PlivoProvider (the adapter itself, no worker) at this fake. */
+export function plivoProviderOptions(
+  fake: Pick<PlivoFake, 'authId' | 'authToken' | 'baseUrl'>,
+): Pick<PlivoProviderOptions, 'authId' | 'authToken' | 'apiBaseUrl'> {
+  return { authId: fake.authId, authToken: fake.authToken, apiBaseUrl: fake.baseUrl };
 }

@@ -1,3 +1,4 @@
+import type { TwilioProviderOptions } from '../../../providers/twilio/twilio-provider';
 import { formBody, twilioHeaders } from '../webhook-signing';
 import {
   randomHex,
@@ -357,4 +358,11 @@ export function twilioEnv(
     TWILIO_AUTH_TOKEN: fake.authToken,
     TWILIO_API_BASE_URL: fake.baseUrl,
   };
+}
+
+/** The options that point a TwilioProvider (the adapter itself, no worker) at this fake. */
+export function twilioProviderOptions(
+  fake: Pick<TwilioFake, 'accountSid' | 'authToken' | 'baseUrl'>,
+): Pick<TwilioProviderOptions, 'accountSid' | 'authToken' | 'apiBaseUrl'> {
+  return { accountSid: fake.accountSid, authToken: fake.authToken, apiBaseUrl: fake.baseUrl };
 }

@@ -10,7 +10,8 @@ import { createLogger } from '../../../config/logger';
 import { createRepositories, type Repositories } from '../../../db';
 import type { ConsentRecord } from '../../../db/consent-repository';
 import type { PendingConsentChange } from '../../../domain/consent';
-import { createTestDatabase, type TestDatabase } from '../../support/db';
+import { useTestDatabase } from '../../support/db';
+import { rejectionOf } from '../../support/rejection';
 import type { ConsentStatus } from '../../../domain/enums';
 import { SmsProviderError } from '../../../domain/errors';
 import type {
@@ -56,13 +57,11 @@ function fakeProvider() {
   } satisfies SmsProvider;
 }
 
-let db: TestDatabase;
+const db = useTestDatabase();
 let repos: Repositories;
-beforeAll(async () => {
-  db = await createTestDatabase();
+beforeAll(() => {
   repos = createRepositories(db.knex);
 });
-afterAll(() => db?.destroy());
 
 /** Each test is its own order. */
 let input: SendSmsInput;
@@ -167,14 +166,7 @@ function findAcceptedSms() {
   });
 }
 
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ApplicationFailure);
-  return err as ApplicationFailure;
-}
+const failureOf = (promise: Promise<unknown>) => rejectionOf(promise, ApplicationFailure);
 
 test('first attempt: sends without asking the provider first', async () => {
   expect(await sendSms({ attempt: 1 })).toEqual({

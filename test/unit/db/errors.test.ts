@@ -1,6 +1,5 @@
-import { Writable } from 'node:stream';
-import { createLogger } from '../../../config/logger';
 import { cleanDatabaseError, DatabaseError, isDataError, isUniqueViolation } from '../../../db/errors';
+import { capturedLogger } from '../../support/logs';
 
 // Errors shaped as the drivers throw them (pg, tedious through knex's mssql client, better-sqlite3),
 // each quoting a phone number or another value the way the real ones do.
@@ -129,16 +128,7 @@ describe('cleanDatabaseError', () => {
 });
 
 describe('the logger never prints a driver error raw', () => {
-  function capture() {
-    const lines: string[] = [];
-    const stream = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        lines.push(chunk.toString());
-        done();
-      },
-    });
-    return { lines, logger: createLogger({ level: 'info', name: 'errors-test' }, stream) };
-  }
+  const capture = () => capturedLogger('errors-test');
 
   // A socket error (ECONNREFUSED) is no driver's own and carries no values: it is logged as it is.
   const DRIVER_ERRORS = CASES.filter((c) => c.name !== 'a refused connection');
