@@ -54,18 +54,32 @@ const stop = (w: TestWorkers, e: OrderConfirmationEvent) =>
 
 const textsTo = (phone: string) => twilio.messages().filter((m) => m.to === phone);
 
-test('(a) an order held before its send meets a STOP that SQL never received: nothing is sent', async () => {
-  const taskQueue = uniqueTaskQueue('race-held');
+/**
+ * Orders and sends served on the real database, while the consent entity's writes go to a database
+ * without tables: it acknowledges a STOP and holds it, retrying its write until stopped.
+ */
+async function withConsentStuck(name: string) {
+  const taskQueue = uniqueTaskQueue(name);
   const w = await workers({
     knex: db.knex,
     taskQueue,
     env: { ...twilioEnv(), WORKER_QUEUES: 'orders,send' },
   });
-  // The consent workflow's writes go to a database without tables: it acknowledges and holds the
-  // STOP, retrying its write for as long as the test runs.
   const unwritable = await createTestDatabase({ migrate: false });
   cleanups.push(() => unwritable.destroy());
-  await workers({ knex: unwritable.knex, taskQueue, env: { ...twilioEnv(), WORKER_QUEUES: 'consent' } });
+  const stuck = await startTestWorkers({
+    knex: unwritable.knex,
+    taskQueue,
+    env: { ...twilioEnv(), WORKER_QUEUES: 'consent' },
+  });
+  let stopped: Promise<void> | undefined;
+  const stopStuck = () => (stopped ??= stuck.shutdown());
+  cleanups.push(stopStuck);
+  return { taskQueue, w, stopStuck };
+}
+
+test('(a) an order held before its send meets a STOP that SQL never received: nothing is sent', async () => {
+  const { taskQueue, w } = await withConsentStuck('race-held');
 
   const e = parsedEvent({ PhoneNumber: phoneFor(1) });
   await optIn(w.repos, e);
@@ -208,21 +222,7 @@ onPostgres(
 );
 
 test('(d) an operator terminates a consent entity whose STOP is still being written: the STOP wins, and a new run writes it', async () => {
-  const taskQueue = uniqueTaskQueue('race-terminated');
-  const w = await workers({
-    knex: db.knex,
-    taskQueue,
-    env: { ...twilioEnv(), WORKER_QUEUES: 'orders,send' },
-  });
-  // The entity's writes go to a database without tables: it acknowledges the STOP and keeps retrying.
-  const unwritable = await createTestDatabase({ migrate: false });
-  cleanups.push(() => unwritable.destroy());
-  const stuck = await startTestWorkers({
-    knex: unwritable.knex,
-    taskQueue,
-    env: { ...twilioEnv(), WORKER_QUEUES: 'consent' },
-  });
-
+  const { taskQueue, w, stopStuck } = await withConsentStuck('race-terminated');
   const e = parsedEvent({ PhoneNumber: phoneFor(3) });
   await optIn(w.repos, e);
   await stop(w, e);
@@ -234,7 +234,7 @@ test('(d) an operator terminates a consent entity whose STOP is still being writ
   });
   const { runId: terminatedRun } = await entity.describe();
   await entity.terminate('operator cleaning up');
-  await stuck.shutdown();
+  await stopStuck();
   // A consent worker on the real database: it answers queries (the terminated run's too) and writes.
   await workers({ knex: db.knex, taskQueue, env: { ...twilioEnv(), WORKER_QUEUES: 'consent' } });
 
