@@ -608,6 +608,7 @@ async function main(): Promise<void> {
         lost: lostOrders.length,
         stillRetrying: stillRetrying.size,
         textsPerOrder: m.textsPerOrder,
+        contended: m.contended,
         doubled: m.doubled,
         wrongContent: m.wrongContent,
         sentWithoutText: m.sentWithoutText,

@@ -43,6 +43,11 @@ export interface ChaosMeasurement {
   ordersWithSeveralHistoryRows: number;
   /** Orders by how many accepted texts name them. */
   textsPerOrder: { '0': number; '1': number; '2+': number };
+  /**
+   * Orders whose event arrived while an earlier order of the same customer had no text yet: the
+   * case ADR 0012's hold serialises (both unresolved at once, were it not for the hold).
+   */
+  contended: number;
   /** Orders more than one text names. */
   doubled: number;
   /** Orders whose `sent` history row or claim names a message whose text names another order. */
@@ -157,6 +162,22 @@ export function measureChaos(input: {
     examples.unreported.push({ messageId: t.id, to: t.to, textNames });
   }
 
+  let contended = 0;
+  const ordersOf = new Map<string, MeasuredOrder[]>();
+  for (const o of input.orders) ordersOf.set(digits(o.phone), [...(ordersOf.get(digits(o.phone)) ?? []), o]);
+  for (const o of input.orders) {
+    const arrived = o.firstDeliveredAt;
+    if (arrived === undefined) continue;
+    const busy = (ordersOf.get(digits(o.phone)) ?? []).some(
+      (other) =>
+        other !== o &&
+        other.firstDeliveredAt !== undefined &&
+        other.firstDeliveredAt < arrived &&
+        (textsOf.get(id(other.orderId))?.[0]?.at ?? Infinity) > arrived,
+    );
+    if (busy) contended++;
+  }
+
   let afterStop = 0;
   const stopped = new Map<string, number>();
   for (const o of input.orders) if (o.stopAckAt !== undefined) stopped.set(digits(o.phone), o.stopAckAt);
@@ -170,6 +191,7 @@ export function measureChaos(input: {
     outcomes,
     ordersWithSeveralHistoryRows: [...historyOf.values()].filter((rows) => rows.length > 1).length,
     textsPerOrder,
+    contended,
     doubled,
     wrongContent: wrong.size,
     sentWithoutText,

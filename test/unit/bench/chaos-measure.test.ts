@@ -48,6 +48,7 @@ describe('chaos measurement', () => {
       outcomes: { sent: 3, duplicate: 1 },
       ordersWithSeveralHistoryRows: 1,
       textsPerOrder: { '0': 0, '1': 3, '2+': 0 },
+      contended: 0, // B arrived at 2 000, after A's text at 1 500
       doubled: 0,
       wrongContent: 0,
       sentWithoutText: 0,
@@ -72,6 +73,8 @@ describe('chaos measurement', () => {
     });
     expect(m).toMatchObject({
       textsPerOrder: { '0': 1, '1': 0, '2+': 1 },
+      contended: 1, // B arrived at 2 000; A has no text of its own
+
       doubled: 1,
       wrongContent: 1,
       sentWithoutText: 1,
@@ -82,6 +85,18 @@ describe('chaos measurement', () => {
         sentWithoutText: ['A'],
       },
     });
+  });
+
+  test("a second order arriving before the customer's first was texted is contended; a later one is not", () => {
+    const measure = (firstTextAt: number) =>
+      measureChaos({
+        orders: orders.slice(0, 2),
+        texts: [msg('m1', 'C-1-a', firstTextAt), msg('m2', 'C-1-b', 5_000)],
+        history: [],
+        claims: [],
+      }).contended;
+    expect(measure(2_500)).toBe(1); // B arrived at 2 000
+    expect(measure(1_500)).toBe(0);
   });
 
   test('a text nobody names is unreported, unless its order is still retrying', () => {
