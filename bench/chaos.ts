@@ -567,6 +567,7 @@ async function main(): Promise<void> {
       // on a later attempt: not lost), or lost (no workflow, closed with no history, or stuck).
       const lostOrders: Order[] = [];
       const stillRetrying = new Set<string>();
+      const retryingWhy: string[] = [];
       for (const o of orders) {
         if (closed.has(o.orderId) && h.has(o.orderId.toLowerCase())) continue;
         const d = await client.workflow
@@ -574,10 +575,19 @@ async function main(): Promise<void> {
           .describe()
           .catch(() => undefined);
         const retrying =
-          d?.status.name === 'RUNNING' && (d.raw.pendingActivities ?? []).some((a) => (a.attempt ?? 0) > 1);
-        if (retrying) stillRetrying.add(o.orderId);
-        else lostOrders.push(o);
+          d?.status.name === 'RUNNING'
+            ? (d.raw.pendingActivities ?? []).find((a) => (a.attempt ?? 0) > 1)
+            : undefined;
+        if (!retrying) {
+          lostOrders.push(o);
+          continue;
+        }
+        stillRetrying.add(o.orderId);
+        // What it retries: a provider fault, or waiting its turn behind the customer's other order.
+        const failure = retrying.lastFailure?.applicationFailureInfo?.type ?? retrying.lastFailure?.message;
+        retryingWhy.push(`${o.orderNumber} ${retrying.activityType?.name} #${retrying.attempt}: ${failure}`);
       }
+      if (retryingWhy.length > 0) log(`still retrying: ${retryingWhy.join('; ')}`);
       const history = await historyRows();
       const claims = (await db
         .knex('SmsOrderClaims')
