@@ -12,24 +12,31 @@ import { createDataConverter } from '../temporal/data-converter';
 import { orderWorkflowId } from '../temporal/ids';
 import { freePort, startDevServer, type DevServer } from '../scripts/temporal-cli';
 import { createTestDatabase, type TestDatabase } from '../test/support/db';
+import type { FakeControls } from '../test/support/provider-fakes/fake-server';
+import { plivoEnv, startPlivoFake, type PlivoFake } from '../test/support/provider-fakes/plivo-fake';
 import { startTwilioFake, twilioEnv, type TwilioFake } from '../test/support/provider-fakes/twilio-fake';
 import { startServiceBusPeer, type ServiceBusPeer } from '../test/support/servicebus-peer';
 import { startTcpProxy, type TcpProxy } from '../test/support/tcp-proxy';
-import { formBody, twilioHeaders } from '../test/support/webhook-signing';
+import { formBody, plivoV3Headers, twilioHeaders } from '../test/support/webhook-signing';
 import { writeWorkflowBundle } from '../test/support/workflow-bundle';
 import { optIn, sampleEvent } from '../test/support/workers';
 import { exited, killChildren, ROOT, spawnRole, stopRole, type Role } from './support/processes';
+import { measureChaos, type ClaimRow, type HistoryRow, type ProviderText } from './support/chaos-measure';
 import { percentile, phoneFor } from './support/stats';
 
 /**
  * `npm run chaos [-- --orders N --kills K --db-outage-seconds S | --ci]`: the real roles as real
  * processes (Temporal dev server, API, two workers, the bridge on the test AMQP peer, PostgreSQL
- * behind a TCP proxy) under faults: every event delivered 3× (Service Bus and HTTP ingress), 10 %
- * of customers texting STOP mid-run through the signed webhook, workers SIGKILLed at random
- * instants, the dev server killed and restarted on its database file, the database cut for S
- * seconds, the Twilio fake answering 30 % 5xx, 429 bursts and 5 % accept-then-drop.
- * Progress on stderr; the last stdout line is one JSON object. Exits 1 when anything was lost,
- * texted twice, texted after an acknowledged STOP, or a valid event was dead-lettered.
+ * behind a TCP proxy) under faults: every event delivered 3× (Service Bus and HTTP ingress), a
+ * quarter of the customers ordering twice within seconds (ADR 0012: the second order waits for the
+ * first's send), 10 % of customers texting STOP mid-run through their provider's signed webhook,
+ * workers SIGKILLed at random instants, the dev server killed and restarted on its database file,
+ * the database cut for S seconds, and both provider fakes — Twilio for even venues, Plivo for odd
+ * ones — answering 30 % 5xx, 429 bursts and 5 % accept-then-drop.
+ * Every accepted text is matched to the order it names (bench/support/chaos-measure.ts). Progress
+ * on stderr; the last stdout line is one JSON object. Exits 1 when an order was lost, texted twice,
+ * recorded with another order's text or with none, a text went out that nothing reports, a text
+ * went out after an acknowledged STOP, or a valid event was dead-lettered.
  */
 
 const TOPIC = 'send-order-confirmation-sms';
@@ -43,6 +50,8 @@ interface Options {
   dbOutageSeconds: number;
   venues: number;
   stopRate: number;
+  /** Share of customers with a second order for the same venue 0.5–3 s after their first. */
+  secondOrderRate: number;
   injectSeconds: number;
   deadlineSeconds: number;
   keepLogs: boolean;
@@ -56,6 +65,7 @@ function parseArgs(argv: string[]): Options {
     dbOutageSeconds: ci ? 10 : 30,
     venues: ci ? 4 : 10,
     stopRate: 0.1,
+    secondOrderRate: 0.25,
     injectSeconds: 0,
     deadlineSeconds: 0,
     keepLogs: argv.includes('--keep-logs'),
@@ -90,13 +100,74 @@ function postgresBaseUrl(): string {
   return out.trim().split('\n').pop() ?? '';
 }
 
+type Provider = 'twilio' | 'plivo';
+/** Twilio for even venues, Plivo for odd ones (SMS_PROVIDER_BY_VENUE). */
+const providerOf = (venueId: number): Provider => (venueId % 2 === 1 ? 'plivo' : 'twilio');
+const digits = (phone: string) => phone.replace(/\D/g, '');
+
 interface Order {
   event: Record<string, unknown>;
   orderId: string;
+  /** `C-<customer>-a`, `-b` for the customer's second order: the text names exactly one order. */
+  orderNumber: string;
   venueId: number;
   phone: string;
+  /** Its first delivery, from the start of injection. */
+  deliverAtMs: number;
   firstSentAt?: number;
   stop?: { at: number; ackAt?: number; attempts: number };
+}
+
+/**
+ * `--orders` orders in all: customers come in until it is reached, their first orders spread evenly
+ * over the injection window, a share of them with a second order (same venue, phone and customer)
+ * 0.5–3 s after the first.
+ */
+function buildOrders(opt: Options, venueIds: number[]): Order[] {
+  const injectMs = opt.injectSeconds * 1000;
+  const orders: Order[] = [];
+  for (let i = 0; orders.length < opt.orders; i++) {
+    const venueId = venueIds[i % venueIds.length];
+    const phone = phoneFor(i);
+    const customerId = randomUUID();
+    const order = (suffix: 'a' | 'b', deliverAtMs: number): Order => {
+      const orderNumber = `C-${i}-${suffix}`;
+      const event = sampleEvent({
+        VenueId: venueId,
+        PhoneNumber: phone,
+        CustomerId: customerId,
+        OrderNumber: orderNumber,
+      });
+      return { event, orderId: String(event.OrderId), orderNumber, venueId, phone, deliverAtMs };
+    };
+    const first = order('a', (orders.length / opt.orders) * injectMs);
+    orders.push(first);
+    if (orders.length < opt.orders && Math.random() < opt.secondOrderRate)
+      orders.push(order('b', first.deliverAtMs + rand(500, 3000)));
+  }
+  return orders;
+}
+
+interface ProviderFaultCounts {
+  sendCalls: number;
+  errors5xx: number;
+  errors429: number;
+  dropped: number;
+}
+
+/** What a fake did: send calls, 5xx injected into them, 429s on any call, sends accepted then dropped. */
+function providerFaultCounts(fake: FakeControls): ProviderFaultCounts {
+  // Twilio's POST …/Messages.json, Plivo's POST …/Message/.
+  const sends = fake.requests.filter(
+    (r) => r.method === 'POST' && /\/(Messages\.json|Message\/)$/.test(r.path),
+  );
+  return {
+    sendCalls: sends.length,
+    errors5xx: sends.filter((r) => r.outcome === 'injected' && r.status !== undefined && r.status >= 500)
+      .length,
+    errors429: fake.requests.filter((r) => r.status === 429).length,
+    dropped: sends.filter((r) => r.outcome === 'dropped').length,
+  };
 }
 
 async function main(): Promise<void> {
@@ -118,7 +189,8 @@ async function main(): Promise<void> {
   let db: TestDatabase | undefined;
   let proxy: TcpProxy | undefined;
   let server: DevServer | undefined;
-  let fake: TwilioFake | undefined;
+  let twilio: TwilioFake | undefined;
+  let plivo: PlivoFake | undefined;
   let peer: ServiceBusPeer | undefined;
   let sbClient: ServiceBusClient | undefined;
   let sender: ServiceBusSender | undefined;
@@ -143,7 +215,10 @@ async function main(): Promise<void> {
       startDevServer({ headless: true, port: temporalPort, dbFilename: temporalDb, logLevel: 'error' });
     server = await startServer();
 
-    fake = await startTwilioFake();
+    twilio = await startTwilioFake();
+    plivo = await startPlivoFake();
+    const fakes: FakeControls[] = [twilio, plivo];
+    const venueIds = Array.from({ length: opt.venues }, (_, i) => 7000 + i);
     peer = await startServiceBusPeer({ topics: { [TOPIC]: { subscriptions: { [SUBSCRIPTION]: {} } } } });
     const apiPort = await freePort();
     const apiBase = `http://127.0.0.1:${apiPort}`;
@@ -158,7 +233,13 @@ async function main(): Promise<void> {
       // Two workers and the bridge on one machine: ephemeral metrics ports, no SDK exporter.
       METRICS_PORT: '0',
       TEMPORAL_METRICS_PORT: '0',
-      ...twilioEnv(fake),
+      // Twilio by default (SMS_PROVIDER), Plivo for the venues SMS_PROVIDER_BY_VENUE names.
+      ...plivoEnv(plivo),
+      ...twilioEnv(twilio),
+      SMS_PROVIDER_BY_VENUE: venueIds
+        .filter((v) => providerOf(v) === 'plivo')
+        .map((v) => `${v}=plivo`)
+        .join(','),
     };
     const api = spawnRole('api', {
       entry: 'api/main.ts',
@@ -191,21 +272,20 @@ async function main(): Promise<void> {
 
     // --- customers, opted in beforehand (checkout), straight into SQL -------------------------------
     const repos = createRepositories(db.knex);
-    const venueIds = Array.from({ length: opt.venues }, (_, i) => 7000 + i);
-    const orders: Order[] = Array.from({ length: opt.orders }, (_, i) => {
-      const venueId = venueIds[i % venueIds.length];
-      const phone = phoneFor(i);
-      const event = sampleEvent({ VenueId: venueId, PhoneNumber: phone, OrderNumber: `C-${i}` });
-      return { event, orderId: String(event.OrderId), venueId, phone };
-    });
-    for (const o of orders) await optIn(repos, { venueId: o.venueId, phoneNumber: o.phone });
-    const stoppers = orders.filter(() => Math.random() < opt.stopRate);
-    log(`${orders.length} customers opted in, ${stoppers.length} will text STOP`);
+    const orders = buildOrders(opt, venueIds);
+    // A customer's first order stands for the customer (its STOP, its opt-in).
+    const customers = orders.filter((o) => o.orderNumber.endsWith('-a'));
+    for (const o of customers) await optIn(repos, { venueId: o.venueId, phoneNumber: o.phone });
+    const stoppers = customers.filter(() => Math.random() < opt.stopRate);
+    log(
+      `${customers.length} customers opted in, ${orders.length - customers.length} of them order twice, ` +
+        `${stoppers.length} will text STOP (${stoppers.filter((o) => providerOf(o.venueId) === 'plivo').length} to Plivo)`,
+    );
 
     // Warm-up: the first order of each venue goes through a healthy provider, so every venue has its
     // number before the faults start (STOPs need the venue's number, and a purchase under 30 % 5xx
     // can back off for minutes). These orders count like the others.
-    const warmups = orders.slice(0, opt.venues);
+    const warmups = venueIds.flatMap((v) => orders.find((o) => o.venueId === v) ?? []);
     for (const o of warmups) {
       o.firstSentAt = Date.now();
       const r = await fetch(`${apiBase}/api/events/send-order-confirmation-sms`, {
@@ -222,8 +302,11 @@ async function main(): Promise<void> {
       }
     }
     log(`warm-up: ${venueIds.length} venues have their numbers`);
-    // --- faults at the provider ----------------------------------------------------------------------
-    fake.randomFaults({ errorRate: 0.3, dropRate: 0.05, error: { status: 503, message: 'chaos' } });
+    // --- faults at both providers -------------------------------------------------------------------
+    const normalFaults = { errorRate: 0.3, dropRate: 0.05, error: { status: 503, message: 'chaos' } };
+    const providerFaults = (faults: Parameters<FakeControls['randomFaults']>[0]) =>
+      fakes.forEach((f) => f.randomFaults(faults));
+    providerFaults(normalFaults);
 
     sbClient = new ServiceBusClient(peer.connectionString);
     sender = sbClient.createSender(TOPIC);
@@ -274,9 +357,8 @@ async function main(): Promise<void> {
 
     // Each order delivered 3×, its copies split between the two channels, a few seconds apart.
     const deliveries = orders.map((o, i) => {
-      const at = (i / orders.length) * injectMs;
       return (async () => {
-        await sleep(at);
+        await sleep(o.deliverAtMs);
         const copies = [0, 1, 2].map(async (copy) => {
           await sleep(copy === 0 ? 0 : rand(0, 5000));
           await deliver(o, (i + copy) % 2 === 0 ? 'sb' : 'http', copy);
@@ -285,8 +367,8 @@ async function main(): Promise<void> {
       })();
     });
 
-    // STOPs through the signed webhook, once the venue has its number, at random instants mid-run.
-    const stopUrl = `${apiBase}/webhooks/twilio`;
+    // STOPs through the venue's provider's signed webhook, once the venue has its number, at random
+    // instants mid-run.
     const venueNumber = async (venueId: number): Promise<string | undefined> => {
       const row = (await db!
         .knex('VenuePhoneNumbers')
@@ -303,19 +385,26 @@ async function main(): Promise<void> {
         await sleep(500);
       }
       o.stop = { at: Date.now(), attempts: 0 };
-      const fields = {
-        MessageSid: `SM${randomUUID().replace(/-/g, '')}`,
-        AccountSid: fake!.accountSid,
-        From: o.phone,
-        To: to,
-        Body: 'STOP',
-        NumMedia: '0',
-      };
+      const plivoStop = providerOf(o.venueId) === 'plivo';
+      const stopUrl = `${apiBase}/webhooks/${providerOf(o.venueId)}`;
+      const fields: Record<string, string> = plivoStop
+        ? { From: digits(o.phone), To: digits(to), Text: 'STOP', Type: 'sms', MessageUUID: randomUUID() }
+        : {
+            MessageSid: `SM${randomUUID().replace(/-/g, '')}`,
+            AccountSid: twilio!.accountSid,
+            From: o.phone,
+            To: to,
+            Body: 'STOP',
+            NumMedia: '0',
+          };
       while (Date.now() < deadline) {
         o.stop.attempts++;
         const status = await fetch(stopUrl, {
           method: 'POST',
-          headers: twilioHeaders(fake!.authToken, stopUrl, fields),
+          // Plivo signs each attempt with a fresh nonce; Twilio's signature is the same every time.
+          headers: plivoStop
+            ? plivoV3Headers(plivo!.authToken, stopUrl, fields)
+            : twilioHeaders(twilio!.authToken, stopUrl, fields),
           body: formBody(fields),
           signal: AbortSignal.timeout(15_000),
         })
@@ -383,39 +472,54 @@ async function main(): Promise<void> {
     // 429 bursts: every 5–15 s, for 0.5–2 s, every call is rate limited (a window in time, as at
     // Twilio: a count of calls would starve a quiet moment for as long as nobody calls).
     let injecting = true;
-    const normalFaults = { errorRate: 0.3, dropRate: 0.05, error: { status: 503, message: 'chaos' } };
     const bursts = (async () => {
       while (injecting && Date.now() < deadline) {
         await sleep(rand(5000, 15000));
         if (!injecting) break;
-        fake!.randomFaults({
+        providerFaults({
           errorRate: 1,
           dropRate: 0,
           error: { status: 429, code: 20429, message: 'Too Many Requests' },
         });
         await sleep(rand(500, 2000));
-        fake!.randomFaults(normalFaults);
+        providerFaults(normalFaults);
       }
     })();
 
     // --- progress and completion -------------------------------------------------------------------
-    const historyOrders = async (): Promise<Map<string, string[]>> => {
-      const rows = (await db!
-        .knex('SmsSendHistory as h')
-        .join('SmsSendHistoryStatuses as s', 's.ID', 'h.StatusID')
-        .select('h.OrderID as orderId', 's.Name as status')) as { orderId: string; status: string }[];
-      const m = new Map<string, string[]>();
-      for (const r of rows)
-        m.set(String(r.orderId).toLowerCase(), [...(m.get(String(r.orderId).toLowerCase()) ?? []), r.status]);
-      return m;
-    };
+    const historyRows = async (): Promise<HistoryRow[]> =>
+      (
+        (await db!
+          .knex('SmsSendHistory as h')
+          .join('SmsSendHistoryStatuses as s', 's.ID', 'h.StatusID')
+          .select(
+            'h.OrderID as orderId',
+            's.Name as status',
+            'h.ProviderMessageID as providerMessageId',
+          )) as HistoryRow[]
+      ).map((r) => ({ ...r, orderId: String(r.orderId).toLowerCase() }));
+    /** Orders with a history row (an outcome), by lower-case id. */
+    const historyOrders = async (): Promise<Set<string>> =>
+      new Set((await historyRows()).map((r) => r.orderId));
+    const providerTexts = (): ProviderText[] => [
+      ...twilio!.messages().map((m) => ({
+        provider: 'twilio',
+        id: m.sid,
+        to: m.to,
+        text: m.body,
+        at: m.dateCreated.getTime(),
+      })),
+      ...plivo!
+        .messages()
+        .map((m) => ({ provider: 'plivo', id: m.uuid, to: m.dst, text: m.text, at: m.time.getTime() })),
+    ];
     const progress = setInterval(() => {
       void historyOrders()
         .then((h) =>
           log(
             `${Math.round((Date.now() - t0) / 1000)} s: sent sb ${counters.sbSent} http ${counters.httpSent} ` +
               `(retries ${counters.httpRetries}), stops acked ${counters.stopsAcked}/${stoppers.length}, ` +
-              `kills ${counters.kills}, history ${h.size}/${orders.length}, fake messages ${fake!.messages().length}, ` +
+              `kills ${counters.kills}, history ${h.size}/${orders.length}, texts ${providerTexts().length}, ` +
               `dead letters ${peer!.deadLetters(TOPIC, SUBSCRIPTION).length}`,
           ),
         )
@@ -429,8 +533,10 @@ async function main(): Promise<void> {
         await sleep(1000);
       injecting = false;
       await bursts;
-      fake.randomFaults({});
-      log('all events delivered and faults played; provider healthy again; waiting for every order to close');
+      providerFaults({});
+      log(
+        'all events delivered and faults played; providers healthy again; waiting for every order to close',
+      );
 
       temporalConnection = await Connection.connect({ address: server.address });
       // The spawned roles encrypt with the local default key; describe decodes the memo with it.
@@ -453,16 +559,15 @@ async function main(): Promise<void> {
       }
       // Let the bridge settle what it still holds, so the DLQ count is final.
       while (Date.now() < deadline && peer.activeCount(TOPIC, SUBSCRIPTION) > 0) await sleep(500);
-      await fake.settled();
+      await Promise.all(fakes.map((f) => f.settled()));
 
       // --- measure -----------------------------------------------------------------------------------
       const h = await historyOrders();
-      const outcomes: Record<string, number> = {};
-      for (const statuses of h.values()) for (const s of statuses) outcomes[s] = (outcomes[s] ?? 0) + 1;
       // Not closed by the deadline: still retrying a provider call in Temporal's backoff (it finishes
       // on a later attempt: not lost), or lost (no workflow, closed with no history, or stuck).
       const lostOrders: Order[] = [];
-      let stillRetrying = 0;
+      const stillRetrying = new Set<string>();
+      const retryingWhy: string[] = [];
       for (const o of orders) {
         if (closed.has(o.orderId) && h.has(o.orderId.toLowerCase())) continue;
         const d = await client.workflow
@@ -470,39 +575,58 @@ async function main(): Promise<void> {
           .describe()
           .catch(() => undefined);
         const retrying =
-          d?.status.name === 'RUNNING' && (d.raw.pendingActivities ?? []).some((a) => (a.attempt ?? 0) > 1);
-        if (retrying) stillRetrying++;
-        else lostOrders.push(o);
+          d?.status.name === 'RUNNING'
+            ? (d.raw.pendingActivities ?? []).find((a) => (a.attempt ?? 0) > 1)
+            : undefined;
+        if (!retrying) {
+          lostOrders.push(o);
+          continue;
+        }
+        stillRetrying.add(o.orderId);
+        // What it retries: a provider fault, or waiting its turn behind the customer's other order.
+        const failure = retrying.lastFailure?.applicationFailureInfo?.type ?? retrying.lastFailure?.message;
+        retryingWhy.push(`${o.orderNumber} ${retrying.activityType?.name} #${retrying.attempt}: ${failure}`);
       }
-      const multipleHistory = [...h.values()].filter((s) => s.length > 1).length;
-      const messages = fake.messages();
-      const byPhone = new Map<string, typeof messages>();
-      for (const m of messages) byPhone.set(m.to, [...(byPhone.get(m.to) ?? []), m]);
-      const doubled = [...byPhone.values()].filter((ms) => ms.length > 1).length;
-      let afterStop = 0;
-      for (const o of stoppers) {
-        if (o.stop?.ackAt === undefined) continue;
-        afterStop += (byPhone.get(o.phone) ?? []).filter(
-          (m) => m.dateCreated.getTime() > o.stop!.ackAt!,
-        ).length;
-      }
-      const latencies = orders.flatMap((o) => {
-        const first = byPhone.get(o.phone)?.[0];
-        return first && o.firstSentAt ? [first.dateCreated.getTime() - o.firstSentAt] : [];
+      if (retryingWhy.length > 0) log(`still retrying: ${retryingWhy.join('; ')}`);
+      const history = await historyRows();
+      const claims = (await db
+        .knex('SmsOrderClaims')
+        .select('OrderID as orderId', 'ProviderMessageID as providerMessageId')) as ClaimRow[];
+      const texts = providerTexts();
+      const m = measureChaos({
+        orders: orders.map((o) => ({
+          orderId: o.orderId,
+          orderNumber: o.orderNumber,
+          phone: o.phone,
+          firstDeliveredAt: o.firstSentAt,
+          stopAckAt: o.stop?.ackAt,
+        })),
+        texts,
+        history,
+        claims,
+        openOrderIds: stillRetrying,
       });
       const deadLettered = peer.deadLetters(TOPIC, SUBSCRIPTION);
-      const sends = fake.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/Messages.json'));
+      const byProvider = { twilio: providerFaultCounts(twilio), plivo: providerFaultCounts(plivo) };
+      const total = (k: keyof ProviderFaultCounts) => byProvider.twilio[k] + byProvider.plivo[k];
       const result = {
         orders: orders.length,
+        customers: customers.length,
+        secondOrders: orders.length - customers.length,
         deliveriesPerOrder: 3,
-        outcomes,
+        outcomes: m.outcomes,
         lost: lostOrders.length,
-        stillRetrying,
-        doubled,
-        afterStop,
+        stillRetrying: stillRetrying.size,
+        textsPerOrder: m.textsPerOrder,
+        contended: m.contended,
+        doubled: m.doubled,
+        wrongContent: m.wrongContent,
+        sentWithoutText: m.sentWithoutText,
+        unreported: m.unreported,
+        afterStop: m.afterStop,
         deadLetteredValid: deadLettered.length,
-        p95LatencyMs: percentile(latencies, 95),
-        p50LatencyMs: percentile(latencies, 50),
+        p95LatencyMs: percentile(m.latenciesMs, 95),
+        p50LatencyMs: percentile(m.latenciesMs, 50),
         seconds: Math.round((Date.now() - t0) / 1000),
         faults: {
           workerKills: counters.kills,
@@ -510,16 +634,15 @@ async function main(): Promise<void> {
           dbOutageSeconds: opt.dbOutageSeconds,
           stopsAcked: counters.stopsAcked,
           stopsUnacked: stoppers.length - counters.stopsAcked,
-          providerSendCalls: sends.length,
-          provider5xx: sends.filter(
-            (r) => r.outcome === 'injected' && r.status !== undefined && r.status >= 500,
-          ).length,
-          provider429: fake.requests.filter((r) => r.status === 429).length,
-          providerDropped: sends.filter((r) => r.outcome === 'dropped').length,
+          providerSendCalls: total('sendCalls'),
+          provider5xx: total('errors5xx'),
+          provider429: total('errors429'),
+          providerDropped: total('dropped'),
+          byProvider,
           httpIngressRetries: counters.httpRetries,
         },
-        ordersWithSeveralHistoryRows: multipleHistory,
-        numbersBought: fake.purchases().length,
+        ordersWithSeveralHistoryRows: m.ordersWithSeveralHistoryRows,
+        numbersBought: twilio.purchases().length + plivo.purchases().length,
       };
       if (lostOrders.length > 0)
         log(
@@ -528,11 +651,57 @@ async function main(): Promise<void> {
             .map((o) => o.orderId)
             .join(', ')}`,
         );
+      for (const [what, examples] of Object.entries(m.examples))
+        if (examples.length > 0) log(`${what} (first 10): ${JSON.stringify(examples)}`);
       if (deadLettered.length > 0)
         log(
-          `dead-lettered (first 3): ${JSON.stringify(deadLettered.slice(0, 3).map((m) => [m.reason, m.description]))}`,
+          `dead-lettered (first 3): ${JSON.stringify(deadLettered.slice(0, 3).map((d) => [d.reason, d.description]))}`,
         );
-      failed = result.lost + result.doubled + result.afterStop + result.deadLetteredValid > 0;
+      failed =
+        result.lost +
+          result.doubled +
+          result.wrongContent +
+          result.sentWithoutText +
+          result.unreported +
+          result.afterStop +
+          result.deadLetteredValid >
+        0;
+      if (failed) {
+        // Everything about the customers concerned, for the investigation: orders, history, claims,
+        // texts, and each fake's request log for their numbers.
+        const suspects = new Set<string>([
+          ...lostOrders.map((o) => o.orderId),
+          ...m.examples.doubled,
+          ...m.examples.wrongContent.map((w) => w.orderId),
+          ...m.examples.sentWithoutText,
+        ]);
+        const phones = new Set(orders.filter((o) => suspects.has(o.orderId)).map((o) => digits(o.phone)));
+        for (const u of m.examples.unreported) phones.add(digits(u.to));
+        const mine = (phone: unknown) => typeof phone === 'string' && phones.has(digits(phone));
+        const ids = new Set(
+          orders.filter((o) => phones.has(digits(o.phone))).map((o) => o.orderId.toLowerCase()),
+        );
+        const details = {
+          orders: orders
+            .filter((o) => phones.has(digits(o.phone)))
+            .map(({ orderId, orderNumber, venueId, phone, firstSentAt, stop }) => ({
+              orderId,
+              orderNumber,
+              venueId,
+              phone,
+              firstSentAt,
+              stop,
+            })),
+          history: history.filter((r) => ids.has(r.orderId)),
+          claims: await db.knex('SmsOrderClaims').whereIn('OrderID', [...ids]),
+          leases: await db.knex('SmsRecipientLeases'),
+          texts: texts.filter((t) => mine(t.to)),
+          twilioRequests: twilio.requests.filter((r) => mine(r.body.To) || mine(r.query.To)),
+          plivoRequests: plivo.requests.filter((r) => mine(r.body.dst) || mine(r.query.to_number)),
+        };
+        fs.writeFileSync(path.join(workDir, 'failure-details.json'), JSON.stringify(details, null, 2));
+        log(`details of the failing customers in ${workDir}/failure-details.json`);
+      }
       if (failed || opt.keepLogs) log(`process logs kept in ${workDir}`);
       process.stdout.write(`${JSON.stringify(result)}\n`);
     } finally {
@@ -546,7 +715,8 @@ async function main(): Promise<void> {
     await sbClient?.close().catch(() => undefined);
     await temporalConnection?.close().catch(() => undefined);
     await peer?.stop().catch(() => undefined);
-    await fake?.stop().catch(() => undefined);
+    await twilio?.stop().catch(() => undefined);
+    await plivo?.stop().catch(() => undefined);
     await server?.stop().catch(() => undefined);
     await proxy?.close().catch(() => undefined);
     await db?.destroy().catch(() => undefined);
