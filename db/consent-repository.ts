@@ -4,7 +4,7 @@ import { decideConsentChange } from '../domain/consent';
 import { ConsentChangeOutcomeIds, ConsentSourceIds, ConsentStatusIds, ProviderNameIds } from './enum-ids';
 import { assertFits } from './column-limits';
 import { DatabaseError, isUniqueViolation } from './errors';
-import { toDate, toDateOrNull } from './knex';
+import { nullable, toDate, toDateOrNull } from './knex';
 
 export interface ConsentRecord {
   venueId: number;
@@ -255,7 +255,6 @@ export function createConsentRepository(knex: Knex) {
 }
 
 function toChangeRecord(row: Row): ConsentChangeRecord {
-  const nullable = (v: unknown) => (v == null ? null : String(v));
   return {
     id: Number(row.ID),
     venueId: Number(row.VenueID),

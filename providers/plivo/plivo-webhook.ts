@@ -15,6 +15,7 @@ import {
   type WebhookRequest,
   type WebhookVerification,
 } from '../webhook';
+import { digits } from './plivo-numbers';
 import { loadPlivo } from './plivo-sdk';
 
 /** Plivo's message states (delivery report `Status`) in our delivery vocabulary. */
@@ -198,8 +199,4 @@ function stringValues(params: WebhookParams): Record<string, string[]> {
 function plivoNumber(raw: string): string {
   const trimmed = raw.trim();
   return /^\d{8,15}$/.test(trimmed) ? `+${trimmed}` : trimmed;
-}
-
-function digits(phone: string): string {
-  return phone.replace(/\D/g, '');
 }
