@@ -18,6 +18,11 @@ export interface StartGateOptions {
   logger: Logger;
   /** How often a long pause is logged again. */
   remindEveryMs?: number;
+  /**
+   * Told every change of state or of the number waiting, so the bridge's gauges follow the gate
+   * (an outage that holds every message settles none, and moves no counter).
+   */
+  onChange?: (status: StartGateStatus) => void;
 }
 
 interface Waiter {
@@ -89,10 +94,12 @@ export class StartGate {
       const onAbort = () => {
         const i = this.waiters.indexOf(waiter);
         if (i >= 0) this.waiters.splice(i, 1);
+        this.changed();
         waiter.resolve(false);
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       this.waiters.push(waiter);
+      this.changed();
     });
   }
 
@@ -116,6 +123,7 @@ export class StartGate {
       },
       'workflow starts succeed again: bridge resumed',
     );
+    this.changed();
     for (const w of released) w.resolve(true);
   }
 
@@ -131,6 +139,7 @@ export class StartGate {
       );
       this.probing = false;
       this.schedule();
+      this.changed();
       return;
     }
     const changed = p.failure.reason !== failure.reason;
@@ -166,6 +175,7 @@ export class StartGate {
     clearTimeout(this.timer);
     this.timer = undefined;
     for (const w of this.waiters.splice(0)) w.resolve(false);
+    this.changed();
   }
 
   private schedule(): void {
@@ -178,6 +188,7 @@ export class StartGate {
       if (!this.paused || this.probing) return;
       const next = this.waiters.shift();
       if (next) {
+        this.changed();
         this.probing = true;
         next.resolve(true);
       } else {
@@ -185,6 +196,10 @@ export class StartGate {
       }
     }, delay);
     this.timer.unref();
+  }
+
+  private changed(): void {
+    this.options.onChange?.(this.status());
   }
 
   private logPause(failure: StartFailure, message: string): void {

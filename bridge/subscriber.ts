@@ -83,7 +83,17 @@ export function createBridge(options: BridgeOptions): Bridge {
     // holds the message, which is as long as Temporal is away.
     maxAutoLockRenewalDurationInMs: 0,
   });
-  const gate = new StartGate({ delaysMs: serviceBus.startRetryDelaysMs, logger });
+  // Exported at 0 from the start, so "not holding" and "not scraped" differ.
+  const showGate = (status: StartGateStatus) => {
+    metrics.bridgeHeld.set(status.state === 'paused' ? 1 : 0);
+    metrics.bridgeMessagesHeld.set(status.waiting);
+  };
+  const gate = new StartGate({
+    delaysMs: serviceBus.startRetryDelaysMs,
+    logger,
+    onChange: showGate,
+  });
+  showGate(gate.status());
   const holds = new Set<AbortController>();
   const inFlight = new Set<Promise<void>>();
   // Aborting ends a connection attempt in progress, so a bridge cut off from Service Bus still

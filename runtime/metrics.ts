@@ -154,6 +154,18 @@ export function createMetrics(registry: Registry = new Registry()) {
       labelNames: ['reason'] as const,
       registers,
     }),
+    // Bridge: the start gate (bridge/start-gate.ts). A Temporal outage holds every message without
+    // settling any, so no counter moves: only these show it.
+    bridgeHeld: new Gauge({
+      name: 'sms_bridge_held',
+      help: '1 while the bridge holds its messages because workflow starts fail (Temporal unavailable or refusing), else 0',
+      registers,
+    }),
+    bridgeMessagesHeld: new Gauge({
+      name: 'sms_bridge_messages_held',
+      help: 'Messages waiting at the bridge start gate for their turn to start a workflow',
+      registers,
+    }),
     // API.
     httpRequests: new Counter({
       name: 'sms_http_requests_total',
@@ -173,6 +185,12 @@ export function createMetrics(registry: Registry = new Registry()) {
       name: 'sms_workflows_running_long',
       help: 'Workflows of this deployment running for more than 1 hour, by workflow type (from Temporal visibility, refreshed at most every 30 s)',
       labelNames: ['workflow_type'] as const,
+      registers,
+    }),
+    // Worker: from Temporal's visibility store (workers/failed-orders-gauge.ts).
+    ordersFailed: new Gauge({
+      name: 'sms_orders_failed',
+      help: 'Orders whose latest run failed (Failed or TimedOut) in the last 24 hours: the ones to rerun (from Temporal visibility, refreshed every 60 s)',
       registers,
     }),
   };

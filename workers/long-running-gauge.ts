@@ -7,6 +7,7 @@ import {
   VENUE_NUMBER_WORKFLOW_TYPE,
   consentTaskQueue,
 } from '../temporal/contracts';
+import { startVisibilityGauge } from './visibility-gauge';
 
 /** An order normally closes in seconds; one still running after this is stuck on something. */
 export const LONG_RUNNING_MS = 60 * 60_000;
@@ -16,8 +17,7 @@ const REFRESH_MS = 30_000;
  * Keeps `sms_workflows_running_long{workflow_type}` current: workflows of this deployment (its task
  * queues) still running an hour after they started, counted by Temporal's visibility store. Neither
  * the SDK's metrics nor a worker can see this (a workflow waiting on a retry occupies no worker), so
- * it is asked for; every replica asks and reports the same number, hence max() in the alert. A
- * failed count keeps the last value and logs once per failure streak.
+ * it is asked for; every replica asks and reports the same number, hence max() in the alert.
  */
 export function startLongRunningWorkflowsGauge(options: {
   client: Client;
@@ -34,25 +34,18 @@ export function startLongRunningWorkflowsGauge(options: {
     { type: VENUE_NUMBER_WORKFLOW_TYPE, queue: taskQueue },
     { type: CONSENT_WORKFLOW_TYPE, queue: consentTaskQueue(taskQueue) },
   ];
-  let failing = false;
-  const refresh = async () => {
-    const startedBefore = new Date(Date.now() - thresholdMs).toISOString();
-    try {
+  return startVisibilityGauge({
+    what: 'long-running workflows',
+    logger,
+    refreshMs: options.refreshMs ?? REFRESH_MS,
+    count: async () => {
+      const startedBefore = new Date(Date.now() - thresholdMs).toISOString();
       for (const { type, queue } of watched) {
         const { count } = await client.workflow.count(
           `WorkflowType = '${type}' AND TaskQueue = '${queue}' AND ExecutionStatus = 'Running' AND StartTime < '${startedBefore}'`,
         );
         metrics.workflowsRunningLong.set({ workflow_type: type }, count);
       }
-      failing = false;
-    } catch (err) {
-      if (!failing)
-        logger.warn({ err }, 'counting long-running workflows failed; the gauge keeps its last value');
-      failing = true;
-    }
-  };
-  void refresh();
-  const timer = setInterval(() => void refresh(), options.refreshMs ?? REFRESH_MS);
-  timer.unref();
-  return { refresh, stop: () => clearInterval(timer) };
+    },
+  });
 }

@@ -12,6 +12,7 @@ import { temporalLogger } from '../temporal/logger';
 import { ensureSearchAttributes } from '../temporal/search-attributes-setup';
 import { createActivityDeps } from './activity-deps';
 import { createWorkers, runWorkers } from './create-workers';
+import { startFailedOrdersGauge } from './failed-orders-gauge';
 import { startLongRunningWorkflowsGauge } from './long-running-gauge';
 
 async function main(): Promise<void> {
@@ -81,6 +82,8 @@ async function main(): Promise<void> {
       metrics,
       logger,
     });
+    // Every replica counts and reports the same number (max() in the alert); once a minute is cheap.
+    const failedOrders = startFailedOrdersGauge({ client, metrics, logger });
     const workers = await createWorkers({
       connection,
       namespace: config.temporal.namespace,
@@ -125,6 +128,7 @@ async function main(): Promise<void> {
       await runWorkers(workers);
     } finally {
       longRunning.stop();
+      failedOrders.stop();
     }
   } finally {
     await metricsServer.close();

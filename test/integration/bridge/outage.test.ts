@@ -8,12 +8,14 @@ import pino from 'pino';
 import { SEND_ORDER_CONFIRMATION_SMS } from '../../../bridge/event-types';
 import { createBridge, type Bridge } from '../../../bridge/subscriber';
 import { loadConfig } from '../../../config';
+import { createMetrics } from '../../../runtime/metrics';
 import { createReadiness } from '../../../runtime/readiness';
 import { healthRoutes } from '../../../runtime/health-routes';
 import { connectTemporalClient } from '../../../temporal/client';
 import { orderWorkflowId } from '../../../temporal/ids';
 import { ensureSearchAttributes } from '../../../temporal/search-attributes-setup';
 import { useResource } from '../../support/lifecycle';
+import { parseSamples } from '../../support/metrics';
 import { startServiceBusPeer } from '../../support/servicebus-peer';
 import { startTcpProxy, type TcpProxy } from '../../support/tcp-proxy';
 import {
@@ -92,15 +94,24 @@ function startBridge(env: {
     }),
   );
   const client = connectTemporalClient(config.temporal);
+  const metrics = createMetrics();
   const bridge: Bridge = createBridge({
+    metrics,
     serviceBus: config.serviceBus!,
     temporal: { client: client.client, taskQueue },
     defaultRegion: 'US',
     logger,
   });
+  /** The gate's gauges as a scrape shows them; undefined when not exported (0 must be exported). */
+  const gauges = async () => {
+    const samples = parseSamples(await metrics.registry.metrics());
+    const value = (name: string) => samples.find((m) => m.name === name)?.value;
+    return { held: value('sms_bridge_held'), messagesHeld: value('sms_bridge_messages_held') };
+  };
   return {
     bridge,
     logs,
+    gauges,
     async close() {
       await bridge.close();
       await client.close();
@@ -146,6 +157,7 @@ test(`Temporal away for longer than MaxDeliveryCount × the start retries: nothi
     const warmUp = sampleEvent();
     await sender.sendMessages(message(warmUp));
     await drained(TOPIC);
+    expect(await running.gauges()).toEqual({ held: 0, messagesHeld: 0 });
 
     proxy.cut();
     const outageStart = Date.now();
@@ -171,6 +183,10 @@ test(`Temporal away for longer than MaxDeliveryCount × the start retries: nothi
       lockLost: 0,
       starts: { state: 'paused', transient: true },
     });
+    // What the SmsBridgeHolding alert reads: held, with every message but the probing one waiting.
+    const during = await running.gauges();
+    expect(during.held).toBe(1);
+    expect(during.messagesHeld).toBeGreaterThanOrEqual(MAX_CONCURRENT_CALLS - 1);
     const ready = await app.inject({ url: '/health/ready' });
     expect(ready.statusCode).toBe(503);
     expect(ready.json()).toMatchObject({
@@ -194,6 +210,7 @@ test(`Temporal away for longer than MaxDeliveryCount × the start retries: nothi
     );
     expect(counted).toBe(events.length);
     expect(running.bridge.stats()).toMatchObject({ completed: events.length + 1, starts: { state: 'open' } });
+    expect(await running.gauges()).toEqual({ held: 0, messagesHeld: 0 });
     expect((await app.inject({ url: '/health/ready' })).statusCode).toBe(200);
   } finally {
     proxy.restore();

@@ -1,9 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError } from '@temporalio/client';
+import { createLogger } from '../../../config/logger';
+import { createMetrics } from '../../../runtime/metrics';
 import { opsRerun } from '../../../scripts/ops-rerun';
 import { orderWorkflowId } from '../../../temporal/ids';
 import { findRerunCandidates, rerunOrder, rerunQuery } from '../../../temporal/rerun';
+import { startFailedOrdersGauge } from '../../../workers/failed-orders-gauge';
 import { useTestApi } from '../../support/api';
+import { metricValue } from '../../support/metrics';
 import { useFake } from '../../support/provider-fakes/fake-server';
 import { startTwilioFake, twilioEnv } from '../../support/provider-fakes/twilio-fake';
 import { pendingAttempt, waitFor } from '../../support/temporal';
@@ -449,4 +453,32 @@ describe('one order', () => {
 test('a filter no failed order matches lists nothing', async () => {
   const listing = await findRerunCandidates(w.client, { failedSince: new Date(), venueId: 999_999_999 });
   expect(listing).toEqual({ candidates: [], skipped: [] });
+});
+
+describe('the failed-orders gauge (SmsOrdersFailed)', () => {
+  test('counts a failed order, and stops counting it once it is rerun', async () => {
+    const metrics = createMetrics();
+    const logger = createLogger({ level: 'silent', name: 'rerun-test' });
+    const gauge = startFailedOrdersGauge({ client: w.client, metrics, logger, refreshMs: 60_000 });
+    const value = async () => {
+      await gauge.refresh();
+      return metricValue(await metrics.registry.metrics(), 'sms_orders_failed');
+    };
+    try {
+      // The dev server is shared: orders other tests failed stay counted, so this one is a delta.
+      const before = await value();
+      const o = await failedOrder(900_001 + Math.floor(Math.random() * 100_000), CODE_A);
+      await waitFor(async () => (await value()) === before + 1, {
+        description: 'the gauge to count the failed order',
+      });
+      // Visibility keeps the failed run after a rerun; the gauge must not (the alert would never end).
+      const rerun = await rerunOrder(w.client, o.orderId, 'ops-cli');
+      expect(rerun).toMatchObject({ rerun: true });
+      await waitFor(async () => (await value()) === before, {
+        description: 'the gauge to drop the rerun order',
+      });
+    } finally {
+      gauge.stop();
+    }
+  });
 });
