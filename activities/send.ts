@@ -9,7 +9,7 @@ import type { OrderContext } from '../temporal/contracts';
 import { acknowledgedConsent } from './consent';
 import { activityLogger, providerFor, withHeartbeat } from './context';
 import type { ActivityDeps } from './deps';
-import { nonRetryableFailure, toApplicationFailure } from './failures';
+import { toApplicationFailure } from './failures';
 
 export interface SendSmsInput extends OrderContext {
   venueId: number;
@@ -140,11 +140,16 @@ export function createSendActivities(deps: ActivityDeps) {
             claimedAt: new Date(),
           });
           if (claim.providerMessageId) return alreadySent(claim, claim.providerMessageId);
-          await claims.recordAttempt(input.orderId, {
-            provider: input.provider,
-            fromNumber: input.from,
-            runId,
-          });
+          // A claim made by an earlier attempt names that attempt's provider, number and run.
+          const sameAttemptShape =
+            claim.provider === input.provider && claim.fromNumber === input.from && claim.runId === runId;
+          if (!sameAttemptShape) {
+            await claims.recordAttempt(input.orderId, {
+              provider: input.provider,
+              fromNumber: input.from,
+              runId,
+            });
+          }
           const hold = await claims.holdRecipient({
             orderId: input.orderId,
             workflowId,
@@ -226,8 +231,8 @@ function recipientBusy(attempt: number): ApplicationFailure {
  * claim names its provider and number (reconciliation never uses the venue's current number, which
  * may have changed since). In the same run an earlier attempt through another provider was asked
  * by the workflow before it failed over, so only a rerun asks a provider other than its own. A
- * rerun that cannot ask (that provider no longer configured here) fails for good instead of risking
- * a second SMS: ops configure it again for the rerun, or decide the order by hand.
+ * rerun that cannot ask (that provider no longer configured here: providerFor's Misconfiguration)
+ * fails for good instead of risking a second SMS: ops configure it again, or decide by hand.
  */
 async function earlierAttemptMessage(
   deps: ActivityDeps,
@@ -237,14 +242,7 @@ async function earlierAttemptMessage(
   sinceMs: number,
   signal: AbortSignal,
 ): Promise<AcceptedMessage | null> {
-  const earlierRun = claim.runId !== runId;
-  if (!earlierRun && claim.provider !== input.provider) return null;
-  if (earlierRun && claim.provider !== input.provider && !deps.providers[claim.provider]) {
-    throw nonRetryableFailure(
-      'Misconfiguration',
-      `an earlier run sent through ${claim.provider}, which is not configured on this worker to look its message up`,
-    );
-  }
+  if (claim.runId === runId && claim.provider !== input.provider) return null;
   const asked = { ...input, provider: claim.provider, from: claim.fromNumber ?? input.from };
   return providerFor(deps, claim.provider).findAcceptedMessage(
     acceptedMessageQuery(deps, asked, sinceMs, signal),
