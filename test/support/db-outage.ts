@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Knex } from 'knex';
 import { createKnex } from '../../db/knex';
-import type { TestDatabase } from './db';
+import { useTestDatabase, type TestDatabase } from './db';
+import { useResource } from './lifecycle';
 import { startTcpProxy } from './tcp-proxy';
 
 export interface CuttableDatabase {
@@ -13,6 +14,15 @@ export interface CuttableDatabase {
   /** Idempotent. */
   restore(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** A fresh database for the enclosing suite, as a cuttable handle; closed and dropped after it. */
+export function useCuttableDatabase(): CuttableDatabase {
+  const db = useTestDatabase();
+  return useResource(
+    () => cuttableDatabase(db),
+    (c) => c.close(),
+  );
 }
 
 /**

@@ -1,8 +1,7 @@
 import { VenueNumberDirectory, VenueNumberUnknown } from '../../../api/venue-number-directory';
 import { createLogger } from '../../../config/logger';
 import { createRepositories } from '../../../db';
-import { useTestDatabase } from '../../support/db';
-import { cuttableDatabase } from '../../support/db-outage';
+import { useCuttableDatabase } from '../../support/db-outage';
 import { useResource } from '../../support/lifecycle';
 
 /**
@@ -12,11 +11,7 @@ import { useResource } from '../../support/lifecycle';
  */
 const log = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent', name: 'directory-test' });
 
-const db = useTestDatabase();
-const cuttable = useResource(
-  () => cuttableDatabase(db),
-  (c) => c.close(),
-);
+const cuttable = useCuttableDatabase();
 const repos = useResource(
   async () => createRepositories(cuttable.knex),
   () => undefined,

@@ -2,8 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { WebhookNonces } from '../../../api/webhook-nonces';
 import { createLogger } from '../../../config/logger';
 import { createRepositories } from '../../../db';
-import { useTestDatabase } from '../../support/db';
-import { cuttableDatabase } from '../../support/db-outage';
+import { useCuttableDatabase } from '../../support/db-outage';
 import { useResource } from '../../support/lifecycle';
 
 /**
@@ -13,11 +12,7 @@ import { useResource } from '../../support/lifecycle';
  */
 const log = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent', name: 'nonces-test' });
 
-const db = useTestDatabase();
-const cuttable = useResource(
-  () => cuttableDatabase(db),
-  (c) => c.close(),
-);
+const cuttable = useCuttableDatabase();
 const repos = useResource(
   async () => createRepositories(cuttable.knex),
   () => undefined,

@@ -7,8 +7,7 @@ import { createRepositories, pingDatabase, type Repositories } from '../../../db
 import { consentWorkflowId, orderWorkflowId } from '../../../temporal/ids';
 import { startOrderConfirmation } from '../../../temporal/start-order';
 import { buildTestApi } from '../../support/api';
-import { useTestDatabase } from '../../support/db';
-import { cuttableDatabase } from '../../support/db-outage';
+import { useCuttableDatabase } from '../../support/db-outage';
 import { useResource } from '../../support/lifecycle';
 import { useFake } from '../../support/provider-fakes/fake-server';
 import { startTwilioFake, twilioEnv } from '../../support/provider-fakes/twilio-fake';
@@ -30,11 +29,7 @@ const taskQueue = uniqueTaskQueue('webhooks-db-outage');
 const log = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent', name: 'outage-test' });
 
 const fake = useFake(startTwilioFake);
-const db = useTestDatabase();
-const cuttable = useResource(
-  () => cuttableDatabase(db),
-  (c) => c.close(),
-);
+const cuttable = useCuttableDatabase();
 const w = useResource(
   () =>
     startTestWorkers({
