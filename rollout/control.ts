@@ -34,3 +34,11 @@ export interface RolloutControl {
   /** The pause holding sends to this venue through this provider, if any (global first, then provider, then venue). */
   pauseFor(target: { venueId: number; provider: ProviderName }): Promise<ActivePause | undefined>;
 }
+
+/**
+ * Signalled (no arguments) to each paused order workflow when a pause over it is lifted: the order
+ * looks again at once instead of at its next periodic re-check. Orders wait with SmsOutcome=paused.
+ */
+export const ROLLOUT_RESUMED_SIGNAL = 'rolloutResumed';
+/** The search attribute value of an order waiting out a pause. */
+export const PAUSED_OUTCOME = 'paused';
