@@ -3,6 +3,7 @@ import type { Logger } from '../config/logger';
 import type { Repositories } from '../db';
 import type { ProviderName } from '../domain/enums';
 import type { SmsProvider } from '../providers/sms-provider';
+import type { RolloutControl } from '../rollout/control';
 import type { ConsentChangeSignal } from '../temporal/contracts';
 
 /** Everything activities touch, handed in by the worker so tests can build them against real parts. */
@@ -11,6 +12,8 @@ export interface ActivityDeps {
   providers: Partial<Record<ProviderName, SmsProvider>>;
   config: Pick<Config, 'sms' | 'api'>;
   logger: Logger;
+  /** The SMS flag per venue and the pauses in force, at most ROLLOUT_CACHE_MS behind SQL (issue 21). */
+  rollout: RolloutControl;
   /** Acknowledged changes the (venue, phone) consent workflow has not written to SQL yet. */
   pendingConsentChanges(venueId: number, phoneNumber: string): Promise<ConsentChangeSignal[]>;
   /** Routes a consent change through the consent entity workflow (signalWithStart). */

@@ -6,6 +6,7 @@ import { bridgeEnv, checkBridge, serviceBusConfig, type ServiceBusConfig } from 
 import { databaseEnv } from './database';
 import { metricsEnv, type MetricsConfig } from './metrics';
 import { nodeEnv } from './primitives';
+import { rolloutEnv, type RolloutConfig } from './rollout';
 import {
   checkProviders,
   plivoConfig,
@@ -42,6 +43,7 @@ export {
 } from './temporal';
 export { isLoopbackHost, type CodecAuth, type CodecEndpointConfig } from './codec';
 export type { WorkerConfig, WorkerQueue } from './worker';
+export type { RolloutConfig } from './rollout';
 
 // One schema over every area, so a bad environment is reported whole. Problems are listed in the
 // order of the keys below, then of the checks.
@@ -57,6 +59,7 @@ const schema = z
     ...providersEnv.shape,
     ...bridgeEnv.shape,
     ...metricsEnv.shape,
+    ...rolloutEnv.shape,
   })
   .superRefine((env, ctx) => {
     checkBridge(env, ctx);
@@ -84,6 +87,7 @@ export interface Config {
   serviceBus?: ServiceBusConfig;
   metrics: MetricsConfig;
   simulator: SimulatorConfig;
+  rollout: RolloutConfig;
 }
 
 export class ConfigError extends Error {
@@ -116,6 +120,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     serviceBus: serviceBusConfig(env),
     metrics: { port: env.METRICS_PORT, temporalPort: env.TEMPORAL_METRICS_PORT },
     simulator: simulatorConfig(env),
+    rollout: { cacheMs: env.ROLLOUT_CACHE_MS },
   };
 }
 

@@ -3,6 +3,7 @@ import { createConsentRepository } from './consent-repository';
 import { cleanDatabaseError } from './errors';
 import { createHistoryRepository } from './history-repository';
 import { createOrderClaimsRepository } from './order-claims-repository';
+import { createRolloutRepository } from './rollout-repository';
 import { createVenueNumbersRepository } from './venue-numbers-repository';
 import { createWebhookNoncesRepository } from './webhook-nonces-repository';
 
@@ -10,6 +11,7 @@ export interface Repositories {
   consent: ReturnType<typeof createConsentRepository>;
   history: ReturnType<typeof createHistoryRepository>;
   orderClaims: ReturnType<typeof createOrderClaimsRepository>;
+  rollout: ReturnType<typeof createRolloutRepository>;
   venueNumbers: ReturnType<typeof createVenueNumbersRepository>;
   webhookNonces: ReturnType<typeof createWebhookNoncesRepository>;
 }
@@ -24,6 +26,7 @@ export function createRepositories(knex: Knex): Repositories {
     consent: cleanErrors('SmsConsent', createConsentRepository(knex)),
     history: cleanErrors('SmsSendHistory', createHistoryRepository(knex)),
     orderClaims: cleanErrors('SmsOrderClaims', createOrderClaimsRepository(knex)),
+    rollout: cleanErrors('Rollout', createRolloutRepository(knex)),
     venueNumbers: cleanErrors('VenuePhoneNumbers', createVenueNumbersRepository(knex)),
     webhookNonces: cleanErrors('WebhookNonces', createWebhookNoncesRepository(knex)),
   };

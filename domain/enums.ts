@@ -34,6 +34,7 @@ export type ConsentChangeOutcome = (typeof CONSENT_CHANGE_OUTCOMES)[number];
 /**
  * `duplicate`: the order had been texted by an earlier run (a re-driven event, a reset): nothing
  * sent. `expired`: the event was older than MAX_EVENT_AGE_HOURS when it could be sent: nothing sent.
+ * `skipped_disabled`: the order-confirmation-sms flag was off for the venue (rollout/control.ts).
  */
 export const HISTORY_STATUSES = [
   'sent',
@@ -42,6 +43,7 @@ export const HISTORY_STATUSES = [
   'blocked_opted_out',
   'duplicate',
   'expired',
+  'skipped_disabled',
 ] as const;
 export type HistoryStatus = (typeof HISTORY_STATUSES)[number];
 

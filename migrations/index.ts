@@ -7,6 +7,7 @@ import * as orderClaims from './20261128000003_order_claims';
 import * as deliveryReports from './20261203000001_delivery_reports';
 import * as recipientLeases from './20261203000002_recipient_leases';
 import * as webhookNonces from './20261203000003_webhook_nonces';
+import * as rolloutControl from './20261203000004_rollout_control';
 
 /** Listed by import, not read from a directory, so tsx, jest and compiled JS all see the same set. */
 export const MIGRATIONS: Record<string, Knex.Migration> = {
@@ -18,6 +19,7 @@ export const MIGRATIONS: Record<string, Knex.Migration> = {
   '20261203000001_delivery_reports': deliveryReports,
   '20261203000002_recipient_leases': recipientLeases,
   '20261203000003_webhook_nonces': webhookNonces,
+  '20261203000004_rollout_control': rolloutControl,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -193,6 +193,32 @@ export function createMetrics(registry: Registry = new Registry()) {
       help: 'Orders whose latest run failed (Failed or TimedOut) in the last 24 hours: the ones to rerun (from Temporal visibility, refreshed every 60 s)',
       registers,
     }),
+    // API and worker: rollout control (rollout/sql-control.ts). The API counts the monolith's flag
+    // reads, the worker the send step's re-checks; `reason` is a FlagReason, never a venue.
+    flagEvaluations: new Counter({
+      name: 'sms_flag_evaluations_total',
+      help: 'order-confirmation-sms flag evaluations by result (enabled, disabled) and reason (global_off, venue_override_on, venue_override_off, in_rollout, outside_rollout)',
+      labelNames: ['result', 'reason'] as const,
+      registers,
+    }),
+    rolloutPauses: new Gauge({
+      name: 'sms_rollout_pauses',
+      help: 'Active send pauses by scope (global, provider, venue), as of the last rollout state this process loaded',
+      labelNames: ['scope'] as const,
+      registers,
+    }),
+    rolloutPausedSince: new Gauge({
+      name: 'sms_rollout_oldest_pause_timestamp_seconds',
+      help: 'When the oldest active pause began (Unix seconds), by scope; 0 when none',
+      labelNames: ['scope'] as const,
+      registers,
+    }),
+    // Worker: from Temporal's visibility store (workers/paused-orders-gauge.ts).
+    ordersPaused: new Gauge({
+      name: 'sms_orders_paused',
+      help: 'Running orders waiting out a pause (SmsOutcome="paused"; from Temporal visibility, refreshed every 30 s)',
+      registers,
+    }),
   };
 }
 

@@ -4,6 +4,8 @@ import type { Config } from '../config';
 import type { Logger } from '../config/logger';
 import type { Repositories } from '../db';
 import type { ProvidersHandle } from '../providers';
+import type { RolloutControl } from '../rollout/control';
+import { createRolloutControl } from '../rollout/sql-control';
 import { processMetrics, type Metrics } from '../runtime/metrics';
 import { pendingConsentChanges, signalConsentChange } from '../temporal/consent-signal';
 import { requestVenueNumber } from '../temporal/venue-number';
@@ -21,15 +23,26 @@ export function createActivityDeps(options: {
   client: Client;
   /** Counts every provider call; the process's registry unless a test brings its own. */
   metrics?: Metrics;
+  /** The worker's one rollout state cache; built over `repos` unless the caller shares its own. */
+  rollout?: RolloutControl;
 }): ActivityDeps {
   const { config, client } = options;
+  const metrics = options.metrics ?? processMetrics();
   const { taskQueue, workflowIdHashKey } = config.temporal;
   const consentEntities = { client, taskQueue, workflowIdHashKey };
   return {
     repos: options.repos,
-    providers: instrumentProviders(options.providers, options.metrics ?? processMetrics()),
+    providers: instrumentProviders(options.providers, metrics),
     config,
     logger: options.logger,
+    rollout:
+      options.rollout ??
+      createRolloutControl({
+        repos: options.repos,
+        cacheMs: config.rollout.cacheMs,
+        metrics,
+        logger: options.logger,
+      }),
     pendingConsentChanges: (venueId, phoneNumber) =>
       pendingConsentChanges(consentEntities, venueId, phoneNumber),
     signalConsentChange: async (venueId, phoneNumber, change) => {

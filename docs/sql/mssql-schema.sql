@@ -54,3 +54,11 @@ ALTER TABLE [SmsOrderClaims] ADD [FromNumber] nvarchar(20) null;
 -- 20261203000003_webhook_nonces
 CREATE TABLE [WebhookNonces] ([ProviderNameID] int not null, [NonceHash] varbinary(16) not null, [BodyHash] varbinary(16) not null, [SeenAt] datetime2 not null, [HandledAt] datetime2 null, CONSTRAINT [FK_WebhookNonces_ProviderNames] FOREIGN KEY ([ProviderNameID]) REFERENCES [ProviderNames] ([ID]), CONSTRAINT [PK_WebhookNonces] PRIMARY KEY ([ProviderNameID], [NonceHash]));
 CREATE INDEX [IX_WebhookNonces_SeenAt] ON [WebhookNonces] ([SeenAt]);
+-- 20261203000004_rollout_control
+insert into [SmsSendHistoryStatuses] ([CreatedAt], [ID], [IsActive], [Name]) values ('2026-12-03 00:00:00.000', 7, true, 'skipped_disabled');
+CREATE TABLE [RolloutFlags] ([FlagKey] nvarchar(100) not null, [Enabled] bit not null, [RolloutPercent] int not null, [UpdatedAt] datetime2 not null, [UpdatedBy] nvarchar(200) not null, CONSTRAINT [PK_RolloutFlags] PRIMARY KEY ([FlagKey]), constraint CK_RolloutFlags_Percent check ([RolloutPercent] >= 0 and [RolloutPercent] <= 100));
+CREATE TABLE [RolloutVenueOverrides] ([FlagKey] nvarchar(100) not null, [VenueID] int not null, [Enabled] bit not null, [Reason] nvarchar(500) not null, [UpdatedAt] datetime2 not null, [UpdatedBy] nvarchar(200) not null, CONSTRAINT [PK_RolloutVenueOverrides] PRIMARY KEY ([FlagKey], [VenueID]));
+CREATE TABLE [RolloutPauses] ([ScopeKey] nvarchar(50) not null, [Scope] nvarchar(20) not null, [ProviderNameID] int null, [VenueID] int null, [Reason] nvarchar(500) not null, [PausedBy] nvarchar(200) not null, [PausedAt] datetime2 not null, CONSTRAINT [PK_RolloutPauses] PRIMARY KEY ([ScopeKey]), CONSTRAINT [FK_RolloutPauses_ProviderNames] FOREIGN KEY ([ProviderNameID]) REFERENCES [ProviderNames] ([ID]));
+CREATE TABLE [RolloutAudit] ([ID] int identity(1,1) not null primary key, [ChangedAt] datetime2 not null, [ChangedBy] nvarchar(200) not null, [RequestID] nvarchar(100) null, [Subject] nvarchar(200) not null, [Action] nvarchar(50) not null, [FromValue] nvarchar(max) null, [ToValue] nvarchar(max) null, [Reason] nvarchar(500) not null);
+CREATE INDEX [IX_RolloutAudit_ChangedAt] ON [RolloutAudit] ([ChangedAt]);
+CREATE INDEX [IX_RolloutAudit_Subject] ON [RolloutAudit] ([Subject], [ChangedAt]);

@@ -10,6 +10,7 @@ import { loadConfig } from '../../../config';
 import { createRepositories } from '../../../db';
 import { DatabaseError } from '../../../db/errors';
 import { dialectOf } from '../../../db/knex';
+import { createRolloutControl } from '../../../rollout/sql-control';
 import { compileMigrationsSql } from '../../../db/migrate';
 import {
   COLUMN_LIMITS,
@@ -185,11 +186,13 @@ describe('a data error from the database itself reaches Temporal and the logs cl
   function activityDeps() {
     const { logger, lines } = capturedLogger('limits-test');
     const unused = () => Promise.reject(new Error('not used here'));
+    const repos = createRepositories(db.knex);
     const deps: ActivityDeps = {
-      repos: createRepositories(db.knex),
+      repos,
       providers: {},
       config: loadConfig({}),
       logger,
+      rollout: createRolloutControl({ repos, cacheMs: 0 }),
       pendingConsentChanges: async () => [],
       signalConsentChange: unused,
       requestVenueNumber: unused,

@@ -13,7 +13,12 @@ const BUSINESS_TABLES = [
   'SmsPendingDeliveryReports',
   'SmsRecipientLeases',
   'WebhookNonces',
+  'RolloutFlags',
+  'RolloutVenueOverrides',
+  'RolloutPauses',
+  'RolloutAudit',
 ];
+const ROLLOUT_TABLES = ['RolloutFlags', 'RolloutVenueOverrides', 'RolloutPauses', 'RolloutAudit'];
 const AUDIT_TABLES = ['SmsConsentChangeOutcomes', 'SmsConsentChanges'];
 const migrationConfig = { migrationSource, tableName: 'knex_migrations' };
 const ALL_TABLES = [...Object.keys(ENUM_TABLE_IDS), ...BUSINESS_TABLES];
@@ -77,15 +82,22 @@ test('the dialect under test is the one asked for', () => {
 test('the newer migrations go down one at a time and come back', async () => {
   await migrateLatest(db.knex);
   const down = async () => ((await db.knex.migrate.down(migrationConfig)) as [number, string[]])[1];
+  expect(await down()).toEqual(['20261203000004_rollout_control']);
+  expect(await existingTables()).toEqual(ALL_TABLES.filter((t) => !ROLLOUT_TABLES.includes(t)));
+  expect(await db.knex('SmsSendHistoryStatuses').max('ID as max').first()).toMatchObject({ max: 6 });
   expect(await down()).toEqual(['20261203000003_webhook_nonces']);
-  expect(await existingTables()).toEqual(ALL_TABLES.filter((t) => t !== 'WebhookNonces'));
+  expect(await existingTables()).toEqual(
+    ALL_TABLES.filter((t) => t !== 'WebhookNonces' && !ROLLOUT_TABLES.includes(t)),
+  );
   expect(await down()).toEqual(['20261203000002_recipient_leases']);
   expect(await existingTables()).toEqual(
-    ALL_TABLES.filter((t) => t !== 'SmsRecipientLeases' && t !== 'WebhookNonces'),
+    ALL_TABLES.filter(
+      (t) => t !== 'SmsRecipientLeases' && t !== 'WebhookNonces' && !ROLLOUT_TABLES.includes(t),
+    ),
   );
   expect(await db.knex.schema.hasColumn('SmsOrderClaims', 'FromNumber')).toBe(false);
   expect(await down()).toEqual(['20261203000001_delivery_reports']);
-  const newer = ['SmsRecipientLeases', 'SmsPendingDeliveryReports', 'WebhookNonces'];
+  const newer = ['SmsRecipientLeases', 'SmsPendingDeliveryReports', 'WebhookNonces', ...ROLLOUT_TABLES];
   expect(await existingTables()).toEqual(ALL_TABLES.filter((t) => !newer.includes(t)));
   expect(await down()).toEqual(['20261128000003_order_claims']);
   expect(await existingTables()).toEqual(
@@ -105,6 +117,7 @@ test('the newer migrations go down one at a time and come back', async () => {
     '20261203000001_delivery_reports',
     '20261203000002_recipient_leases',
     '20261203000003_webhook_nonces',
+    '20261203000004_rollout_control',
   ]);
   expect(await existingTables()).toEqual(ALL_TABLES);
   expect(await db.knex.schema.hasColumn('SmsSendHistory', 'DeliveryStatus')).toBe(true);

@@ -11,6 +11,7 @@ import { createRepositories, type Repositories } from '../../../db';
 import type { ConsentRecord } from '../../../db/consent-repository';
 import type { PendingConsentChange } from '../../../domain/consent';
 import { useTestDatabase } from '../../support/db';
+import { createRolloutControl } from '../../../rollout/sql-control';
 import { rejectionOf } from '../../support/rejection';
 import type { ConsentStatus } from '../../../domain/enums';
 import { SmsProviderError } from '../../../domain/errors';
@@ -134,6 +135,7 @@ function testDeps(overrides: Partial<ActivityDeps>): ActivityDeps {
     providers: { twilio: provider },
     config: loadConfig({}),
     logger: createLogger({ level: 'silent', name: 'send-sms-test' }),
+    rollout: createRolloutControl({ repos, cacheMs: 0 }),
     pendingConsentChanges: async () => pending,
     signalConsentChange: () => Promise.reject(new Error('not used by sendSms')),
     requestVenueNumber: () => Promise.reject(new Error('not used by sendSms')),
