@@ -13,6 +13,7 @@ import {
 } from './ops-common';
 import { failedCommand } from './ops-failed';
 import { rerunCommand } from './ops-rerun';
+import { flagsCommand, pauseCommand, pausesCommand, resumeCommand } from './ops-rollout';
 import { statusCommand } from './ops-status';
 
 /**
@@ -21,14 +22,23 @@ import { statusCommand } from './ops-status';
  * Temporal namespace; the client comes from connectTemporalClient, so it reads (and decodes)
  * payloads like the API.
  */
-const COMMANDS: OpsCommand[] = [failedCommand, statusCommand, rerunCommand];
+const COMMANDS: OpsCommand[] = [
+  failedCommand,
+  statusCommand,
+  rerunCommand,
+  flagsCommand,
+  pauseCommand,
+  resumeCommand,
+  pausesCommand,
+];
 
 const USAGE = `usage: ${OPS} <command> [options]     (in a checkout: npm run ops -- <command> [options])
 commands:
 ${COMMANDS.map((c) => `  ${c.name.padEnd(8)}${c.summary}`).join('\n')}
   help     ${OPS} help <command>, or <command> --help: that command's usage
 Temporal and the payload codec come from the environment (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TLS /
-API key, PAYLOAD_CODEC_KEYS), as for the API.
+API key, PAYLOAD_CODEC_KEYS), as for the API. flags, pause, resume and pauses call the API instead:
+API_URL (default http://127.0.0.1:$PORT) with API_TOKEN; their exit codes are in their --help.
 ${EXIT_CODES_TEXT}`;
 
 /** How long to wait for Temporal's first answer: the SDK would otherwise retry an unreachable server for a long time. */

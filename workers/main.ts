@@ -14,6 +14,8 @@ import { createActivityDeps } from './activity-deps';
 import { createWorkers, runWorkers } from './create-workers';
 import { startFailedOrdersGauge } from './failed-orders-gauge';
 import { startLongRunningWorkflowsGauge } from './long-running-gauge';
+import { startPausedOrdersGauge } from './paused-orders-gauge';
+import { createRolloutControl } from '../rollout/sql-control';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
@@ -84,6 +86,16 @@ async function main(): Promise<void> {
     });
     // Every replica counts and reports the same number (max() in the alert); once a minute is cheap.
     const failedOrders = startFailedOrdersGauge({ client, metrics, logger });
+    const repos = createRepositories(knex);
+    // One cache per process: every send of this worker reads the same state, at most ROLLOUT_CACHE_MS old.
+    const rollout = createRolloutControl({ repos, cacheMs: config.rollout.cacheMs, metrics, logger });
+    const pausedOrders = startPausedOrdersGauge({
+      client,
+      taskQueue: config.temporal.taskQueue,
+      metrics,
+      logger,
+      rollout,
+    });
     const workers = await createWorkers({
       connection,
       namespace: config.temporal.namespace,
@@ -99,10 +111,11 @@ async function main(): Promise<void> {
       deps: createActivityDeps({
         config,
         logger,
-        repos: createRepositories(knex),
+        repos,
         providers,
         client,
         metrics,
+        rollout,
       }),
     });
     logger.info(
@@ -114,6 +127,7 @@ async function main(): Promise<void> {
         providers: config.sms.providers,
         failover: config.sms.failover,
         sendRatePerSecond: config.sms.sendRatePerSecond,
+        rolloutCacheMs: config.rollout.cacheMs,
         worker: config.worker,
         // Which workflow code this replica runs: the pre-built bundle, or one bundled at start.
         workflowBundle: config.temporal.workflowBundlePath ?? 'bundled at start',
@@ -129,6 +143,7 @@ async function main(): Promise<void> {
     } finally {
       longRunning.stop();
       failedOrders.stop();
+      pausedOrders.stop();
     }
   } finally {
     await metricsServer.close();
