@@ -157,7 +157,8 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     createRolloutControl({
       repos: deps.repos,
       cacheMs: deps.config.rollout?.cacheMs ?? DEFAULT_ROLLOUT_CACHE_MS,
-      metrics,
+      // Evaluations only: the workers report the pause gauges, reloading on a timer.
+      metrics: { flagEvaluations: metrics.flagEvaluations },
       logger: deps.logger,
     });
   await app.register(flagRoutes, { rollout: deps.repos.rollout, control: rollout, authenticate });

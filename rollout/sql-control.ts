@@ -33,7 +33,12 @@ const PAUSE_SCOPES: ReadonlyArray<PauseScope['scope']> = ['global', 'provider', 
 export function createRolloutControl(options: {
   repos: Pick<Repositories, 'rollout'>;
   cacheMs: number;
-  metrics?: Pick<Metrics, 'flagEvaluations' | 'rolloutPauses' | 'rolloutPausedSince'>;
+  /**
+   * Evaluations are counted when given; the pause gauges are set on each load when given (the
+   * worker's, whose gauge loop reloads every 30 s: an API replica without flag traffic would keep
+   * reporting a pause it loaded long ago).
+   */
+  metrics?: Pick<Metrics, 'flagEvaluations'> & Partial<Pick<Metrics, 'rolloutPauses' | 'rolloutPausedSince'>>;
   logger?: Logger;
   /** Milliseconds since the epoch; tests move it instead of sleeping. */
   now?: () => number;
@@ -54,7 +59,9 @@ export function createRolloutControl(options: {
       if (started === generation) cached = { snapshot, validUntil: now() + cacheMs };
       if (failing) logger?.info('rollout state loaded again');
       failing = false;
-      if (metrics) reportPauses(metrics, snapshot.pauses);
+      if (metrics?.rolloutPauses && metrics.rolloutPausedSince) {
+        reportPauses(metrics.rolloutPauses, metrics.rolloutPausedSince, snapshot.pauses);
+      }
       return snapshot;
     } catch (err) {
       if (!cached) throw err;
@@ -100,13 +107,14 @@ export function createRolloutControl(options: {
 }
 
 function reportPauses(
-  metrics: Pick<Metrics, 'rolloutPauses' | 'rolloutPausedSince'>,
+  count: Metrics['rolloutPauses'],
+  since: Metrics['rolloutPausedSince'],
   pauses: readonly ActivePause[],
 ): void {
   for (const scope of PAUSE_SCOPES) {
     const of = pauses.filter((p) => p.target.scope === scope);
-    metrics.rolloutPauses.set({ scope }, of.length);
+    count.set({ scope }, of.length);
     const oldest = Math.min(...of.map((p) => p.pausedAt.getTime()));
-    metrics.rolloutPausedSince.set({ scope }, of.length === 0 ? 0 : oldest / 1000);
+    since.set({ scope }, of.length === 0 ? 0 : oldest / 1000);
   }
 }

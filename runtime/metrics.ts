@@ -193,8 +193,8 @@ export function createMetrics(registry: Registry = new Registry()) {
       help: 'Orders whose latest run failed (Failed or TimedOut) in the last 24 hours: the ones to rerun (from Temporal visibility, refreshed every 60 s)',
       registers,
     }),
-    // API and worker: rollout control (rollout/sql-control.ts). The API counts the monolith's flag
-    // reads, the worker the send step's re-checks; `reason` is a FlagReason, never a venue.
+    // Rollout control (rollout/sql-control.ts). The API counts the monolith's flag reads, the worker
+    // the send step's re-checks; `reason` is a FlagReason, never a venue. The pause gauges: worker.
     flagEvaluations: new Counter({
       name: 'sms_flag_evaluations_total',
       help: 'order-confirmation-sms flag evaluations by result (enabled, disabled) and reason (global_off, venue_override_on, venue_override_off, in_rollout, outside_rollout)',

@@ -16,6 +16,7 @@ import { createProviders } from '../../providers';
 import { createMetrics, type Metrics } from '../../runtime/metrics';
 import { SimulatorStore } from '../../providers/simulator/simulator-store';
 import { createActivityDeps } from '../../workers/activity-deps';
+import { createRolloutControl, type SqlRolloutControl } from '../../rollout/sql-control';
 import { createWorkers, runWorkers } from '../../workers/create-workers';
 import { useTestDatabase, type TestDatabase } from './db';
 import { standIn, useResource } from './lifecycle';
@@ -32,6 +33,8 @@ export interface TestWorkers {
   metrics: Metrics;
   /** How this run reaches consent entities (signalConsentChange, pendingConsentChanges). */
   consentEntities: ConsentEntities;
+  /** The activities' flag and pause state (ROLLOUT_CACHE_MS from `env`); invalidate() to skip the wait. */
+  rollout: SqlRolloutControl;
   /** Stops the workers (waiting for them to drain) and closes what they opened. */
   shutdown(): Promise<void>;
 }
@@ -74,6 +77,7 @@ export async function startTestWorkers(options: {
     dataConverter: createDataConverter(config.temporal),
   });
   const metrics = createMetrics();
+  const rollout = createRolloutControl({ repos, cacheMs: config.rollout.cacheMs, metrics, logger });
   const workers: Worker[] = await createWorkers({
     metrics,
     connection,
@@ -84,7 +88,7 @@ export async function startTestWorkers(options: {
     tuning: config.worker,
     payloadCodecKeys: config.temporal.payloadCodecKeys,
     workflowBundle: workflowBundle(),
-    deps: createActivityDeps({ config, logger, repos, providers, client, metrics }),
+    deps: createActivityDeps({ config, logger, repos, providers, client, metrics, rollout }),
   });
   const running = runWorkers(workers);
   return {
@@ -94,6 +98,7 @@ export async function startTestWorkers(options: {
     simulatorPath,
     client,
     metrics,
+    rollout,
     consentEntities: {
       client,
       taskQueue: options.taskQueue,
