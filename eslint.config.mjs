@@ -49,6 +49,11 @@ export default tseslint.config(
   boundary('temporal', [...ROLES, 'db', 'providers', 'runtime'], 'is Temporal plumbing over domain/'),
   boundary('runtime', [...ROLES, 'db', 'providers', 'temporal'], 'is shared by the API and the bridge'),
   boundary(
+    'rollout',
+    [...ROLES, 'providers', 'temporal'],
+    'is the flag and pause logic over db/ and domain/ (workflows import control.ts alone)',
+  ),
+  boundary(
     'activities',
     ['api', 'bridge', 'workers', 'workflows', 'scripts', 'bench', 'test', 'runtime'],
     'gets its I/O from the worker (ActivityDeps)',
