@@ -5,7 +5,7 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
-import type { Config } from '../config';
+import { DEFAULT_ROLLOUT_CACHE_MS, type Config } from '../config';
 import type { Logger } from '../config/logger';
 import type { Repositories } from '../db';
 import { fitCorrelationId } from '../domain/correlation-id';
@@ -13,9 +13,14 @@ import { createProviderWebhooks } from '../providers';
 import type { ConsentEntities } from '../temporal/consent-signal';
 import { installErrorHandler } from './errors';
 import { processMetrics, type Metrics } from '../runtime/metrics';
+import type { PauseScope } from '../rollout/control';
+import { createRolloutControl, type SqlRolloutControl } from '../rollout/sql-control';
+import { wakePausedOrders } from '../temporal/rollout-resume';
 import { createReadiness, type ReadinessCheck } from '../runtime/readiness';
 import { registerBearerAuth, registerCodec, type CodecDeps } from './codec-app';
 import { consentRoutes } from './routes/consent';
+import { flagRoutes } from './routes/flags';
+import { pauseRoutes } from './routes/pauses';
 import { eventRoutes } from './routes/events';
 import { healthRoutes } from '../runtime/health-routes';
 import { historyRoutes } from './routes/history';
@@ -29,7 +34,7 @@ import { WebhookNonces } from './webhook-nonces';
 
 export interface ApiDeps {
   /** Provider secrets, when present, enable their webhook routes (simulator: its webhook secret). */
-  config: Pick<Config, 'api' | 'sms'> & Partial<Pick<Config, 'twilio' | 'plivo' | 'simulator'>>;
+  config: Pick<Config, 'api' | 'sms'> & Partial<Pick<Config, 'twilio' | 'plivo' | 'simulator' | 'rollout'>>;
   logger: Logger;
   repos: Repositories;
   /** The client, the order queue and the consent id key (WORKFLOW_ID_HASH_KEY). */
@@ -52,7 +57,12 @@ export interface ApiDeps {
    * here when absent (none configured, or on its own listener: api/codec-app.ts).
    */
   codec?: CodecDeps;
+  /** The flag and pause state this process reads; built over `repos` (ROLLOUT_CACHE_MS) unless given. */
+  rollout?: SqlRolloutControl;
 }
+
+/** Signals in flight at once while waking paused orders after a resume. */
+const WAKE_CONCURRENCY = 20;
 
 /** The Fastify app without listening, so tests drive it with inject() or on an ephemeral port. */
 export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
@@ -142,6 +152,43 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(orderRoutes, { history: deps.repos.history, temporal: deps.temporal, authenticate });
   await app.register(historyRoutes, { history: deps.repos.history, defaultPhoneRegion, authenticate });
   await app.register(venueRoutes, { history: deps.repos.history, authenticate });
+  const rollout =
+    deps.rollout ??
+    createRolloutControl({
+      repos: deps.repos,
+      cacheMs: deps.config.rollout?.cacheMs ?? DEFAULT_ROLLOUT_CACHE_MS,
+      metrics,
+      logger: deps.logger,
+    });
+  await app.register(flagRoutes, { rollout: deps.repos.rollout, control: rollout, authenticate });
+  const wakes = new Set<Promise<void>>();
+  const wake = (scope: PauseScope): Promise<void> => {
+    const started = Date.now();
+    const done = wakePausedOrders({
+      client: deps.temporal.client,
+      taskQueue: deps.temporal.taskQueue,
+      scope,
+      concurrency: WAKE_CONCURRENCY,
+    })
+      .then(
+        (counts) => deps.logger.info({ scope, ...counts, ms: Date.now() - started }, 'paused orders woken'),
+        (err: unknown) =>
+          deps.logger.warn({ err, scope }, 'waking paused orders failed; they resume at their own re-check'),
+      )
+      .finally(() => wakes.delete(done));
+    wakes.add(done);
+    return done;
+  };
+  app.addHook('onClose', async () => {
+    await Promise.all(wakes);
+  });
+  await app.register(pauseRoutes, {
+    rollout: deps.repos.rollout,
+    control: rollout,
+    authenticate,
+    configuredProviders: deps.config.sms.providers,
+    wakePausedOrders: wake,
+  });
   if (deps.codec) await registerCodec(app, deps.codec, authenticate);
   await app.register(webhookRoutes, {
     webhooks,

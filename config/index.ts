@@ -43,7 +43,7 @@ export {
 } from './temporal';
 export { isLoopbackHost, type CodecAuth, type CodecEndpointConfig } from './codec';
 export type { WorkerConfig, WorkerQueue } from './worker';
-export type { RolloutConfig } from './rollout';
+export { DEFAULT_ROLLOUT_CACHE_MS, type RolloutConfig } from './rollout';
 
 // One schema over every area, so a bad environment is reported whole. Problems are listed in the
 // order of the keys below, then of the checks.
