@@ -14,6 +14,7 @@ import { createActivityDeps } from './activity-deps';
 import { createWorkers, runWorkers } from './create-workers';
 import { startFailedOrdersGauge } from './failed-orders-gauge';
 import { startLongRunningWorkflowsGauge } from './long-running-gauge';
+import { temporalConnectionOptions } from '../temporal/connection-options';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
@@ -54,11 +55,7 @@ async function main(): Promise<void> {
 
   const knex = createKnex(config.databaseUrl);
   const { providers, close: closeProviders } = createProviders(config);
-  const connection = await NativeConnection.connect({
-    address: config.temporal.address,
-    tls: config.temporal.tls ? {} : undefined,
-    apiKey: config.temporal.apiKey,
-  });
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
   try {
     const attributes = await ensureSearchAttributes(connection, config.temporal.namespace);
     if (attributes.kind === 'manual') {
