@@ -1,9 +1,11 @@
 import fs from 'node:fs';
+import type { DatabaseAuth } from '../db/knex';
 import { z } from 'zod';
 import { apiConfig, apiEnv, checkApi, type ApiConfig } from './api';
 import { checkCodec, codecEndpointConfig, codecEnv, type CodecEndpointConfig } from './codec';
 import { bridgeEnv, checkBridge, serviceBusConfig, type ServiceBusConfig } from './bridge';
-import { databaseEnv } from './database';
+import { azureEnv } from './azure';
+import { checkDatabase, databaseAuth, databaseEnv } from './database';
 import { metricsEnv, type MetricsConfig } from './metrics';
 import { nodeEnv } from './primitives';
 import {
@@ -51,6 +53,7 @@ const schema = z
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     ...apiEnv.shape,
     ...databaseEnv.shape,
+    ...azureEnv.shape,
     ...temporalEnv.shape,
     ...codecEnv.shape,
     ...workerEnv.shape,
@@ -59,6 +62,7 @@ const schema = z
     ...metricsEnv.shape,
   })
   .superRefine((env, ctx) => {
+    checkDatabase(env, ctx);
     checkBridge(env, ctx);
     checkProviders(env, ctx);
     checkTemporal(env, ctx);
@@ -73,6 +77,8 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   api: ApiConfig;
   databaseUrl: string;
+  /** How the process logs in to the database: DATABASE_URL's password, or an Entra ID identity (SQL Server). */
+  databaseAuth: DatabaseAuth;
   temporal: TemporalConfig;
   /** The API's /codec/encode and /codec/decode, which the Temporal Web UI calls from the browser, and who may call them. */
   codecEndpoint: CodecEndpointConfig;
@@ -108,6 +114,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     api: apiConfig(env),
     codecEndpoint: codecEndpointConfig(env, temporal),
     databaseUrl: env.DATABASE_URL,
+    databaseAuth: databaseAuth(env),
     temporal,
     worker: workerConfig(env),
     sms: smsConfig(env),

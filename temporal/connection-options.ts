@@ -28,3 +28,12 @@ export function temporalConnectionOptions(config: Pick<TemporalConfig, 'address'
 } {
   return { address: config.address, tls: temporalTlsOptions(config), apiKey: config.apiKey };
 }
+
+/** For start-up logs: how the connection authenticates, never with what. */
+export function temporalAuthMode(
+  config: Pick<TemporalConfig, 'tls' | 'apiKey'>,
+): 'mtls' | 'api-key' | 'tls' | 'none' {
+  if (config.apiKey !== undefined) return 'api-key';
+  if (!config.tls) return 'none';
+  return config.tls.clientCert ? 'mtls' : 'tls';
+}
