@@ -121,8 +121,8 @@ function checkTemporalTls(env: TemporalEnv, ctx: z.RefinementCtx): void {
   if (key && !crt)
     issue('TEMPORAL_TLS_CERT', "is required with TEMPORAL_TLS_KEY (the key's client certificate)");
   if ((crt || key) && env.TEMPORAL_API_KEY) {
-    // Temporal Cloud authenticates a namespace's connection one way, and the two ways even have
-    // their own endpoints (<ns>.<account>.tmprl.cloud for mTLS, <region>.api.temporal.io for keys).
+    // A connection authenticates one way: Temporal Cloud gives each its own endpoint (outside High
+    // Availability namespaces: <ns>.<account>.tmprl.cloud for mTLS, <region>.api.temporal.io for keys).
     issue(
       'TEMPORAL_API_KEY',
       'set either TEMPORAL_API_KEY or the client certificate (TEMPORAL_TLS_CERT/TEMPORAL_TLS_KEY), not both',
