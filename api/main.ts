@@ -8,11 +8,12 @@ import { version } from '../package.json';
 import { exitOnSignal } from '../runtime/shutdown';
 import { buildApp } from './app';
 import { buildCodecApp, type CodecDeps } from './codec-app';
+import { temporalAuthMode } from '../temporal/connection-options';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = createLogger({ level: config.logLevel, name: 'api' });
-  const knex = createKnex(config.databaseUrl);
+  const knex = createKnex(config.databaseUrl, config.databaseAuth);
   const temporal = connectTemporalClient(config.temporal);
   const codec: CodecDeps = {
     codec: new AesGcmPayloadCodec(config.temporal.payloadCodecKeys),
@@ -56,7 +57,9 @@ async function main(): Promise<void> {
       docs: `http://localhost:${config.api.port}/docs`,
       temporal: config.temporal.address,
       taskQueue: config.temporal.taskQueue,
+      temporalAuth: temporalAuthMode(config.temporal),
       database: redactDatabaseUrl(config.databaseUrl),
+      databaseAuth: config.databaseAuth.kind,
       codecEndpoint: `http://localhost:${codecPort}/codec`,
       codecAuth: config.codecEndpoint.auth.mode,
       codecCorsOrigins: config.codecEndpoint.corsOrigins,

@@ -9,6 +9,7 @@ import { startMetricsServer } from '../runtime/metrics-server';
 import { exitOnSignal } from '../runtime/shutdown';
 import { connectTemporalClient } from '../temporal/client';
 import { createBridge } from './subscriber';
+import { temporalAuthMode } from '../temporal/connection-options';
 
 /**
  * `npm run bridge`: the Service Bus subscriber as its own process, with /health/live and
@@ -67,7 +68,9 @@ async function main(): Promise<void> {
     {
       topic: config.serviceBus.topic,
       subscription: config.serviceBus.subscription,
+      serviceBusAuth: 'connectionString' in config.serviceBus.auth ? 'connection-string' : 'entra-id',
       temporal: config.temporal.address,
+      temporalAuth: temporalAuthMode(config.temporal),
       taskQueue: config.temporal.taskQueue,
       health: `http://localhost:${config.serviceBus.healthPort}/health/ready`,
       metricsPort: metricsServer.port,

@@ -1,9 +1,11 @@
 import fs from 'node:fs';
+import type { DatabaseAuth } from '../db/knex';
 import { z } from 'zod';
 import { apiConfig, apiEnv, checkApi, type ApiConfig } from './api';
 import { checkCodec, codecEndpointConfig, codecEnv, type CodecEndpointConfig } from './codec';
 import { bridgeEnv, checkBridge, serviceBusConfig, type ServiceBusConfig } from './bridge';
-import { databaseEnv } from './database';
+import { azureEnv } from './azure';
+import { checkDatabase, databaseAuth, databaseEnv } from './database';
 import { metricsEnv, type MetricsConfig } from './metrics';
 import { nodeEnv } from './primitives';
 import { rolloutEnv, type RolloutConfig } from './rollout';
@@ -53,6 +55,7 @@ const schema = z
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     ...apiEnv.shape,
     ...databaseEnv.shape,
+    ...azureEnv.shape,
     ...temporalEnv.shape,
     ...codecEnv.shape,
     ...workerEnv.shape,
@@ -62,6 +65,7 @@ const schema = z
     ...rolloutEnv.shape,
   })
   .superRefine((env, ctx) => {
+    checkDatabase(env, ctx);
     checkBridge(env, ctx);
     checkProviders(env, ctx);
     checkTemporal(env, ctx);
@@ -76,6 +80,8 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   api: ApiConfig;
   databaseUrl: string;
+  /** How the process logs in to the database: DATABASE_URL's password, or an Entra ID identity (SQL Server). */
+  databaseAuth: DatabaseAuth;
   temporal: TemporalConfig;
   /** The API's /codec/encode and /codec/decode, which the Temporal Web UI calls from the browser, and who may call them. */
   codecEndpoint: CodecEndpointConfig;
@@ -112,6 +118,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     api: apiConfig(env),
     codecEndpoint: codecEndpointConfig(env, temporal),
     databaseUrl: env.DATABASE_URL,
+    databaseAuth: databaseAuth(env),
     temporal,
     worker: workerConfig(env),
     sms: smsConfig(env),

@@ -14,6 +14,7 @@ import { createActivityDeps } from './activity-deps';
 import { createWorkers, runWorkers } from './create-workers';
 import { startFailedOrdersGauge } from './failed-orders-gauge';
 import { startLongRunningWorkflowsGauge } from './long-running-gauge';
+import { temporalAuthMode, temporalConnectionOptions } from '../temporal/connection-options';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
@@ -52,13 +53,9 @@ async function main(): Promise<void> {
     logger,
   });
 
-  const knex = createKnex(config.databaseUrl);
+  const knex = createKnex(config.databaseUrl, config.databaseAuth);
   const { providers, close: closeProviders } = createProviders(config);
-  const connection = await NativeConnection.connect({
-    address: config.temporal.address,
-    tls: config.temporal.tls ? {} : undefined,
-    apiKey: config.temporal.apiKey,
-  });
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
   try {
     const attributes = await ensureSearchAttributes(connection, config.temporal.namespace);
     if (attributes.kind === 'manual') {
@@ -117,7 +114,9 @@ async function main(): Promise<void> {
         worker: config.worker,
         // Which workflow code this replica runs: the pre-built bundle, or one bundled at start.
         workflowBundle: config.temporal.workflowBundlePath ?? 'bundled at start',
+        temporalAuth: temporalAuthMode(config.temporal),
         database: redactDatabaseUrl(config.databaseUrl),
+        databaseAuth: config.databaseAuth.kind,
         metricsPort: metricsServer.port,
         temporalMetricsPort: sdkMetricsPort || 'off',
         payloadCodecKeyId: config.temporal.payloadCodecKeys[0].id,
