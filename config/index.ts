@@ -19,6 +19,7 @@ import {
   type TwilioConfig,
 } from './providers';
 import { checkTemporal, temporalConfig, temporalEnv, type TemporalConfig } from './temporal';
+import { checkTracing, tracingConfig, tracingEnv, type TracingConfig } from './tracing';
 import { workerConfig, workerEnv, type WorkerConfig } from './worker';
 
 export { LOCAL_API_TOKEN, type ApiConfig } from './api';
@@ -42,6 +43,7 @@ export {
 } from './temporal';
 export { isLoopbackHost, type CodecAuth, type CodecEndpointConfig } from './codec';
 export type { WorkerConfig, WorkerQueue } from './worker';
+export type { TracingConfig, TracingSampler } from './tracing';
 
 // One schema over every area, so a bad environment is reported whole. Problems are listed in the
 // order of the keys below, then of the checks.
@@ -57,6 +59,7 @@ const schema = z
     ...providersEnv.shape,
     ...bridgeEnv.shape,
     ...metricsEnv.shape,
+    ...tracingEnv.shape,
   })
   .superRefine((env, ctx) => {
     checkBridge(env, ctx);
@@ -64,6 +67,7 @@ const schema = z
     checkTemporal(env, ctx);
     checkApi(env, ctx);
     checkCodec(env, ctx);
+    checkTracing(env, ctx);
   });
 
 export type Env = z.infer<typeof schema>;
@@ -83,6 +87,8 @@ export interface Config {
   /** Absent when neither a connection string nor a namespace is configured: no bridge then. */
   serviceBus?: ServiceBusConfig;
   metrics: MetricsConfig;
+  /** OpenTelemetry tracing (OTEL_*); absent when off, the default. */
+  tracing?: TracingConfig;
   simulator: SimulatorConfig;
 }
 
@@ -115,6 +121,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     plivo: plivoConfig(env),
     serviceBus: serviceBusConfig(env),
     metrics: { port: env.METRICS_PORT, temporalPort: env.TEMPORAL_METRICS_PORT },
+    tracing: tracingConfig(env),
     simulator: simulatorConfig(env),
   };
 }

@@ -1,4 +1,4 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type ClientInterceptors } from '@temporalio/client';
 import type { Config } from '../config';
 import { createDataConverter } from './data-converter';
 
@@ -16,7 +16,10 @@ export interface TemporalClientHandle {
  * TLS and the API key switch on for Temporal Cloud. The payload codec is applied here, so every
  * client built through this encrypts what it sends and decrypts what it reads.
  */
-export function connectTemporalClient(config: Config['temporal']): TemporalClientHandle {
+export function connectTemporalClient(
+  config: Config['temporal'],
+  options: { interceptors?: ClientInterceptors } = {},
+): TemporalClientHandle {
   const connection = Connection.lazy({
     address: config.address,
     tls: config.tls ? {} : undefined,
@@ -29,6 +32,8 @@ export function connectTemporalClient(config: Config['temporal']): TemporalClien
     connection,
     namespace: config.namespace,
     dataConverter: createDataConverter(config),
+    // Tracing's (runtime/tracing.ts), when on: starts and signals carry the trace into the workflow.
+    ...(options.interceptors ? { interceptors: options.interceptors } : {}),
   });
   return {
     client,
