@@ -70,19 +70,16 @@ export async function startTracing(
     tracerProvider: provider,
     instrumentations: [
       new HttpInstrumentation({
-        // Paths and query strings can hold a number (GET /api/consent/:venueId/:phone, a provider's
-        // message search by To): only the path survives, redacted, never the query.
-        requestHook: (span, request) => {
-          const raw = 'path' in request ? request.path : request.url;
-          if (typeof raw === 'string') span.setAttribute('http.target', redactPhoneNumbers(raw.split('?')[0]));
-        },
         ignoreIncomingRequestHook: (request) => /^\/(health|metrics)/.test(request.url ?? ''),
       }),
     ],
   });
-  // node's own http/https were loaded long before this; requiring them again lets the hook patch them.
-  await import('node:http');
-  await import('node:https');
+  // node's http/https were loaded long before this, and the instrumentation patches a module when it
+  // is next required: require them now, by their bare names (what the hook matches), not import().
+  /* eslint-disable @typescript-eslint/no-require-imports -- the require hook sees only require() */
+  require('http');
+  require('https');
+  /* eslint-enable @typescript-eslint/no-require-imports */
 
   const tracer = provider.getTracer('sms-order-confirmation');
   const activityIds: ActivityInterceptorsFactory = (ctx) => ({
@@ -174,11 +171,21 @@ function redactingExporter(inner: SpanExporter): SpanExporter {
   };
 }
 
+const URL_ATTRIBUTES = new Set(['http.url', 'http.target', 'url.full', 'url.query', 'http.route']);
+
 function redactSpan(span: ReadableSpan): ReadableSpan {
   const clean = <T>(value: T): T => (typeof value === 'string' ? (redactPhoneNumbers(value) as T) : value);
   const cleanAll = (attributes: ReadableSpan['attributes']) =>
     Object.fromEntries(
-      Object.entries(attributes).map(([k, v]) => [k, Array.isArray(v) ? v.map(clean) : clean(v)]),
+      Object.entries(attributes).map(([k, v]) => [
+        k,
+        // A query string can hold a number (a provider's message search by To): URLs keep their path.
+        URL_ATTRIBUTES.has(k) && typeof v === 'string'
+          ? redactPhoneNumbers(v.split('?')[0])
+          : Array.isArray(v)
+            ? v.map(clean)
+            : clean(v),
+      ]),
     ) as ReadableSpan['attributes'];
   // A plain object (the SDK's spans keep state in getters): the exporter reads these fields only.
   return {
