@@ -76,7 +76,8 @@ export async function handleMessage(message: IncomingMessage, deps: MessageHandl
         try {
           const settlement = await settle(message, deps);
           span.setAttribute('sms.settlement', settlement.action);
-          if (settlement.action === 'deadLetter') span.setAttribute('sms.dead_letter_reason', settlement.reason);
+          if (settlement.action === 'deadLetter')
+            span.setAttribute('sms.dead_letter_reason', settlement.reason);
           return settlement;
         } finally {
           span.end();

@@ -16,10 +16,14 @@ export const tracingEnv = z.object({
   // What we send is OTLP over HTTP with JSON bodies; every OTLP/HTTP receiver (the collector,
   // Azure Monitor's OTLP ingestion through a collector) accepts it.
   OTEL_EXPORTER_OTLP_PROTOCOL: z
-    .literal('http/json', { error: 'this service exports OTLP over HTTP as JSON: set http/json or leave unset' })
+    .literal('http/json', {
+      error: 'this service exports OTLP over HTTP as JSON: set http/json or leave unset',
+    })
     .optional(),
   OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: z
-    .literal('http/json', { error: 'this service exports OTLP over HTTP as JSON: set http/json or leave unset' })
+    .literal('http/json', {
+      error: 'this service exports OTLP over HTTP as JSON: set http/json or leave unset',
+    })
     .optional(),
   // `key=value,key2=value2` (values URL-encoded), e.g. a collector's auth header: never logged.
   OTEL_EXPORTER_OTLP_HEADERS: z.string().optional(),
@@ -92,7 +96,9 @@ export function tracingConfig(env: TracingEnv): TracingConfig | undefined {
   if (env.OTEL_SDK_DISABLED || env.OTEL_TRACES_EXPORTER === 'none') return undefined;
   const url =
     env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ??
-    (env.OTEL_EXPORTER_OTLP_ENDPOINT ? `${env.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces` : undefined);
+    (env.OTEL_EXPORTER_OTLP_ENDPOINT
+      ? `${env.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces`
+      : undefined);
   if (!url) return undefined;
   return {
     url,

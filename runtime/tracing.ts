@@ -198,7 +198,10 @@ function redactSpan(span: ReadableSpan): ReadableSpan {
     status: { ...span.status, ...(span.status.message ? { message: clean(span.status.message) } : {}) },
     attributes: cleanAll(span.attributes),
     links: span.links,
-    events: span.events.map((e) => ({ ...e, ...(e.attributes ? { attributes: cleanAll(e.attributes) } : {}) })),
+    events: span.events.map((e) => ({
+      ...e,
+      ...(e.attributes ? { attributes: cleanAll(e.attributes) } : {}),
+    })),
     duration: span.duration,
     ended: span.ended,
     resource: span.resource,

@@ -13,7 +13,11 @@ import { consentTaskQueue, sendTaskQueue } from '../temporal/contracts';
 import { metricsInterceptors } from './metrics-interceptor';
 import { createDataConverter } from '../temporal/data-converter';
 import type { Tracing } from '../runtime/tracing';
-import { TRACING_INTERCEPTORS_MODULE, tracingBundlePath, workflowBundleOptions } from './workflow-bundle-options';
+import {
+  TRACING_INTERCEPTORS_MODULE,
+  tracingBundlePath,
+  workflowBundleOptions,
+} from './workflow-bundle-options';
 
 export interface WorkerSetup {
   connection: NativeConnection;
@@ -68,7 +72,10 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
     ...workerTuningOptions(tuning),
     interceptors: {
       // Tracing first, so the metrics interceptor's work (and the activity) runs inside the span.
-      activity: [...(tracing?.activityInterceptors ?? []), metricsInterceptors(setup.metrics ?? processMetrics())],
+      activity: [
+        ...(tracing?.activityInterceptors ?? []),
+        metricsInterceptors(setup.metrics ?? processMetrics()),
+      ],
     },
     ...(tracing ? { sinks: tracing.workflowSinks } : {}),
   };

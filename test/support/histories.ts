@@ -72,7 +72,10 @@ export async function replayRecordedHistories(
   const dataConverter = createDataConverter(loadConfig({ NODE_ENV: 'test' }).temporal);
   const failures: string[] = [];
   let replayed = 0;
-  for await (const result of Worker.runReplayHistories({ workflowBundle, dataConverter, ...options }, histories)) {
+  for await (const result of Worker.runReplayHistories(
+    { workflowBundle, dataConverter, ...options },
+    histories,
+  )) {
     replayed++;
     if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
   }

@@ -31,7 +31,8 @@ export async function writeWorkflowBundle(): Promise<string> {
  */
 export async function tracingWorkflowBundle(): Promise<{ codePath: string }> {
   const plain = process.env.WORKFLOW_BUNDLE_PATH;
-  if (!plain) throw new Error('WORKFLOW_BUNDLE_PATH is not set: run tests through jest (globalSetup bundles once)');
+  if (!plain)
+    throw new Error('WORKFLOW_BUNDLE_PATH is not set: run tests through jest (globalSetup bundles once)');
   const codePath = tracingBundlePath(plain);
   if (!fs.existsSync(codePath)) {
     const bundle = await bundleWorkflowCode({ ...workflowBundleOptions({ tracing: true }), logger: quiet });

@@ -137,7 +137,9 @@ test('one trace links the HTTP request, the start, the workflow, each activity a
     (s: ReceivedSpan) => s.name === 'RunActivity:recordHistory',
     // The Twilio SDK's request to the fake, a client span inside the send.
     (s: ReceivedSpan) =>
-      s.service === 'sms-worker' && s.kind === 3 && String(s.attributes['http.url']).startsWith(twilio.baseUrl),
+      s.service === 'sms-worker' &&
+      s.kind === 3 &&
+      String(s.attributes['http.url']).startsWith(twilio.baseUrl),
   ];
   const trace = await waitFor(
     async () => {
