@@ -6,6 +6,7 @@ import { connectTemporalClient } from '../temporal/client';
 import { AesGcmPayloadCodec } from '../temporal/payload-codec';
 import { version } from '../package.json';
 import { exitOnSignal } from '../runtime/shutdown';
+import { startTracing } from '../runtime/tracing';
 import { buildApp } from './app';
 import { buildCodecApp, type CodecDeps } from './codec-app';
 import { temporalAuthMode } from '../temporal/connection-options';
@@ -14,7 +15,9 @@ async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = createLogger({ level: config.logLevel, name: 'api' });
   const knex = createKnex(config.databaseUrl, config.databaseAuth);
-  const temporal = connectTemporalClient(config.temporal);
+  // Before the client: the HTTP instrumentation and the client interceptors need the SDK in place.
+  const tracing = await startTracing(config.tracing, 'api');
+  const temporal = connectTemporalClient(config.temporal, { interceptors: tracing?.clientInterceptors });
   const codec: CodecDeps = {
     codec: new AesGcmPayloadCodec(config.temporal.payloadCodecKeys),
     endpoint: config.codecEndpoint,
@@ -45,6 +48,7 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'api stopping: finishing in-flight requests');
     await Promise.all([app.close(), codecApp?.close()]);
     await temporal.close();
+    await tracing?.shutdown();
     await knex.destroy();
   });
 

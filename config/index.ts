@@ -22,6 +22,7 @@ import {
   type TwilioConfig,
 } from './providers';
 import { checkTemporal, temporalConfig, temporalEnv, type TemporalConfig } from './temporal';
+import { checkTracing, tracingConfig, tracingEnv, type TracingConfig } from './tracing';
 import { workerConfig, workerEnv, type WorkerConfig } from './worker';
 
 export { LOCAL_API_TOKEN, type ApiConfig } from './api';
@@ -46,6 +47,7 @@ export {
 export { isLoopbackHost, type CodecAuth, type CodecEndpointConfig } from './codec';
 export type { WorkerConfig, WorkerQueue } from './worker';
 export { DEFAULT_ROLLOUT_CACHE_MS, type RolloutConfig } from './rollout';
+export type { TracingConfig, TracingSampler } from './tracing';
 
 // One schema over every area, so a bad environment is reported whole. Problems are listed in the
 // order of the keys below, then of the checks.
@@ -63,6 +65,7 @@ const schema = z
     ...bridgeEnv.shape,
     ...metricsEnv.shape,
     ...rolloutEnv.shape,
+    ...tracingEnv.shape,
   })
   .superRefine((env, ctx) => {
     checkDatabase(env, ctx);
@@ -71,6 +74,7 @@ const schema = z
     checkTemporal(env, ctx);
     checkApi(env, ctx);
     checkCodec(env, ctx);
+    checkTracing(env, ctx);
   });
 
 export type Env = z.infer<typeof schema>;
@@ -92,6 +96,8 @@ export interface Config {
   /** Absent when neither a connection string nor a namespace is configured: no bridge then. */
   serviceBus?: ServiceBusConfig;
   metrics: MetricsConfig;
+  /** OpenTelemetry tracing (OTEL_*); absent when off, the default. */
+  tracing?: TracingConfig;
   simulator: SimulatorConfig;
   rollout: RolloutConfig;
 }
@@ -126,6 +132,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     plivo: plivoConfig(env),
     serviceBus: serviceBusConfig(env),
     metrics: { port: env.METRICS_PORT, temporalPort: env.TEMPORAL_METRICS_PORT },
+    tracing: tracingConfig(env),
     simulator: simulatorConfig(env),
     rollout: { cacheMs: env.ROLLOUT_CACHE_MS },
   };

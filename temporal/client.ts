@@ -1,4 +1,4 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type ClientInterceptors } from '@temporalio/client';
 import type { Config } from '../config';
 import { temporalConnectionOptions } from './connection-options';
 import { createDataConverter } from './data-converter';
@@ -17,7 +17,10 @@ export interface TemporalClientHandle {
  * TLS, mTLS and the API key come from config (temporal/connection-options.ts), as the worker's do. The payload codec is applied here, so every
  * client built through this encrypts what it sends and decrypts what it reads.
  */
-export function connectTemporalClient(config: Config['temporal']): TemporalClientHandle {
+export function connectTemporalClient(
+  config: Config['temporal'],
+  options: { interceptors?: ClientInterceptors } = {},
+): TemporalClientHandle {
   const connection = Connection.lazy({
     ...temporalConnectionOptions(config),
     // gRPC's reconnect backoff grows to two minutes; once Temporal is back, orders should flow
@@ -28,6 +31,8 @@ export function connectTemporalClient(config: Config['temporal']): TemporalClien
     connection,
     namespace: config.namespace,
     dataConverter: createDataConverter(config),
+    // Tracing's (runtime/tracing.ts), when on: starts and signals carry the trace into the workflow.
+    ...(options.interceptors ? { interceptors: options.interceptors } : {}),
   });
   return {
     client,

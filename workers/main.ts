@@ -7,6 +7,7 @@ import { createRepositories } from '../db';
 import { createProviders } from '../providers';
 import { processMetrics } from '../runtime/metrics';
 import { startMetricsServer } from '../runtime/metrics-server';
+import { startTracing } from '../runtime/tracing';
 import { createDataConverter } from '../temporal/data-converter';
 import { temporalLogger } from '../temporal/logger';
 import { ensureSearchAttributes } from '../temporal/search-attributes-setup';
@@ -53,6 +54,8 @@ async function main(): Promise<void> {
     logger,
   });
 
+  // Before the providers: their SDKs' HTTP requests become the send's child spans.
+  const tracing = await startTracing(config.tracing, 'worker');
   const knex = createKnex(config.databaseUrl, config.databaseAuth);
   const { providers, close: closeProviders } = createProviders(config);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
@@ -72,6 +75,7 @@ async function main(): Promise<void> {
       connection,
       namespace: config.temporal.namespace,
       dataConverter: createDataConverter(config.temporal),
+      ...(tracing ? { interceptors: tracing.clientInterceptors } : {}),
     });
     const longRunning = startLongRunningWorkflowsGauge({
       client,
@@ -93,6 +97,7 @@ async function main(): Promise<void> {
         ? { codePath: config.temporal.workflowBundlePath }
         : undefined,
       metrics,
+      tracing,
       deps: createActivityDeps({
         config,
         logger,
@@ -120,6 +125,7 @@ async function main(): Promise<void> {
         metricsPort: metricsServer.port,
         temporalMetricsPort: sdkMetricsPort || 'off',
         payloadCodecKeyId: config.temporal.payloadCodecKeys[0].id,
+        tracing: config.tracing ? new URL(config.tracing.url).origin : 'off',
       },
       'worker started',
     );
@@ -134,6 +140,7 @@ async function main(): Promise<void> {
     await connection.close();
     await closeProviders();
     await knex.destroy();
+    await tracing?.shutdown();
     logger.info('worker stopped');
   }
 }

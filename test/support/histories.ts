@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import { Worker, type ReplayWorkerOptions, type WorkflowBundleOption } from '@temporalio/worker';
 import { loadConfig } from '../../config';
 import { createDataConverter } from '../../temporal/data-converter';
 
@@ -73,6 +73,7 @@ export function recordedHistoryFiles(): string[] {
  */
 export async function replayRecordedHistories(
   workflowBundle: WorkflowBundleOption,
+  options: Pick<ReplayWorkerOptions, 'sinks'> = {},
 ): Promise<{ failures: string[]; replayed: number }> {
   const histories = recordedHistoryFiles().map((file) => ({
     workflowId: path.basename(file, '.json'),
@@ -81,7 +82,10 @@ export async function replayRecordedHistories(
   const dataConverter = createDataConverter(loadConfig({ NODE_ENV: 'test' }).temporal);
   const failures: string[] = [];
   let replayed = 0;
-  for await (const result of Worker.runReplayHistories({ workflowBundle, dataConverter }, histories)) {
+  for await (const result of Worker.runReplayHistories(
+    { workflowBundle, dataConverter, ...options },
+    histories,
+  )) {
     replayed++;
     if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
   }
