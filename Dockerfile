@@ -10,11 +10,13 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY . .
+# The prune drops dev tools and the optional `node` package (the build's Node 24 binary; the image has
+# its own): no runtime dependency is optional (pg-cloudflare, Cloudflare Workers only, is the one other).
 # `npm run build` emits dist/ and the pre-built dist/workflow-bundle.js (scripts/bundle-workflows.ts),
 # so a worker starts without webpack.
 RUN npm run build \
   && test -f dist/workflow-bundle.js \
-  && npm prune --omit=dev --no-audit --no-fund
+  && npm prune --omit=dev --omit=optional --no-audit --no-fund
 
 FROM node:24-bookworm-slim AS runtime
 # A 4 MB young generation (V8's default grows to 16 MB per semi-space, per isolate): the worker

@@ -13,6 +13,8 @@ export type ConsentState = 'opted_in' | 'opted_out' | 'none';
 export interface CheckConsentInput extends OrderContext {
   venueId: number;
   phoneNumber: string;
+  /** Read the venue's SMS flag first (rollout control; every order since issue 21). */
+  rollout?: true;
 }
 
 export interface ApplyConsentChangeInput extends ConsentChangeSignal {
@@ -47,7 +49,21 @@ export function acknowledgedConsent(
 
 export function createConsentActivities(deps: ActivityDeps) {
   return {
-    async checkConsent(input: CheckConsentInput): Promise<ConsentState> {
+    /**
+     * The order's first gate: the venue's SMS flag (with `rollout`), then the customer's consent. A
+     * venue switched off answers `disabled` before anything is provisioned or read for the customer.
+     */
+    async checkConsent(input: CheckConsentInput): Promise<ConsentState | 'disabled'> {
+      if (input.rollout) {
+        const flag = await deps.rollout.evaluate(input.venueId);
+        if (!flag.enabled) {
+          activityLogger(deps.logger, input).info(
+            { venueId: input.venueId, flag: flag.reason },
+            'SMS is off for this venue',
+          );
+          return 'disabled';
+        }
+      }
       const consent = await acknowledgedConsent(deps, input.venueId, input.phoneNumber).catch(
         (err: unknown) => {
           throw databaseFailure(err);

@@ -10,6 +10,8 @@ import { acknowledgedConsent } from './consent';
 import { activityLogger, providerFor, withHeartbeat } from './context';
 import type { ActivityDeps } from './deps';
 import { toApplicationFailure } from './failures';
+import { pauseRecheckMs, rolloutGate, type RolloutGate } from './rollout';
+import type { PauseScope } from '../rollout/control';
 
 export interface SendSmsInput extends OrderContext {
   venueId: number;
@@ -19,11 +21,18 @@ export interface SendSmsInput extends OrderContext {
   body: string;
   /** The event's own time: an order older than MAX_EVENT_AGE_HOURS is not confirmed any more. */
   eventTimestamp?: string;
+  /**
+   * Read rollout control (the venue's flag, the pauses) before sending. Set by every order since
+   * issue 21; absent only in the histories of orders that ran before it.
+   */
+  rollout?: true;
 }
 
 export type SendSmsResult =
   | { kind: 'sent'; providerMessageId: string; reconciled: boolean }
-  | { kind: 'not_sent'; outcome: 'blocked_opted_out' | 'skipped_no_consent' | 'expired' }
+  | { kind: 'not_sent'; outcome: NotSentOutcome }
+  /** A pause holds the order: nothing sent; the workflow waits for the resume, or `recheckAfterMs`. */
+  | { kind: 'paused'; target: PauseScope; reason: string; recheckAfterMs: number }
   /** An earlier run of this order (a reset, an event re-driven after retention) texted the customer. */
   | { kind: 'not_sent'; outcome: 'duplicate'; providerMessageId: string };
 
@@ -127,8 +136,25 @@ export function createSendActivities(deps: ActivityDeps) {
         log.info({ outcome }, why);
         return { kind: 'not_sent', outcome };
       };
+      const closed = async (gate: Exclude<RolloutGate, { kind: 'open' }>): Promise<SendSmsResult> => {
+        if (gate.kind === 'disabled')
+          return notSent('skipped_disabled', `SMS is off for this venue (${gate.reason}); not sending`);
+        const { maxEventAgeMs } = deps.config.sms;
+        if (isExpired(input.eventTimestamp, maxEventAgeMs))
+          return notSent('expired', 'event aged out while paused; not sending');
+        log.info({ pause: gate.target, reason: gate.reason }, 'sends are paused; the order waits');
+        const recheckAfterMs = pauseRecheckMs(input.eventTimestamp, maxEventAgeMs, Date.now());
+        return { kind: 'paused', target: gate.target, reason: gate.reason, recheckAfterMs };
+      };
 
       return withHeartbeat(async (signal) => {
+        // Rollout control first: an order without a claim was never sent by any run, so a pause or
+        // a venue switched off answers at once, with no claim, hold or look at the provider (a paused
+        // order asks again and again). With a claim, the path below reconciles before it decides.
+        if (input.rollout) {
+          const gate = await rolloutGate(deps, input.venueId, input.provider);
+          if (gate.kind !== 'open' && !(await claims.find(input.orderId))) return closed(gate);
+        }
         try {
           const { claim, created } = await claims.claim({
             orderId: input.orderId,
@@ -177,6 +203,21 @@ export function createSendActivities(deps: ActivityDeps) {
             return notSent(outcome, 'consent changed before the send; not sending');
           }
 
+          if (input.rollout) {
+            // Read again at the last moment (from the cache, at most its age behind SQL): a pause or
+            // a switch-off that landed while this order was on its way wins, as an opt-out does.
+            const gate = await rolloutGate(deps, input.venueId, input.provider).catch(
+              async (err: unknown) => {
+                await claims.releaseRecipient(input.orderId);
+                throw err;
+              },
+            );
+            if (gate.kind !== 'open') {
+              if (gate.kind === 'paused') await claims.releaseRecipient(input.orderId);
+              return await closed(gate);
+            }
+          }
+
           // Last moment to notice this attempt timed out or the worker is stopping: never send after that.
           signal.throwIfAborted();
           const accepted = await provider.send({
@@ -208,7 +249,7 @@ export function createSendActivities(deps: ActivityDeps) {
   };
 }
 
-type NotSentOutcome = 'blocked_opted_out' | 'skipped_no_consent' | 'expired';
+type NotSentOutcome = 'blocked_opted_out' | 'skipped_no_consent' | 'expired' | 'skipped_disabled';
 
 /** Longest wait between two looks at a recipient another order holds; the first look comes sooner. */
 const RECIPIENT_BUSY_MAX_DELAY_MS = 10_000;

@@ -1,3 +1,4 @@
+import { setTimeout as setTimeoutPromise } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
@@ -152,29 +153,39 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(orderRoutes, { history: deps.repos.history, temporal: deps.temporal, authenticate });
   await app.register(historyRoutes, { history: deps.repos.history, defaultPhoneRegion, authenticate });
   await app.register(venueRoutes, { history: deps.repos.history, authenticate });
+  const rolloutCacheMs = deps.config.rollout?.cacheMs ?? DEFAULT_ROLLOUT_CACHE_MS;
   const rollout =
     deps.rollout ??
     createRolloutControl({
       repos: deps.repos,
-      cacheMs: deps.config.rollout?.cacheMs ?? DEFAULT_ROLLOUT_CACHE_MS,
+      cacheMs: rolloutCacheMs,
       // Evaluations only: the workers report the pause gauges, reloading on a timer.
       metrics: { flagEvaluations: metrics.flagEvaluations },
       logger: deps.logger,
     });
   await app.register(flagRoutes, { rollout: deps.repos.rollout, control: rollout, authenticate });
   const wakes = new Set<Promise<void>>();
-  const wake = (scope: PauseScope): Promise<void> => {
+  const wake = (scope: PauseScope, reqId: string): Promise<void> => {
     const started = Date.now();
-    const done = wakePausedOrders({
-      client: deps.temporal.client,
-      taskQueue: deps.temporal.taskQueue,
-      scope,
-      concurrency: WAKE_CONCURRENCY,
-    })
+    // Wake only once every worker's cached state (ROLLOUT_CACHE_MS, the same setting in every role)
+    // has expired: an order woken sooner could still read the pause and wait for its re-check.
+    const done = setTimeoutPromise(rolloutCacheMs)
+      .then(() =>
+        wakePausedOrders({
+          client: deps.temporal.client,
+          taskQueue: deps.temporal.taskQueue,
+          scope,
+          concurrency: WAKE_CONCURRENCY,
+        }),
+      )
       .then(
-        (counts) => deps.logger.info({ scope, ...counts, ms: Date.now() - started }, 'paused orders woken'),
+        (counts) =>
+          deps.logger.info({ reqId, scope, ...counts, ms: Date.now() - started }, 'paused orders woken'),
         (err: unknown) =>
-          deps.logger.warn({ err, scope }, 'waking paused orders failed; they resume at their own re-check'),
+          deps.logger.warn(
+            { reqId, err, scope },
+            'waking paused orders failed; they resume at their own re-check',
+          ),
       )
       .finally(() => wakes.delete(done));
     wakes.add(done);

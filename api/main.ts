@@ -6,14 +6,18 @@ import { connectTemporalClient } from '../temporal/client';
 import { AesGcmPayloadCodec } from '../temporal/payload-codec';
 import { version } from '../package.json';
 import { exitOnSignal } from '../runtime/shutdown';
+import { startTracing } from '../runtime/tracing';
 import { buildApp } from './app';
 import { buildCodecApp, type CodecDeps } from './codec-app';
+import { temporalAuthMode } from '../temporal/connection-options';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = createLogger({ level: config.logLevel, name: 'api' });
-  const knex = createKnex(config.databaseUrl);
-  const temporal = connectTemporalClient(config.temporal);
+  const knex = createKnex(config.databaseUrl, config.databaseAuth);
+  // Before the client: the HTTP instrumentation and the client interceptors need the SDK in place.
+  const tracing = await startTracing(config.tracing, 'api');
+  const temporal = connectTemporalClient(config.temporal, { interceptors: tracing?.clientInterceptors });
   const codec: CodecDeps = {
     codec: new AesGcmPayloadCodec(config.temporal.payloadCodecKeys),
     endpoint: config.codecEndpoint,
@@ -44,6 +48,7 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'api stopping: finishing in-flight requests');
     await Promise.all([app.close(), codecApp?.close()]);
     await temporal.close();
+    await tracing?.shutdown();
     await knex.destroy();
   });
 
@@ -56,7 +61,9 @@ async function main(): Promise<void> {
       docs: `http://localhost:${config.api.port}/docs`,
       temporal: config.temporal.address,
       taskQueue: config.temporal.taskQueue,
+      temporalAuth: temporalAuthMode(config.temporal),
       database: redactDatabaseUrl(config.databaseUrl),
+      databaseAuth: config.databaseAuth.kind,
       codecEndpoint: `http://localhost:${codecPort}/codec`,
       codecAuth: config.codecEndpoint.auth.mode,
       codecCorsOrigins: config.codecEndpoint.corsOrigins,

@@ -31,6 +31,7 @@ import {
 } from './support/processes';
 import { Progress } from './support/progress';
 import { percentiles, phoneFor } from './support/stats';
+import { temporalConnectionOptions } from '../temporal/connection-options';
 
 /**
  * `npm run bench [-- --orders N --concurrency C --quick --compiled | --tsx]`, optionally against a
@@ -482,9 +483,8 @@ async function main(): Promise<void> {
     // --- the ceiling: N no-op workflows of five activities, C started at a time ---------------------
     const ceilingWorker = await stack.startCeilingWorker();
     const plainConnection = await Connection.connect({
+      ...temporalConnectionOptions(stack.config.temporal),
       address: stack.temporalAddress,
-      tls: stack.config.temporal.tls ? {} : undefined,
-      apiKey: stack.config.temporal.apiKey,
     });
     let ceilingPerSecond: number;
     try {

@@ -7,8 +7,10 @@ import { version } from '../package.json';
 import { processMetrics } from '../runtime/metrics';
 import { startMetricsServer } from '../runtime/metrics-server';
 import { exitOnSignal } from '../runtime/shutdown';
+import { startTracing } from '../runtime/tracing';
 import { connectTemporalClient } from '../temporal/client';
 import { createBridge } from './subscriber';
+import { temporalAuthMode } from '../temporal/connection-options';
 
 /**
  * `npm run bridge`: the Service Bus subscriber as its own process, with /health/live and
@@ -31,7 +33,9 @@ async function main(): Promise<void> {
     port: metricsPort(config, 'bridge'),
     logger,
   });
-  const temporal = connectTemporalClient(config.temporal);
+  // Before the client: the HTTP instrumentation and the client interceptors need the SDK in place.
+  const tracing = await startTracing(config.tracing, 'bridge');
+  const temporal = connectTemporalClient(config.temporal, { interceptors: tracing?.clientInterceptors });
   const bridge = createBridge({
     metrics,
     serviceBus: config.serviceBus,
@@ -59,6 +63,7 @@ async function main(): Promise<void> {
     await health.close();
     await metricsServer.close();
     await temporal.close();
+    await tracing?.shutdown();
   });
 
   await bridge.start();
@@ -67,7 +72,9 @@ async function main(): Promise<void> {
     {
       topic: config.serviceBus.topic,
       subscription: config.serviceBus.subscription,
+      serviceBusAuth: 'connectionString' in config.serviceBus.auth ? 'connection-string' : 'entra-id',
       temporal: config.temporal.address,
+      temporalAuth: temporalAuthMode(config.temporal),
       taskQueue: config.temporal.taskQueue,
       health: `http://localhost:${config.serviceBus.healthPort}/health/ready`,
       metricsPort: metricsServer.port,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
 import type { Client } from '@temporalio/client';
 import type { Logger } from '../config/logger';
 import { fitCorrelationId } from '../domain/correlation-id';
@@ -58,6 +59,34 @@ export interface MessageHandlerDeps {
  * as StartRejected.
  */
 export async function handleMessage(message: IncomingMessage, deps: MessageHandlerDeps): Promise<Settlement> {
+  // With tracing on, the order's trace continues the publisher's: its W3C traceparent, or the
+  // Diagnostic-Id the Azure SDKs write in the same format. A no-op without an SDK.
+  const props = message.applicationProperties ?? {};
+  const traceparent = props['traceparent'] ?? props['Diagnostic-Id'] ?? props['diagnostic-id'];
+  const carrier: Record<string, string> = typeof traceparent === 'string' ? { traceparent } : {};
+  if (typeof props['tracestate'] === 'string') carrier.tracestate = props['tracestate'];
+  const parent = propagation.extract(context.active(), carrier);
+  return trace
+    .getTracer('sms-order-confirmation')
+    .startActiveSpan(
+      'servicebus process',
+      { kind: SpanKind.CONSUMER, attributes: { 'messaging.system': 'servicebus' } },
+      parent,
+      async (span) => {
+        try {
+          const settlement = await settle(message, deps);
+          span.setAttribute('sms.settlement', settlement.action);
+          if (settlement.action === 'deadLetter')
+            span.setAttribute('sms.dead_letter_reason', settlement.reason);
+          return settlement;
+        } finally {
+          span.end();
+        }
+      },
+    );
+}
+
+async function settle(message: IncomingMessage, deps: MessageHandlerDeps): Promise<Settlement> {
   const messageId = idText(message.messageId);
   // Fitted to the CorrelationID columns, never refused: docs/adr/0007-column-limits.md.
   const correlationId = fitCorrelationId(idText(message.correlationId) ?? messageId ?? randomUUID());

@@ -9,7 +9,7 @@ import {
   type ServiceBusReceiver,
 } from '@azure/service-bus';
 import type { Client } from '@temporalio/client';
-import type { Config } from '../config';
+import type { Config, ServiceBusConfig } from '../config';
 import type { Logger } from '../config/logger';
 import { EVENT_TYPES, SEND_ORDER_CONFIRMATION_SMS, type EventType } from './event-types';
 import { DEAD_LETTER_REASONS, handleMessage, type Settlement } from './message-handler';
@@ -57,6 +57,24 @@ export interface BridgeStats {
   starts: StartGateStatus;
 }
 
+/**
+ * The Service Bus client for the configured auth: the connection string's SAS key, or Entra ID
+ * through DefaultAzureCredential, given the user-assigned identity's client id from config when
+ * there is one (left alone, it reads AZURE_CLIENT_ID from process.env, out of loadConfig's sight).
+ */
+export function createServiceBusClient(auth: ServiceBusConfig['auth']): ServiceBusClient {
+  if ('connectionString' in auth) return new ServiceBusClient(auth.connectionString);
+  return new ServiceBusClient(auth.namespace, serviceBusCredential(auth));
+}
+
+export function serviceBusCredential(
+  auth: Extract<ServiceBusConfig['auth'], { namespace: string }>,
+): DefaultAzureCredential {
+  return new DefaultAzureCredential(
+    auth.managedIdentityClientId ? { managedIdentityClientId: auth.managedIdentityClientId } : {},
+  );
+}
+
 /** A receive error this recent, with no message handled since, makes the bridge not ready. */
 const ERROR_MEMORY_MS = 60_000;
 
@@ -73,10 +91,7 @@ export function createBridge(options: BridgeOptions): Bridge {
   const metrics = options.metrics ?? processMetrics();
   // Every reason exported at 0 from the start: the alert's increase() sees the first dead letter.
   for (const reason of DEAD_LETTER_REASONS) metrics.deadLetters.inc({ reason }, 0);
-  const sbClient =
-    'connectionString' in serviceBus.auth
-      ? new ServiceBusClient(serviceBus.auth.connectionString)
-      : new ServiceBusClient(serviceBus.auth.namespace, new DefaultAzureCredential());
+  const sbClient = createServiceBusClient(serviceBus.auth);
   const receiver: ServiceBusReceiver = sbClient.createReceiver(serviceBus.topic, serviceBus.subscription, {
     receiveMode: 'peekLock',
     // The SDK's renewal stops after a fixed time; keepLock below renews for as long as the handler

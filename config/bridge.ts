@@ -1,11 +1,18 @@
 import { z } from 'zod';
+import type { azureEnv } from './azure';
 import { port } from './primitives';
+
+/** The suffix a bare namespace name gets: Azure's public cloud. Other clouds give the whole host. */
+export const SERVICEBUS_PUBLIC_CLOUD_SUFFIX = '.servicebus.windows.net';
 
 export const bridgeEnv = z.object({
   SERVICEBUS_CONNECTION_STRING: z.string().optional(),
+  // A bare name (my-ns, what Terraform's azurerm_servicebus_namespace.name holds) is the public
+  // cloud's my-ns.servicebus.windows.net; a sovereign cloud's namespace is given as its whole host.
   SERVICEBUS_NAMESPACE: z
     .string()
-    .regex(/^[\w.-]+$/, 'must be a host name such as my-namespace.servicebus.windows.net')
+    .regex(/^[\w.-]+$/, 'must be a namespace name (my-ns) or host name (my-ns.servicebus.windows.net)')
+    .transform((v) => (v.includes('.') ? v : `${v}${SERVICEBUS_PUBLIC_CLOUD_SUFFIX}`))
     .optional(),
   SERVICEBUS_TOPIC: z.string().min(1).default('send-order-confirmation-sms'),
   SERVICEBUS_SUBSCRIPTION: z.string().min(1).default('sms-service'),
@@ -23,11 +30,14 @@ export const bridgeEnv = z.object({
     .default(256 * 1024),
   BRIDGE_HEALTH_PORT: port.default(3001),
 });
-type BridgeEnv = z.infer<typeof bridgeEnv>;
+type BridgeEnv = z.infer<typeof bridgeEnv> & Pick<z.infer<typeof azureEnv>, 'AZURE_CLIENT_ID'>;
 
 export interface ServiceBusConfig {
-  /** A connection string, or a namespace host reached with DefaultAzureCredential (Azure AD). */
-  auth: { connectionString: string } | { namespace: string };
+  /**
+   * A connection string, or a namespace host reached with DefaultAzureCredential (Entra ID), which
+   * takes the user-assigned managed identity's client id (AZURE_CLIENT_ID) when there is one.
+   */
+  auth: { connectionString: string } | { namespace: string; managedIdentityClientId?: string };
   topic: string;
   subscription: string;
   maxConcurrentCalls: number;
@@ -56,7 +66,10 @@ export function serviceBusConfig(env: BridgeEnv): ServiceBusConfig | undefined {
   const auth = env.SERVICEBUS_CONNECTION_STRING
     ? { connectionString: env.SERVICEBUS_CONNECTION_STRING }
     : env.SERVICEBUS_NAMESPACE
-      ? { namespace: env.SERVICEBUS_NAMESPACE }
+      ? {
+          namespace: env.SERVICEBUS_NAMESPACE,
+          ...(env.AZURE_CLIENT_ID ? { managedIdentityClientId: env.AZURE_CLIENT_ID } : {}),
+        }
       : undefined;
   if (!auth) return undefined;
   return {

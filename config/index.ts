@@ -1,9 +1,11 @@
 import fs from 'node:fs';
+import type { DatabaseAuth } from '../db/knex';
 import { z } from 'zod';
 import { apiConfig, apiEnv, checkApi, type ApiConfig } from './api';
 import { checkCodec, codecEndpointConfig, codecEnv, type CodecEndpointConfig } from './codec';
 import { bridgeEnv, checkBridge, serviceBusConfig, type ServiceBusConfig } from './bridge';
-import { databaseEnv } from './database';
+import { azureEnv } from './azure';
+import { checkDatabase, databaseAuth, databaseEnv } from './database';
 import { metricsEnv, type MetricsConfig } from './metrics';
 import { nodeEnv } from './primitives';
 import { rolloutEnv, type RolloutConfig } from './rollout';
@@ -20,6 +22,7 @@ import {
   type TwilioConfig,
 } from './providers';
 import { checkTemporal, temporalConfig, temporalEnv, type TemporalConfig } from './temporal';
+import { checkTracing, tracingConfig, tracingEnv, type TracingConfig } from './tracing';
 import { workerConfig, workerEnv, type WorkerConfig } from './worker';
 
 export { LOCAL_API_TOKEN, type ApiConfig } from './api';
@@ -44,6 +47,7 @@ export {
 export { isLoopbackHost, type CodecAuth, type CodecEndpointConfig } from './codec';
 export type { WorkerConfig, WorkerQueue } from './worker';
 export { DEFAULT_ROLLOUT_CACHE_MS, type RolloutConfig } from './rollout';
+export type { TracingConfig, TracingSampler } from './tracing';
 
 // One schema over every area, so a bad environment is reported whole. Problems are listed in the
 // order of the keys below, then of the checks.
@@ -53,6 +57,7 @@ const schema = z
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     ...apiEnv.shape,
     ...databaseEnv.shape,
+    ...azureEnv.shape,
     ...temporalEnv.shape,
     ...codecEnv.shape,
     ...workerEnv.shape,
@@ -60,13 +65,16 @@ const schema = z
     ...bridgeEnv.shape,
     ...metricsEnv.shape,
     ...rolloutEnv.shape,
+    ...tracingEnv.shape,
   })
   .superRefine((env, ctx) => {
+    checkDatabase(env, ctx);
     checkBridge(env, ctx);
     checkProviders(env, ctx);
     checkTemporal(env, ctx);
     checkApi(env, ctx);
     checkCodec(env, ctx);
+    checkTracing(env, ctx);
   });
 
 export type Env = z.infer<typeof schema>;
@@ -76,6 +84,8 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   api: ApiConfig;
   databaseUrl: string;
+  /** How the process logs in to the database: DATABASE_URL's password, or an Entra ID identity (SQL Server). */
+  databaseAuth: DatabaseAuth;
   temporal: TemporalConfig;
   /** The API's /codec/encode and /codec/decode, which the Temporal Web UI calls from the browser, and who may call them. */
   codecEndpoint: CodecEndpointConfig;
@@ -86,6 +96,8 @@ export interface Config {
   /** Absent when neither a connection string nor a namespace is configured: no bridge then. */
   serviceBus?: ServiceBusConfig;
   metrics: MetricsConfig;
+  /** OpenTelemetry tracing (OTEL_*); absent when off, the default. */
+  tracing?: TracingConfig;
   simulator: SimulatorConfig;
   rollout: RolloutConfig;
 }
@@ -112,6 +124,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     api: apiConfig(env),
     codecEndpoint: codecEndpointConfig(env, temporal),
     databaseUrl: env.DATABASE_URL,
+    databaseAuth: databaseAuth(env),
     temporal,
     worker: workerConfig(env),
     sms: smsConfig(env),
@@ -119,6 +132,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     plivo: plivoConfig(env),
     serviceBus: serviceBusConfig(env),
     metrics: { port: env.METRICS_PORT, temporalPort: env.TEMPORAL_METRICS_PORT },
+    tracing: tracingConfig(env),
     simulator: simulatorConfig(env),
     rollout: { cacheMs: env.ROLLOUT_CACHE_MS },
   };

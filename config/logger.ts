@@ -20,6 +20,18 @@ const REDACT_PATHS = [
   'apiKey',
   'authToken',
   'password',
+  // The Entra ID service principal's secret, the mTLS pair and the Temporal API key, down to a
+  // config object logged whole ({ config }: config.databaseAuth.clientSecret, config.temporal.tls.clientCert).
+  'clientSecret',
+  '*.clientSecret',
+  '*.*.clientSecret',
+  'clientCert',
+  '*.clientCert',
+  '*.*.clientCert',
+  '*.*.*.clientCert',
+  '*.apiKey',
+  '*.*.apiKey',
+  '*.password',
   'req.headers.authorization',
   'req.headers["x-twilio-signature"]',
 ];

@@ -19,6 +19,8 @@ export type SendOutcome =
   | 'blocked_opted_out'
   | 'skipped_no_consent'
   | 'expired'
+  | 'skipped_disabled'
+  | 'paused'
   | ErrorLabel
   | 'cancelled'
   | 'error';

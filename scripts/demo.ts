@@ -105,7 +105,7 @@ async function stopThenOrderAgain(
   }
   // The venue's number exists once its first order was sent.
   await waitUntil('the first order to be sent', async () => (await outcomeOf(sentOrderId)) === 'sent');
-  const knex = createKnex(config.databaseUrl);
+  const knex = createKnex(config.databaseUrl, config.databaseAuth);
   const venueNumber = await venueSimulatorNumber(createRepositories(knex).venueNumbers, venueId).finally(() =>
     knex.destroy(),
   );

@@ -54,7 +54,7 @@ async function main(): Promise<void> {
     uiUrl = devServer.uiUrl;
   }
 
-  const knex = createKnex(config.databaseUrl);
+  const knex = createKnex(config.databaseUrl, config.databaseAuth);
   const applied = await migrateLatest(knex);
   await knex.destroy();
   console.log(`database ${redactDatabaseUrl(config.databaseUrl)}: ${applied.length} migration(s) applied`);

@@ -5,7 +5,7 @@ import { migrateDownAll, migrateLatest } from '../db/migrate';
 /** `npm run migrate` applies every migration; `npm run migrate -- --down` rolls all of them back. */
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
-  const knex = createKnex(config.databaseUrl);
+  const knex = createKnex(config.databaseUrl, config.databaseAuth);
   try {
     if (process.argv.includes('--down')) {
       await migrateDownAll(knex);

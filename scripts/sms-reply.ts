@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   const phone = normalizePhone(phoneArg, config.sms.defaultPhoneRegion);
   if (!phone.ok) throw new Error(`phone ${phone.error}`);
 
-  const knex = createKnex(config.databaseUrl);
+  const knex = createKnex(config.databaseUrl, config.databaseAuth);
   let to: string;
   try {
     to = await venueSimulatorNumber(createRepositories(knex).venueNumbers, venueId);

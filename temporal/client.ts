@@ -1,5 +1,6 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type ClientInterceptors } from '@temporalio/client';
 import type { Config } from '../config';
+import { temporalConnectionOptions } from './connection-options';
 import { createDataConverter } from './data-converter';
 
 export interface TemporalClientHandle {
@@ -13,14 +14,15 @@ export interface TemporalClientHandle {
 /**
  * The client the API and bridge share. The connection is lazy so a process starts (and reports
  * "not ready") while Temporal is still coming up, instead of crashing in a restart loop.
- * TLS and the API key switch on for Temporal Cloud. The payload codec is applied here, so every
+ * TLS, mTLS and the API key come from config (temporal/connection-options.ts), as the worker's do. The payload codec is applied here, so every
  * client built through this encrypts what it sends and decrypts what it reads.
  */
-export function connectTemporalClient(config: Config['temporal']): TemporalClientHandle {
+export function connectTemporalClient(
+  config: Config['temporal'],
+  options: { interceptors?: ClientInterceptors } = {},
+): TemporalClientHandle {
   const connection = Connection.lazy({
-    address: config.address,
-    tls: config.tls ? {} : undefined,
-    apiKey: config.apiKey,
+    ...temporalConnectionOptions(config),
     // gRPC's reconnect backoff grows to two minutes; once Temporal is back, orders should flow
     // again within seconds, not sit behind a long backoff.
     channelArgs: { 'grpc.max_reconnect_backoff_ms': 5_000 },
@@ -29,6 +31,8 @@ export function connectTemporalClient(config: Config['temporal']): TemporalClien
     connection,
     namespace: config.namespace,
     dataConverter: createDataConverter(config),
+    // Tracing's (runtime/tracing.ts), when on: starts and signals carry the trace into the workflow.
+    ...(options.interceptors ? { interceptors: options.interceptors } : {}),
   });
   return {
     client,

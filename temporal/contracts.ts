@@ -59,6 +59,8 @@ export type OrderStep =
   | 'ensuring_sender'
   | 'rendering'
   | 'sending'
+  /** Held by a pause (rollout control): nothing sent, the order sends once the pause is lifted. */
+  | 'paused'
   | 'recording_history'
   | 'completed'
   | 'failed';

@@ -1,3 +1,4 @@
+import { SpanStatusCode, trace } from '@opentelemetry/api';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { fitCorrelationId } from '../domain/correlation-id';
 import type { OrderConfirmationEvent } from '../domain/order-event';
@@ -52,6 +53,41 @@ export async function startOrderConfirmation(
   // the history row can always store it.
   const correlationId = fitCorrelationId(meta.correlationId);
   const input: OrderConfirmationInput = { event, correlationId, messageId: meta.messageId };
+  // With tracing on (runtime/tracing.ts) this span carries the order's ids and parents the client's
+  // StartWorkflow span; without an SDK, @opentelemetry/api hands out a no-op span.
+  return trace.getTracer('sms-order-confirmation').startActiveSpan(
+    'startOrderConfirmation',
+    {
+      attributes: {
+        'sms.order_id': event.orderId,
+        'sms.correlation_id': correlationId,
+        'sms.venue_id': event.venueId,
+        ...(meta.messageId ? { 'messaging.message.id': meta.messageId } : {}),
+      },
+    },
+    async (span) => {
+      try {
+        const result = await start(client, taskQueue, event, input, workflowId);
+        span.setAttribute('sms.workflow_started', result.started);
+        return result;
+      } catch (err) {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.name : 'error' });
+        throw err;
+      } finally {
+        span.end();
+      }
+    },
+  );
+}
+
+async function start(
+  client: Client,
+  taskQueue: string,
+  event: OrderConfirmationEvent,
+  input: OrderConfirmationInput,
+  workflowId: string,
+): Promise<StartOrderResult> {
+  const { correlationId, messageId } = input;
   try {
     await client.workflow.start(ORDER_WORKFLOW_TYPE, {
       workflowId,
@@ -59,7 +95,7 @@ export async function startOrderConfirmation(
       args: [input],
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
       workflowIdConflictPolicy: 'FAIL',
-      memo: { orderId: event.orderId, correlationId, messageId: meta.messageId },
+      memo: { orderId: event.orderId, correlationId, messageId },
       typedSearchAttributes: [
         { key: OrderIdKey, value: event.orderId },
         { key: VenueIdKey, value: event.venueId },

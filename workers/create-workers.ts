@@ -12,7 +12,12 @@ import { processMetrics, type Metrics } from '../runtime/metrics';
 import { consentTaskQueue, sendTaskQueue } from '../temporal/contracts';
 import { metricsInterceptors } from './metrics-interceptor';
 import { createDataConverter } from '../temporal/data-converter';
-import { workflowBundleOptions } from './workflow-bundle-options';
+import type { Tracing } from '../runtime/tracing';
+import {
+  TRACING_INTERCEPTORS_MODULE,
+  tracingBundlePath,
+  workflowBundleOptions,
+} from './workflow-bundle-options';
 
 export interface WorkerSetup {
   connection: NativeConnection;
@@ -31,6 +36,11 @@ export interface WorkerSetup {
   metrics?: Metrics;
   /** The payload codec's keys (PAYLOAD_CODEC_KEYS): every worker encrypts and decrypts with them. */
   payloadCodecKeys: PayloadCodecKey[];
+  /**
+   * OpenTelemetry (runtime/tracing.ts), when on: activity spans, the workflow spans' sink, and the
+   * tracing twin of the workflow bundle (a pre-built one's sibling, <bundle>.tracing.js).
+   */
+  tracing?: Tracing;
 }
 
 /**
@@ -44,9 +54,14 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
   // Bundled once for the order and consent workers alike, and only if one runs here (tests and
   // images bring a bundle built ahead).
   const runsWorkflows = tuning.queues.includes('orders') || tuning.queues.includes('consent');
-  if (setup.workflowBundle && runsWorkflows) await assertBundleEncodesFailures(setup.workflowBundle.codePath);
+  const tracing = setup.tracing;
+  const prebuilt = setup.workflowBundle && {
+    codePath: tracing ? tracingBundlePath(setup.workflowBundle.codePath) : setup.workflowBundle.codePath,
+  };
+  if (prebuilt && runsWorkflows) await assertBundleEncodesFailures(prebuilt.codePath, { tracing: !!tracing });
   const workflowBundle =
-    setup.workflowBundle ?? (runsWorkflows ? await bundleWorkflowCode(workflowBundleOptions()) : undefined);
+    prebuilt ??
+    (runsWorkflows ? await bundleWorkflowCode(workflowBundleOptions({ tracing: !!tracing })) : undefined);
   const workflows: Pick<WorkerOptions, 'workflowBundle'> = { workflowBundle };
   // Explicit, so capacity is a decision; the grace time bounds how long SIGTERM waits on activities
   // (they see the cancellation through their heartbeats and stop).
@@ -55,7 +70,14 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
     namespace: setup.namespace,
     dataConverter: createDataConverter({ payloadCodecKeys: setup.payloadCodecKeys }),
     ...workerTuningOptions(tuning),
-    interceptors: { activity: [metricsInterceptors(setup.metrics ?? processMetrics())] },
+    interceptors: {
+      // Tracing first, so the metrics interceptor's work (and the activity) runs inside the span.
+      activity: [
+        ...(tracing?.activityInterceptors ?? []),
+        metricsInterceptors(setup.metrics ?? processMetrics()),
+      ],
+    },
+    ...(tracing ? { sinks: tracing.workflowSinks } : {}),
   };
   const workers: Array<Promise<Worker>> = [];
   if (tuning.queues.includes('orders')) {
@@ -97,11 +119,18 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
  * A bundle built without workflowBundleOptions() would run, but the failures its workflows raise
  * would keep their messages in plain text on the server: refuse it at start instead.
  */
-async function assertBundleEncodesFailures(codePath: string): Promise<void> {
+async function assertBundleEncodesFailures(codePath: string, options: { tracing: boolean }): Promise<void> {
   const code = await fs.promises.readFile(codePath, 'utf8');
   if (!/temporal\/failure-converter\.(ts|js)"/.test(code)) {
     throw new Error(
       `the workflow bundle ${codePath} was built without the failure converter: build it with workflowBundleOptions() (workers/workflow-bundle-options.ts)`,
+    );
+  }
+  // Tracing on with a bundle lacking the interceptors would export activity spans cut off from
+  // their workflow: refuse at start, naming the build that makes the right one.
+  if (options.tracing && !code.includes(TRACING_INTERCEPTORS_MODULE.split('/lib/')[0])) {
+    throw new Error(
+      `tracing is on (OTEL_EXPORTER_OTLP_ENDPOINT) but ${codePath} lacks the OpenTelemetry workflow interceptors: build it with workflowBundleOptions({ tracing: true }) (npm run build writes it beside the plain bundle)`,
     );
   }
 }

@@ -7,6 +7,7 @@ import { createRepositories } from '../db';
 import { createProviders } from '../providers';
 import { processMetrics } from '../runtime/metrics';
 import { startMetricsServer } from '../runtime/metrics-server';
+import { startTracing } from '../runtime/tracing';
 import { createDataConverter } from '../temporal/data-converter';
 import { temporalLogger } from '../temporal/logger';
 import { ensureSearchAttributes } from '../temporal/search-attributes-setup';
@@ -16,6 +17,7 @@ import { startFailedOrdersGauge } from './failed-orders-gauge';
 import { startLongRunningWorkflowsGauge } from './long-running-gauge';
 import { startPausedOrdersGauge } from './paused-orders-gauge';
 import { createRolloutControl } from '../rollout/sql-control';
+import { temporalAuthMode, temporalConnectionOptions } from '../temporal/connection-options';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
@@ -54,13 +56,11 @@ async function main(): Promise<void> {
     logger,
   });
 
-  const knex = createKnex(config.databaseUrl);
+  // Before the providers: their SDKs' HTTP requests become the send's child spans.
+  const tracing = await startTracing(config.tracing, 'worker');
+  const knex = createKnex(config.databaseUrl, config.databaseAuth);
   const { providers, close: closeProviders } = createProviders(config);
-  const connection = await NativeConnection.connect({
-    address: config.temporal.address,
-    tls: config.temporal.tls ? {} : undefined,
-    apiKey: config.temporal.apiKey,
-  });
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
   try {
     const attributes = await ensureSearchAttributes(connection, config.temporal.namespace);
     if (attributes.kind === 'manual') {
@@ -77,6 +77,7 @@ async function main(): Promise<void> {
       connection,
       namespace: config.temporal.namespace,
       dataConverter: createDataConverter(config.temporal),
+      ...(tracing ? { interceptors: tracing.clientInterceptors } : {}),
     });
     const longRunning = startLongRunningWorkflowsGauge({
       client,
@@ -108,6 +109,7 @@ async function main(): Promise<void> {
         ? { codePath: config.temporal.workflowBundlePath }
         : undefined,
       metrics,
+      tracing,
       deps: createActivityDeps({
         config,
         logger,
@@ -131,10 +133,13 @@ async function main(): Promise<void> {
         worker: config.worker,
         // Which workflow code this replica runs: the pre-built bundle, or one bundled at start.
         workflowBundle: config.temporal.workflowBundlePath ?? 'bundled at start',
+        temporalAuth: temporalAuthMode(config.temporal),
         database: redactDatabaseUrl(config.databaseUrl),
+        databaseAuth: config.databaseAuth.kind,
         metricsPort: metricsServer.port,
         temporalMetricsPort: sdkMetricsPort || 'off',
         payloadCodecKeyId: config.temporal.payloadCodecKeys[0].id,
+        tracing: config.tracing ? new URL(config.tracing.url).origin : 'off',
       },
       'worker started',
     );
@@ -150,6 +155,7 @@ async function main(): Promise<void> {
     await connection.close();
     await closeProviders();
     await knex.destroy();
+    await tracing?.shutdown();
     logger.info('worker stopped');
   }
 }

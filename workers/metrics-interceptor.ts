@@ -51,6 +51,7 @@ async function timedSend(
 
 function sendOutcome(result: SendSmsResult): SendOutcome {
   if (result.kind === 'sent') return result.reconciled ? 'reconciled' : 'sent';
+  if (result.kind === 'paused') return 'paused';
   return result.outcome;
 }
 

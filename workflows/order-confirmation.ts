@@ -2,6 +2,7 @@ import {
   ApplicationFailure,
   condition,
   defineQuery,
+  defineSignal,
   log,
   proxyActivities,
   proxyLocalActivities,
@@ -16,8 +17,9 @@ import type {
   VenueNumberActivities,
 } from '../activities';
 import type { RecordHistoryInput } from '../activities/history';
-import type { SendSmsInput } from '../activities/send';
+import type { SendSmsInput, SendSmsResult } from '../activities/send';
 import type { ProviderName, SmsOutcome } from '../domain/enums';
+import { PAUSED_OUTCOME, ROLLOUT_RESUMED_SIGNAL } from '../rollout/control';
 import {
   ORDER_STATUS_QUERY,
   type OrderConfirmationInput,
@@ -39,6 +41,8 @@ import { sendWithFailover, type SendingOrder, type Sent } from './send-with-fail
 import { venueNumberAnswerSignal } from './venue-number-provisioning';
 
 export const statusQuery = defineQuery<OrderStatus>(ORDER_STATUS_QUERY);
+/** A pause over this order was lifted: look again now rather than at the next re-check. */
+export const rolloutResumedSignal = defineSignal(ROLLOUT_RESUMED_SIGNAL);
 
 // The quick steps run as local activities; each falls back to its regular twin when its local budget
 // runs out (workflows/failures.ts localFirst, docs/adr/0009).
@@ -65,8 +69,10 @@ export async function orderConfirmationSms(input: OrderConfirmationInput): Promi
   const order = new Order(input);
   setHandler(statusQuery, () => order.status);
   setHandler(venueNumberAnswerSignal, (answer) => order.hearVenueNumber(answer));
+  setHandler(rolloutResumedSignal, () => order.hearResumed());
 
   const consent = await order.checkConsent();
+  if (consent === 'disabled') return order.finish('skipped_disabled');
   if (consent === 'none') return order.finish('skipped_no_consent');
   if (consent === 'opted_out') return order.finish('blocked_opted_out');
   let sent: Sent;
@@ -97,6 +103,10 @@ class Order implements SendingOrder {
   private message = '';
   /** The provider whose number this order waits for, and the provisioning workflow's answer. */
   private awaitedNumber?: { provider: ProviderName; answer?: VenueNumberAnswer };
+  /** A resume signal came since the last send attempt began (so one landing mid-attempt is kept). */
+  private resumed = false;
+  /** SmsOutcome shows `paused`. */
+  private shownPaused = false;
 
   constructor(private readonly input: OrderConfirmationInput) {
     this.ctx = { orderId: input.event.orderId, correlationId: input.correlationId };
@@ -107,7 +117,12 @@ class Order implements SendingOrder {
   }
 
   checkConsent() {
-    const input = { ...this.ctx, venueId: this.event.venueId, phoneNumber: this.event.phoneNumber };
+    const input = {
+      ...this.ctx,
+      venueId: this.event.venueId,
+      phoneNumber: this.event.phoneNumber,
+      rollout: true as const,
+    };
     return localFirst(local.checkConsent, regular.checkConsent, input);
   }
 
@@ -174,6 +189,7 @@ class Order implements SendingOrder {
   /** This order's SMS as sent from `from`. */
   sending(from: VenueSender): SendSmsInput {
     this.status.step = 'sending';
+    this.resumed = false;
     return {
       ...this.ctx,
       venueId: this.event.venueId,
@@ -182,7 +198,34 @@ class Order implements SendingOrder {
       from: from.phoneNumber,
       body: this.message,
       eventTimestamp: this.event.eventTimestamp,
+      rollout: true,
     };
+  }
+
+  /**
+   * A pause holds this order: it waits here, in workflow code (no activity slot, nothing lost on a
+   * restart), shown as SmsOutcome=paused, until the resume signal or its re-check time. The send
+   * step then asks again; the provider's send queue paces a released backlog at its send rate.
+   */
+  async waitOutPause(paused: Extract<SendSmsResult, { kind: 'paused' }>): Promise<void> {
+    if (!this.shownPaused) {
+      log.info('order paused; waiting for the resume', { pause: paused.target, reason: paused.reason });
+      upsertSearchAttributes([{ key: SmsOutcomeKey, value: PAUSED_OUTCOME }]);
+      this.shownPaused = true;
+    }
+    this.status.step = 'paused';
+    showOrderDetails(this.status);
+    await condition(() => this.resumed, paused.recheckAfterMs);
+    // Resumed: no longer shown as paused while its send waits its turn at the provider's pace. A
+    // re-check on time alone most likely finds the pause still on, so the order stays shown as paused.
+    if (this.resumed) {
+      upsertSearchAttributes([{ key: SmsOutcomeKey, value: null }]);
+      this.shownPaused = false;
+    }
+  }
+
+  hearResumed(): void {
+    this.resumed = true;
   }
 
   finishSent({ result, from }: Sent): Promise<OrderConfirmationResult> {

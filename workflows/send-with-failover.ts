@@ -9,7 +9,7 @@ import { providerDown, timedOut } from './failures';
 
 /** What a send returned, and from which of the venue's numbers it went out. */
 export interface Sent {
-  result: SendSmsResult;
+  result: Exclude<SendSmsResult, { kind: 'paused' }>;
   from: VenueSender;
 }
 
@@ -19,6 +19,8 @@ export interface SendingOrder {
   sending(from: VenueSender): SendSmsInput;
   /** Moves the order to the venue's number at `provider` (and shows the switch in the UI). */
   useSender(provider: ProviderName): Promise<VenueSender>;
+  /** Waits while a pause holds the order (until resumed or the answer's re-check time). */
+  waitOutPause(paused: Extract<SendSmsResult, { kind: 'paused' }>): Promise<void>;
 }
 
 type AcceptedAnswer =
@@ -34,15 +36,17 @@ type AcceptedAnswer =
 export async function sendWithFailover(order: SendingOrder, primary: VenueSender): Promise<Sent> {
   const { failover } = primary;
   const firstSendAt = Date.now(); // workflow time: deterministic on replay
+  const calls = { lastStartedAt: firstSendAt };
   try {
-    return await send(order, primary, failover?.afterMs);
+    return await send(order, primary, failover?.afterMs, calls);
   } catch (err) {
     if (!failover || !timedOut(err)) throw err;
     // Out of time while queued behind the rate limit: the primary keeps the order, with the full budget.
     if (!providerDown(err)) return send(order, primary);
     // The deadline may have cut an attempt whose request is still on its way to the primary: ask
     // only once that attempt's whole budget has passed, so the answer covers it (a timer: free).
-    const lastRequestEnds = firstSendAt + failover.afterMs + SEND_ATTEMPT_TIMEOUT_MS;
+    // (A pause may have come between: the deadline is the last call's, which began after it.)
+    const lastRequestEnds = calls.lastStartedAt + failover.afterMs + SEND_ATTEMPT_TIMEOUT_MS;
     if (Date.now() < lastRequestEnds) await sleep(lastRequestEnds - Date.now());
     const accepted = await acceptedAt(order, primary, firstSendAt);
     if (accepted.answer === 'accepted') {
@@ -62,14 +66,27 @@ export async function sendWithFailover(order: SendingOrder, primary: VenueSender
   }
 }
 
-/** With failover configured, the send's retries end at the failover time instead of after a day. */
-async function send(order: SendingOrder, from: VenueSender, scheduleToCloseMs?: number): Promise<Sent> {
+/**
+ * With failover configured, the send's retries end at the failover time instead of after a day.
+ * A paused answer waits out the pause, then sends again: each call has its own full budget.
+ */
+async function send(
+  order: SendingOrder,
+  from: VenueSender,
+  scheduleToCloseMs?: number,
+  calls = { lastStartedAt: 0 },
+): Promise<Sent> {
   const { sendSms } = proxyActivities<SendActivities>({
     ...SEND_ACTIVITY,
     ...(scheduleToCloseMs ? { scheduleToCloseTimeout: scheduleToCloseMs } : {}),
     taskQueue: sendTaskQueue(workflowInfo().taskQueue, from.provider),
   });
-  return { result: await sendSms(order.sending(from)), from };
+  for (;;) {
+    calls.lastStartedAt = Date.now();
+    const result = await sendSms(order.sending(from));
+    if (result.kind !== 'paused') return { result, from };
+    await order.waitOutPause(result);
+  }
 }
 
 /** Did `from` accept this order's message after all? "unknown" when it could not be asked. */

@@ -19,7 +19,7 @@ export interface PauseRoutesOptions {
    * After a resume's SQL write: wake the paused orders in that scope. Runs in the background; the
    * HTTP answer never waits for it nor fails with it.
    */
-  wakePausedOrders: (scope: PauseScope) => Promise<void>;
+  wakePausedOrders: (scope: PauseScope, requestId: string) => Promise<void>;
 }
 
 const scopeBody = {
@@ -191,7 +191,7 @@ export const pauseRoutes: FastifyPluginAsync<PauseRoutesOptions> = async (app, o
       control.invalidate();
       if (lifted) request.log.warn({ target, actor: ctx.actor }, 'sends resumed');
       // Also when nothing was lifted: a resume repeated after a lost wake-up wakes the orders again.
-      void options.wakePausedOrders(target);
+      void options.wakePausedOrders(target, request.id);
       return { lifted: lifted && toJson(lifted), stillPaused: (await rollout.pauses()).map(toJson) };
     },
   );

@@ -2,6 +2,7 @@ import { NativeConnection, Runtime, DefaultLogger, Worker } from '@temporalio/wo
 import { loadConfigOrExit } from '../../config';
 import { workerTuningOptions } from '../../workers/create-workers';
 import { ceilingActivities } from './activities';
+import { temporalConnectionOptions } from '../../temporal/connection-options';
 
 /**
  * The ceiling's worker, a process of its own like the order worker, with the same WORKER_* settings
@@ -13,11 +14,7 @@ async function main(): Promise<void> {
   const bundlePath = process.env.CEILING_BUNDLE_PATH;
   if (!bundlePath) throw new Error('CEILING_BUNDLE_PATH is required');
   Runtime.install({ logger: new DefaultLogger('WARN') });
-  const connection = await NativeConnection.connect({
-    address: config.temporal.address,
-    tls: config.temporal.tls ? {} : undefined,
-    apiKey: config.temporal.apiKey,
-  });
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
   try {
     const worker = await Worker.create({
       connection,

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { startDevServer, type DevServer } from '../../scripts/temporal-cli';
-import { workflowBundleOptions } from '../../workers/workflow-bundle-options';
+import { tracingBundlePath, workflowBundleOptions } from '../../workers/workflow-bundle-options';
 
 const quiet = {
   log: () => undefined,
@@ -23,6 +23,24 @@ export async function writeWorkflowBundle(): Promise<string> {
   );
   fs.writeFileSync(file, bundle.code);
   return file;
+}
+
+/**
+ * The tracing twin of the run's bundle (with the OpenTelemetry workflow interceptors), where a worker
+ * with tracing on looks for it: beside WORKFLOW_BUNDLE_PATH. Bundled on first use, written whole.
+ */
+export async function tracingWorkflowBundle(): Promise<{ codePath: string }> {
+  const plain = process.env.WORKFLOW_BUNDLE_PATH;
+  if (!plain)
+    throw new Error('WORKFLOW_BUNDLE_PATH is not set: run tests through jest (globalSetup bundles once)');
+  const codePath = tracingBundlePath(plain);
+  if (!fs.existsSync(codePath)) {
+    const bundle = await bundleWorkflowCode({ ...workflowBundleOptions({ tracing: true }), logger: quiet });
+    const tmp = `${codePath}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, bundle.code);
+    fs.renameSync(tmp, codePath);
+  }
+  return { codePath };
 }
 
 /**

@@ -118,7 +118,7 @@ describe('loadConfig', () => {
       TEMPORAL_API_KEY: 'key',
       SIMULATOR_OPTED_OUT_NUMBERS: '+14155550100, +14155550101',
     });
-    expect(config.temporal.tls).toBe(true);
+    expect(config.temporal.tls).toEqual({});
     expect(config.simulator.optedOutNumbers).toEqual(['+14155550100', '+14155550101']);
   });
 

@@ -31,7 +31,7 @@ const app = useResource(
     const config = loadConfig({ NODE_ENV: 'test', SMS_PROVIDER: 'simulator' });
     repos = createRepositories(db.knex);
     return buildApp({
-      config: { ...config, api: { ...config.api, token: TOKEN }, rollout: { cacheMs: 60_000 } },
+      config: { ...config, api: { ...config.api, token: TOKEN }, rollout: { cacheMs: 1_500 } },
       logger,
       repos,
       temporal: { client: temporal.client, taskQueue, workflowIdHashKey: config.temporal.workflowIdHashKey },
@@ -49,8 +49,13 @@ beforeEach(async () => {
   }
 });
 
-const inject = (method: 'GET' | 'PUT' | 'POST' | 'DELETE', url: string, payload?: object) =>
-  app.inject({ method, url, headers: auth, payload });
+/** Resumes accepted so far: each wakes paused orders in the background, after the cache's lifetime. */
+let resumesSent = 0;
+const inject = async (method: 'GET' | 'PUT' | 'POST' | 'DELETE', url: string, payload?: object) => {
+  const res = await app.inject({ method, url, headers: auth, payload });
+  if (method === 'POST' && url === '/api/resume' && res.statusCode === 200) resumesSent++;
+  return res;
+};
 const flagUrl = `/api/flags/${FLAG}`;
 const venues = Array.from({ length: 2000 }, (_, i) => i + 1);
 const insideTen = venues.find((v) => inRollout(FLAG, v, 10)) ?? 0;
@@ -258,6 +263,10 @@ describe('the pause API', () => {
       });
       started.push({ handle, provider, venueId, outcome });
     };
+    // The earlier tests' wake-ups end first: they would signal these orders too.
+    await waitFor(async () => lines.filter((l) => l.includes('paused orders woken')).length >= resumesSent, {
+      description: "the earlier tests' wake-ups",
+    });
     await start('twilio', 501, PAUSED_OUTCOME);
     await start('twilio', 502, PAUSED_OUTCOME);
     await start('plivo', 501, PAUSED_OUTCOME);
@@ -276,35 +285,42 @@ describe('the pause API', () => {
         ((await handle.fetchHistory()).events ?? []).filter(
           (e) => e.workflowExecutionSignaledEventAttributes?.signalName === ROLLOUT_RESUMED_SIGNAL,
         ).length;
-      const woken = () => lines.filter((l) => l.includes('paused orders woken')).length;
+      // Each resume's wake-up runs in the background after the cache's lifetime, logged with its
+      // request's id: an earlier test's may end meanwhile.
+      const resume = async (body: Record<string, unknown>) => {
+        const reqId = JSON.stringify(`resume-${randomUUID()}`);
+        resumesSent++;
+        const res = await app.inject({
+          method: 'POST',
+          url: '/api/resume',
+          headers: { ...auth, 'x-request-id': JSON.parse(reqId) as string },
+          payload: body,
+        });
+        expect(res.statusCode).toBe(200);
+        return waitFor(
+          async () => {
+            const line = lines.find(
+              (l) => l.includes('paused orders woken') && l.includes(`"reqId":${reqId}`),
+            );
+            return line && (JSON.parse(line) as { matched: number; signalled: number; failed: number });
+          },
+          { description: `the wake-up of ${JSON.stringify(body)}` },
+        );
+      };
 
       await inject('POST', '/api/pause', { scope: 'provider', provider: 'twilio', reason: 'twilio down' });
-      const before = woken();
-      const res = await inject('POST', '/api/resume', {
-        scope: 'provider',
-        provider: 'twilio',
-        reason: 'back',
+      expect(await resume({ scope: 'provider', provider: 'twilio', reason: 'back' })).toMatchObject({
+        matched: 2,
+        signalled: 2,
+        failed: 0,
       });
-      expect(res.statusCode).toBe(200);
-      await waitFor(async () => woken() > before, { description: 'the wake-up to finish' });
-      expect(JSON.parse(lines.filter((l) => l.includes('paused orders woken')).at(-1) ?? '{}')).toMatchObject(
-        {
-          matched: 2,
-          signalled: 2,
-          failed: 0,
-        },
-      );
       expect(await Promise.all(started.map((s) => signalled(s.handle)))).toEqual([1, 1, 0, 0]);
 
       // A global resume (nothing was globally paused) wakes every paused order.
-      const beforeGlobal = woken();
-      await inject('POST', '/api/resume', { scope: 'global', reason: 'wake everything' });
-      await waitFor(async () => woken() > beforeGlobal, { description: 'the global wake-up to finish' });
+      await resume({ scope: 'global', reason: 'wake everything' });
       expect(await Promise.all(started.map((s) => signalled(s.handle)))).toEqual([2, 2, 1, 0]);
 
-      const beforeVenue = woken();
-      await inject('POST', '/api/resume', { scope: 'venue', venueId: 501, reason: 'venue 501' });
-      await waitFor(async () => woken() > beforeVenue, { description: 'the venue wake-up to finish' });
+      await resume({ scope: 'venue', venueId: 501, reason: 'venue 501' });
       expect(await Promise.all(started.map((s) => signalled(s.handle)))).toEqual([3, 2, 2, 0]);
     } finally {
       await Promise.all(started.map((s) => s.handle.terminate('test over').catch(() => undefined)));

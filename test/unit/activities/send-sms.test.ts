@@ -3,7 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { MockActivityEnvironment, defaultActivityInfo } from '@temporalio/testing';
 import type { Info } from '@temporalio/activity';
 import { DefaultLogger } from '@temporalio/worker';
+import { PAUSE_RECHECK_MS, pauseRecheckMs } from '../../../activities/rollout';
 import { createSendActivities, type SendSmsInput } from '../../../activities/send';
+import { ORDER_CONFIRMATION_SMS_FLAG } from '../../../rollout/control';
 import type { ActivityDeps } from '../../../activities/deps';
 import { loadConfig } from '../../../config';
 import { createLogger } from '../../../config/logger';
@@ -544,5 +546,116 @@ describe('one unresolved send per recipient (docs/adr/0012)', () => {
       providerMessageId: 'SM-new',
       reconciled: true,
     });
+  });
+});
+
+describe('rollout control at the send (issue 21)', () => {
+  const change = (reason: string) => ({ actor: 'send-sms-test', reason, at: new Date() });
+  const venuePause = () => ({ scope: 'venue' as const, venueId: input.venueId });
+  const holders = async () =>
+    (await db.knex('SmsRecipientLeases').select('OrderID')).map((r: { OrderID: string }) => r.OrderID);
+  /** The real SQL rollout control, read afresh on every look (no cache). */
+  const rollout = () => createRolloutControl({ repos, cacheMs: 0 });
+  const sendWithRollout = (attempt = 1, overrides: Partial<ActivityDeps> = {}) =>
+    mockEnv({ attempt }).run(createSendActivities(testDeps({ rollout: rollout(), ...overrides })).sendSms, {
+      ...input,
+      rollout: true as const,
+    });
+
+  beforeEach(() => {
+    // Each test its own venue, so a pause or override one leaves behind touches no other.
+    input = { ...input, venueId: 20_000 + Math.floor(Math.random() * 1_000_000) };
+    consent.set(`${input.venueId}:${input.to}`, 'opted_in');
+  });
+
+  test('paused, never claimed: answers paused at once, with no claim, no hold and no provider call', async () => {
+    await repos.rollout.pause(venuePause(), change('bad template'));
+    expect(await sendWithRollout()).toEqual({
+      kind: 'paused',
+      target: venuePause(),
+      reason: 'bad template',
+      recheckAfterMs: PAUSE_RECHECK_MS,
+    });
+    expect(await repos.orderClaims.find(input.orderId)).toBeNull();
+    expect(await holders()).toEqual([]);
+    expect(provider.findAcceptedMessage).not.toHaveBeenCalled();
+    expect(provider.send).not.toHaveBeenCalled();
+  });
+
+  test('switched off, never claimed: skipped_disabled, nothing claimed or sent', async () => {
+    await repos.rollout.setVenueOverride(ORDER_CONFIRMATION_SMS_FLAG, input.venueId, false, change('off'));
+    expect(await sendWithRollout()).toEqual({ kind: 'not_sent', outcome: 'skipped_disabled' });
+    expect(await repos.orderClaims.find(input.orderId)).toBeNull();
+    expect(provider.send).not.toHaveBeenCalled();
+  });
+
+  test('paused after an attempt that may have reached the provider: its message is found first (sent, not paused)', async () => {
+    await claimedEarlier();
+    provider.findAcceptedMessage.mockResolvedValue(accepted('SM-before-the-pause'));
+    await repos.rollout.pause(venuePause(), change('incident'));
+    expect(await sendWithRollout(2)).toEqual({
+      kind: 'sent',
+      providerMessageId: 'SM-before-the-pause',
+      reconciled: true,
+    });
+    expect(provider.send).not.toHaveBeenCalled();
+  });
+
+  test('paused after an attempt the provider never got: paused, and the hold on the customer ends', async () => {
+    await claimedEarlier();
+    await repos.rollout.pause(venuePause(), change('incident'));
+    expect(await sendWithRollout(2)).toMatchObject({ kind: 'paused' });
+    expect(provider.findAcceptedMessage).toHaveBeenCalledTimes(1);
+    expect(provider.send).not.toHaveBeenCalled();
+    expect(await holders()).toEqual([]);
+  });
+
+  test('a pause landing while the attempt is on its way (after the first look) still wins', async () => {
+    // The consent read is the last step before the provider call: the pause lands during it.
+    const pendingDuringPause = async () => {
+      await repos.rollout.pause(venuePause(), change('landed mid-attempt'));
+      return [];
+    };
+    expect(await sendWithRollout(1, { pendingConsentChanges: pendingDuringPause })).toMatchObject({
+      kind: 'paused',
+      reason: 'landed mid-attempt',
+    });
+    expect(provider.send).not.toHaveBeenCalled();
+    expect(await holders()).toEqual([]);
+    // The claim this attempt made names nothing sent; the next attempt reconciles from it.
+    expect(await repos.orderClaims.find(input.orderId)).toMatchObject({ providerMessageId: null });
+  });
+
+  test('paused past MAX_EVENT_AGE_HOURS: expired instead of paused', async () => {
+    const maxAgeMs = loadConfig({}).sms.maxEventAgeMs;
+    input = { ...input, eventTimestamp: new Date(Date.now() - maxAgeMs - 1_000).toISOString() };
+    await repos.rollout.pause(venuePause(), change('long incident'));
+    expect(await sendWithRollout()).toEqual({ kind: 'not_sent', outcome: 'expired' });
+    expect(provider.send).not.toHaveBeenCalled();
+  });
+
+  test('a paused order looks again just after its event ages out, if that comes before the backstop', () => {
+    const now = Date.parse('2026-12-03T12:00:00Z');
+    const hour = 3_600_000;
+    const at = (msAgo: number) => new Date(now - msAgo).toISOString();
+    expect(pauseRecheckMs(at(48 * hour - 60_000), 48 * hour, now)).toBe(61_000);
+    expect(pauseRecheckMs(at(hour), 48 * hour, now)).toBe(PAUSE_RECHECK_MS);
+    expect(pauseRecheckMs(at(49 * hour), 48 * hour, now)).toBe(1_000);
+    expect(pauseRecheckMs(undefined, 48 * hour, now)).toBe(PAUSE_RECHECK_MS);
+  });
+
+  test('the rollout state cannot be read (and never was): the attempt fails, nothing is sent', async () => {
+    const unreadable = createRolloutControl({
+      repos: {
+        rollout: {
+          ...repos.rollout,
+          snapshot: () => Promise.reject(new Error('database unavailable')),
+        },
+      },
+      cacheMs: 0,
+    });
+    await expect(sendWithRollout(1, { rollout: unreadable })).rejects.toThrow('database unavailable');
+    expect(provider.send).not.toHaveBeenCalled();
+    expect(await repos.orderClaims.find(input.orderId)).toBeNull();
   });
 });
