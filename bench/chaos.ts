@@ -25,29 +25,34 @@ import { measureChaos, type ClaimRow, type HistoryRow, type ProviderText } from 
 import { percentile, phoneFor } from './support/stats';
 
 /**
- * `npm run chaos [-- --orders N --kills K --db-outage-seconds S | --ci]`: the real roles as real
+ * `npm run chaos [-- --orders N --kills K --db-outage-seconds S --pause-seconds P | --ci]`: the real roles as real
  * processes (Temporal dev server, API, two workers, the bridge on the test AMQP peer, PostgreSQL
  * behind a TCP proxy) under faults: every event delivered 3× (Service Bus and HTTP ingress), a
  * quarter of the customers ordering twice within seconds (ADR 0012: the second order waits for the
  * first's send), 10 % of customers texting STOP mid-run through their provider's signed webhook,
  * workers SIGKILLed at random instants, the dev server killed and restarted on its database file,
- * the database cut for S seconds, and both provider fakes — Twilio for even venues, Plivo for odd
- * ones — answering 30 % 5xx, 429 bursts and 5 % accept-then-drop.
+ * the database cut for S seconds, all sends paused through the API for P seconds and resumed, and
+ * both provider fakes — Twilio for even venues, Plivo for odd ones — answering 30 % 5xx, 429
+ * bursts and 5 % accept-then-drop.
  * Every accepted text is matched to the order it names (bench/support/chaos-measure.ts). Progress
  * on stderr; the last stdout line is one JSON object. Exits 1 when an order was lost, texted twice,
  * recorded with another order's text or with none, a text went out that nothing reports, a text
- * went out after an acknowledged STOP, or a valid event was dead-lettered.
+ * went out after an acknowledged STOP or while sends were paused, or a valid event was dead-lettered.
  */
 
 const TOPIC = 'send-order-confirmation-sms';
 const SUBSCRIPTION = 'sms-service';
 const TASK_QUEUE = 'chaos';
 const API_TOKEN = 'chaos-token-0123456789';
+/** How soon a pause must hold every worker (issue 21): ROLLOUT_CACHE_MS is at most this. */
+const PAUSE_REACH_MS = 5_000;
 
 interface Options {
   orders: number;
   kills: number;
   dbOutageSeconds: number;
+  /** A global pause through the API for this long, mid-run, then the resume (issue 21). */
+  pauseSeconds: number;
   venues: number;
   stopRate: number;
   /** Share of customers with a second order for the same venue 0.5–3 s after their first. */
@@ -63,6 +68,7 @@ function parseArgs(argv: string[]): Options {
     orders: ci ? 200 : 1000,
     kills: ci ? 3 : 10,
     dbOutageSeconds: ci ? 10 : 30,
+    pauseSeconds: ci ? 12 : 30,
     venues: ci ? 4 : 10,
     stopRate: 0.1,
     secondOrderRate: 0.25,
@@ -80,6 +86,7 @@ function parseArgs(argv: string[]): Options {
   o.orders = num('--orders') ?? o.orders;
   o.kills = num('--kills') ?? o.kills;
   o.dbOutageSeconds = num('--db-outage-seconds') ?? o.dbOutageSeconds;
+  o.pauseSeconds = num('--pause-seconds') ?? o.pauseSeconds;
   o.venues = Math.max(1, num('--venues') ?? o.venues);
   // Traffic is spread over a window long enough for every fault to land while orders flow.
   o.injectSeconds = num('--inject-seconds') ?? Math.max(30, o.dbOutageSeconds * 2, Math.ceil(o.orders / 10));
@@ -469,6 +476,33 @@ async function main(): Promise<void> {
       proxy!.restore();
       log('database back');
     })();
+    // A global pause (the "stop all SMS now" of the runbook) through the API, then the resume: every
+    // held order must still go out once, and nothing may go out once the pause has reached the
+    // workers (ROLLOUT_CACHE_MS, 2 s by default; 5 s is the promise).
+    const pauseWindow = { pausedAt: 0, resumedAt: 0 };
+    const pausePhase = (async () => {
+      if (opt.pauseSeconds <= 0) return;
+      await sleep(rand(0.2, 0.6) * injectMs);
+      const admin = async (route: string, body: object) => {
+        for (;;) {
+          const res = await fetch(`${apiBase}${route}`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json' },
+            body: JSON.stringify({ ...body, changedBy: 'chaos' }),
+          }).catch(() => undefined);
+          if (res?.ok) return;
+          if (Date.now() > deadline) throw new Error(`${route} never answered 200 (${res?.status})`);
+          await sleep(500); // the database may be cut right now
+        }
+      };
+      await admin('/api/pause', { scope: 'global', reason: 'chaos: stop all SMS now' });
+      pauseWindow.pausedAt = Date.now();
+      log(`all sends paused for ${opt.pauseSeconds} s`);
+      await sleep(opt.pauseSeconds * 1000);
+      pauseWindow.resumedAt = Date.now();
+      await admin('/api/resume', { scope: 'global', reason: 'chaos: incident over' });
+      log('sends resumed');
+    })();
     // 429 bursts: every 5–15 s, for 0.5–2 s, every call is rate limited (a window in time, as at
     // Twilio: a count of calls would starve a quiet moment for as long as nobody calls).
     let injecting = true;
@@ -526,7 +560,7 @@ async function main(): Promise<void> {
         .catch(() => undefined);
     }, 10_000);
     try {
-      await Promise.all([...deliveries, ...stops, workerKills, serverKill, dbOutage]);
+      await Promise.all([...deliveries, ...stops, workerKills, serverKill, dbOutage, pausePhase]);
       // Provider faults go on until 95 % of the orders have an outcome (most sends happen after the
       // last event went in), then the provider recovers: what still retries finishes on its next attempt.
       while (Date.now() < deadline - 60_000 && (await historyOrders()).size < 0.95 * orders.length)
@@ -625,6 +659,10 @@ async function main(): Promise<void> {
         unreported: m.unreported,
         afterStop: m.afterStop,
         deadLetteredValid: deadLettered.length,
+        // Texts the provider accepted after the pause had had 5 s to reach every worker, before the resume.
+        sentWhilePaused: texts.filter(
+          (t) => t.at > pauseWindow.pausedAt + PAUSE_REACH_MS && t.at < pauseWindow.resumedAt,
+        ).length,
         p95LatencyMs: percentile(m.latenciesMs, 95),
         p50LatencyMs: percentile(m.latenciesMs, 50),
         seconds: Math.round((Date.now() - t0) / 1000),
@@ -632,6 +670,7 @@ async function main(): Promise<void> {
           workerKills: counters.kills,
           devServerRestarts: 1,
           dbOutageSeconds: opt.dbOutageSeconds,
+          pauseSeconds: opt.pauseSeconds,
           stopsAcked: counters.stopsAcked,
           stopsUnacked: stoppers.length - counters.stopsAcked,
           providerSendCalls: total('sendCalls'),
@@ -664,6 +703,7 @@ async function main(): Promise<void> {
           result.sentWithoutText +
           result.unreported +
           result.afterStop +
+          result.sentWhilePaused +
           result.deadLetteredValid >
         0;
       if (failed) {

@@ -4,6 +4,7 @@ import { createTestDatabase } from '../test/support/db';
 import { startTwilioFake, twilioEnv } from '../test/support/provider-fakes/twilio-fake';
 import { startStandaloneTemporal } from '../test/support/workflow-bundle';
 import { optIn, parsedEvent, startTestWorkers } from '../test/support/workers';
+import { peakInAnySecond } from './support/stats';
 
 /**
  * `npm run bench:pacing [-- orders rate]`: orders for one venue through the real Twilio SDK to the
@@ -44,20 +45,13 @@ async function main(): Promise<void> {
       .map((m) => m.dateCreated.getTime())
       .sort((a, b) => a - b);
     const spanS = (times[times.length - 1] - times[0]) / 1000;
-    // The busiest one-second window: the server's token bucket lets a burst of up to the rate through
-    // on top of the steady rate, so this can reach twice the limit while the average stays under it.
-    let peak = 0;
-    for (let i = 0, j = 0; i < times.length; i++) {
-      while (times[i] - times[j] >= 1000) j++;
-      peak = Math.max(peak, i - j + 1);
-    }
     console.log(
       JSON.stringify({
         orders: ORDERS,
         limitPerSecond: Number(RATE),
         messagesAtFake: times.length,
         observedPerSecond: +((times.length - 1) / spanS).toFixed(2),
-        peakInAnySecond: peak,
+        peakInAnySecond: peakInAnySecond(times),
         totalSeconds: +(totalMs / 1000).toFixed(1),
       }),
     );

@@ -42,3 +42,5 @@ export interface RolloutControl {
 export const ROLLOUT_RESUMED_SIGNAL = 'rolloutResumed';
 /** The search attribute value of an order waiting out a pause. */
 export const PAUSED_OUTCOME = 'paused';
+/** SmsOutcome of an order on its way, from its start (and again once a pause over it is lifted). */
+export const PENDING_OUTCOME = 'pending';

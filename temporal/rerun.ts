@@ -11,6 +11,7 @@ import { ORDER_WORKFLOW_TYPE, type OrderConfirmationInput } from './contracts';
 import { orderWorkflowId } from './ids';
 import { describeRun, latestOrderRun, orderIdOf, orderRun, type OrderRun } from './order-runs';
 import { OrderIdKey, SmsOutcomeKey, VenueIdKey } from './search-attributes';
+import { PENDING_OUTCOME } from '../rollout/control';
 
 export { describeRun, type OrderRun };
 
@@ -128,7 +129,7 @@ export async function rerunOrder(
       typedSearchAttributes: [
         { key: OrderIdKey, value: input.event.orderId },
         { key: VenueIdKey, value: input.event.venueId },
-        { key: SmsOutcomeKey, value: 'pending' },
+        { key: SmsOutcomeKey, value: PENDING_OUTCOME },
       ],
       staticSummary: `Rerun · order ${input.event.orderNumber ?? input.event.orderId} · venue ${input.event.venueId}`,
       staticDetails: `Rerun of run ${run.runId} (${describeRun(run)}), requested by ${requestedBy}.`,

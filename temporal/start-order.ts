@@ -6,6 +6,7 @@ import { maskPhone } from '../domain/phone';
 import { ORDER_WORKFLOW_TYPE, type OrderConfirmationInput } from './contracts';
 import { orderWorkflowId } from './ids';
 import { OrderIdKey, SmsOutcomeKey, VenueIdKey } from './search-attributes';
+import { PENDING_OUTCOME } from '../rollout/control';
 
 export interface StartOrderMeta {
   correlationId: string;
@@ -99,7 +100,7 @@ async function start(
       typedSearchAttributes: [
         { key: OrderIdKey, value: event.orderId },
         { key: VenueIdKey, value: event.venueId },
-        { key: SmsOutcomeKey, value: 'pending' },
+        { key: SmsOutcomeKey, value: PENDING_OUTCOME },
       ],
       // What the Web UI lists and shows; the phone masked. The outcome and provider follow in the
       // workflow's current details (workflows/order-details.ts).

@@ -19,7 +19,7 @@ import type {
 import type { RecordHistoryInput } from '../activities/history';
 import type { SendSmsInput, SendSmsResult } from '../activities/send';
 import type { ProviderName, SmsOutcome } from '../domain/enums';
-import { PAUSED_OUTCOME, ROLLOUT_RESUMED_SIGNAL } from '../rollout/control';
+import { PAUSED_OUTCOME, PENDING_OUTCOME, ROLLOUT_RESUMED_SIGNAL } from '../rollout/control';
 import {
   ORDER_STATUS_QUERY,
   type OrderConfirmationInput,
@@ -219,7 +219,7 @@ class Order implements SendingOrder {
     // Resumed: no longer shown as paused while its send waits its turn at the provider's pace. A
     // re-check on time alone most likely finds the pause still on, so the order stays shown as paused.
     if (this.resumed) {
-      upsertSearchAttributes([{ key: SmsOutcomeKey, value: null }]);
+      upsertSearchAttributes([{ key: SmsOutcomeKey, value: PENDING_OUTCOME }]);
       this.shownPaused = false;
     }
   }

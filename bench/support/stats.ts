@@ -27,3 +27,17 @@ export function phoneFor(i: number): string {
   const areas = ['415', '628', '510', '650', '408', '707', '925', '831', '209', '559'];
   return `+1${areas[Math.floor(i / 5000) % areas.length]}555${String(2000 + (i % 5000)).padStart(4, '0')}`;
 }
+
+/**
+ * The most events in any one-second window of `sortedTimes` (epoch ms, ascending). The server's token
+ * bucket lets a burst of up to the rate through on top of the steady rate, so a paced queue can reach
+ * twice its limit here while its average stays under it.
+ */
+export function peakInAnySecond(sortedTimes: readonly number[]): number {
+  let peak = 0;
+  for (let i = 0, j = 0; i < sortedTimes.length; i++) {
+    while (sortedTimes[i] - sortedTimes[j] >= 1000) j++;
+    peak = Math.max(peak, i - j + 1);
+  }
+  return peak;
+}
