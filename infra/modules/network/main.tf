@@ -1,0 +1,68 @@
+# One VNet per environment: the Container Apps environment's subnet and a subnet for the private
+# endpoints of SQL, Key Vault (and Service Bus on Premium), with the private DNS zones that make the
+# services' usual host names resolve to those endpoints from inside.
+resource "azurerm_virtual_network" "this" {
+  name                = "vnet-${var.name}"
+  location            = var.location
+  resource_group_name = var.resource_group_name
+  address_space       = [var.address_space]
+  tags                = var.tags
+}
+
+resource "azurerm_subnet" "apps" {
+  name                 = "snet-apps"
+  resource_group_name  = var.resource_group_name
+  virtual_network_name = azurerm_virtual_network.this.name
+  # A /23 leaves room for the environment's scale-out (workload-profile environments need /27 at least).
+  address_prefixes = [cidrsubnet(var.address_space, 23 - tonumber(split("/", var.address_space)[1]), 0)]
+
+  delegation {
+    name = "container-apps"
+    service_delegation {
+      name    = "Microsoft.App/environments"
+      actions = ["Microsoft.Network/virtualNetworks/subnets/join/action"]
+    }
+  }
+}
+
+resource "azurerm_subnet" "private_endpoints" {
+  name                 = "snet-private-endpoints"
+  resource_group_name  = var.resource_group_name
+  virtual_network_name = azurerm_virtual_network.this.name
+  address_prefixes     = [cidrsubnet(var.address_space, 24 - tonumber(split("/", var.address_space)[1]), 2)]
+}
+
+# Both subnets are filtered: the apps' subnet answers only what its ingress needs, the endpoints'
+# subnet only the VNet.
+resource "azurerm_network_security_group" "this" {
+  name                = "nsg-${var.name}"
+  location            = var.location
+  resource_group_name = var.resource_group_name
+  tags                = var.tags
+}
+
+resource "azurerm_subnet_network_security_group_association" "apps" {
+  subnet_id                 = azurerm_subnet.apps.id
+  network_security_group_id = azurerm_network_security_group.this.id
+}
+
+resource "azurerm_subnet_network_security_group_association" "private_endpoints" {
+  subnet_id                 = azurerm_subnet.private_endpoints.id
+  network_security_group_id = azurerm_network_security_group.this.id
+}
+
+resource "azurerm_private_dns_zone" "this" {
+  for_each            = toset(var.private_dns_zones)
+  name                = each.value
+  resource_group_name = var.resource_group_name
+  tags                = var.tags
+}
+
+resource "azurerm_private_dns_zone_virtual_network_link" "this" {
+  for_each              = azurerm_private_dns_zone.this
+  name                  = "link-${var.name}"
+  resource_group_name   = var.resource_group_name
+  private_dns_zone_name = each.value.name
+  virtual_network_id    = azurerm_virtual_network.this.id
+  tags                  = var.tags
+}
