@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Offline checks of infra/ and .github/workflows, with pinned tools provisioned from the package
+# registries into .tools/infra (git-ignored):
+#   - `tofu fmt -check`: OpenTofu's formatter (the same rules as `terraform fmt`), built from the Go
+#     module at a pinned tag. `go install` refuses the module (its go.mod has a replace directive),
+#     so the module is downloaded and built in place. ~5 minutes on a cold machine, seconds with a
+#     warm Go build cache.
+#   - checkov (PyPI) over infra/ and .github/workflows: no failed check; a suppression must be an
+#     inline `checkov:skip=<id>: <reason>`; a file checkov cannot parse fails the run (it would
+#     otherwise pass unread).
+#   - actionlint (Go module) over .github/workflows.
+# `terraform validate` and `plan` need the azurerm and temporalcloud providers, which cannot be
+# downloaded here: deploy.yml runs them (plan on every pull request).
+#
+#   bash scripts/check-infra.sh            provision what is missing, then run every check
+#   bash scripts/check-infra.sh --install  provision only, print the tool paths
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+OPENTOFU_VERSION=v1.10.10
+ACTIONLINT_VERSION=v1.7.12
+CHECKOV_VERSION=3.3.30
+
+TOOLS="$PWD/.tools/infra"
+TOFU="$TOOLS/tofu-$OPENTOFU_VERSION/tofu"
+ACTIONLINT="$TOOLS/actionlint-$ACTIONLINT_VERSION/actionlint"
+CHECKOV_VENV="$TOOLS/checkov-$CHECKOV_VERSION"
+CHECKOV="$CHECKOV_VENV/bin/checkov"
+
+say() { echo "check-infra: $*" >&2; }
+
+provision() {
+  mkdir -p "$TOOLS"
+  if [ ! -x "$TOFU" ]; then
+    command -v go >/dev/null || { say "go is needed to build OpenTofu $OPENTOFU_VERSION"; exit 1; }
+    say "building OpenTofu $OPENTOFU_VERSION from the Go module (first time: several minutes)"
+    local dir
+    dir="$(go mod download -json "github.com/opentofu/opentofu@$OPENTOFU_VERSION" | sed -n 's/^\s*"Dir": "\(.*\)",$/\1/p')"
+    [ -n "$dir" ] || { say "go mod download gave no directory for opentofu $OPENTOFU_VERSION"; exit 1; }
+    (cd "$dir" && GOFLAGS=-mod=mod go build -trimpath -o "$TOFU.tmp" ./cmd/tofu)
+    mv "$TOFU.tmp" "$TOFU"
+  fi
+  if [ ! -x "$ACTIONLINT" ]; then
+    say "installing actionlint $ACTIONLINT_VERSION (Go module)"
+    GOBIN="$(dirname "$ACTIONLINT")" go install "github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION"
+  fi
+  if [ ! -x "$CHECKOV" ]; then
+    say "installing checkov $CHECKOV_VERSION (PyPI) into a venv"
+    rm -rf "$CHECKOV_VENV"
+    python3 -m venv "$CHECKOV_VENV"
+    "$CHECKOV_VENV/bin/pip" install --quiet --disable-pip-version-check "checkov==$CHECKOV_VERSION"
+  fi
+}
+
+# Checkov over one directory and framework; fails on a failed check or a file it could not parse.
+run_checkov() {
+  local dir="$1" framework="$2" report
+  report="$(mktemp)"
+  # --skip-download: no policy or guideline download (no network here, none needed).
+  "$CHECKOV" -d "$dir" --framework "$framework" --skip-download -o json >"$report" || true
+  python3 - "$report" "$dir" <<'PY'
+import json, sys
+report, target = sys.argv[1], sys.argv[2]
+with open(report) as f:
+    text = f.read().strip()
+data = json.loads(text) if text else {}
+runs = data if isinstance(data, list) else [data]
+failed, parse_errors, skipped, passed = [], [], [], 0
+for run in runs:
+    if not run or "results" not in run:
+        continue
+    results = run["results"]
+    passed += len(results.get("passed_checks", []))
+    failed += results.get("failed_checks", [])
+    skipped += results.get("skipped_checks", [])
+    parse_errors += results.get("parsing_errors", [])
+for c in failed:
+    print(f"FAILED {c['check_id']} {c['check_name']}: {c['resource']} ({c['file_path']}:{c['file_line_range'][0]})")
+for p in parse_errors:
+    print(f"PARSE ERROR {p}: checkov could not read it, so none of its checks ran")
+for c in skipped:
+    reason = (c.get("check_result") or {}).get("suppress_comment") or ""
+    if not reason.strip() or reason.strip() == "No comment provided":
+        print(f"SKIPPED WITHOUT A REASON {c['check_id']}: {c['resource']} ({c['file_path']})")
+        failed.append(c)
+print(f"checkov {target}: {passed} passed, {len(failed)} failed, {len(skipped)} skipped with a reason, {len(parse_errors)} unparsed")
+if passed == 0:
+    print(f"checkov {target}: no check ran")
+sys.exit(1 if failed or parse_errors or passed == 0 else 0)
+PY
+  local status=$?
+  rm -f "$report"
+  return $status
+}
+
+provision
+if [ "${1:-}" = "--install" ]; then
+  printf 'tofu=%s\nactionlint=%s\ncheckov=%s\n' "$TOFU" "$ACTIONLINT" "$CHECKOV"
+  exit 0
+fi
+
+status=0
+# OpenTofu warns about a missing CLI config file when TF_CLI_CONFIG_FILE names one: none is needed.
+echo "--- tofu fmt -check (OpenTofu $OPENTOFU_VERSION)"
+TF_CLI_CONFIG_FILE=/dev/null "$TOFU" fmt -check -recursive -diff infra || { say "tofu fmt: run '$TOFU fmt -recursive infra'"; status=1; }
+echo "--- checkov $CHECKOV_VERSION (terraform)"
+run_checkov infra terraform || status=1
+echo "--- checkov $CHECKOV_VERSION (github_actions)"
+run_checkov .github/workflows github_actions || status=1
+echo "--- actionlint $ACTIONLINT_VERSION"
+"$ACTIONLINT" -no-color .github/workflows/*.yml || status=1
+[ "$status" -eq 0 ] && echo "infra checks: all passed"
+exit "$status"
