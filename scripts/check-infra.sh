@@ -12,8 +12,11 @@
 # `terraform validate` and `plan` need the azurerm and temporalcloud providers, which cannot be
 # downloaded here: deploy.yml runs them (plan on every pull request).
 #
-#   bash scripts/check-infra.sh            provision what is missing, then run every check
-#   bash scripts/check-infra.sh --install  provision only, print the tool paths
+#   bash scripts/check-infra.sh              provision what is missing, then run every check
+#   bash scripts/check-infra.sh --install    provision only, print the tool paths
+#   bash scripts/check-infra.sh --only fmt   one check: fmt, checkov-terraform, checkov-actions, actionlint
+# INFRA_DIR and WORKFLOWS_DIR point the checks at other copies (test/unit/infra-tools.test.ts
+# mutates copies and expects each check to fail).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -93,21 +96,41 @@ PY
   return $status
 }
 
+INFRA_DIR="${INFRA_DIR:-infra}"
+WORKFLOWS_DIR="${WORKFLOWS_DIR:-.github/workflows}"
+ONLY=""
+case "${1:-}" in
+  --install) ;;
+  --only) ONLY="${2:?--only needs fmt, checkov-terraform, checkov-actions or actionlint}" ;;
+  "") ;;
+  *) say "unknown argument $1"; exit 2 ;;
+esac
+
 provision
 if [ "${1:-}" = "--install" ]; then
   printf 'tofu=%s\nactionlint=%s\ncheckov=%s\n' "$TOFU" "$ACTIONLINT" "$CHECKOV"
   exit 0
 fi
+wanted() { [ -z "$ONLY" ] || [ "$ONLY" = "$1" ]; }
 
 status=0
-# OpenTofu warns about a missing CLI config file when TF_CLI_CONFIG_FILE names one: none is needed.
-echo "--- tofu fmt -check (OpenTofu $OPENTOFU_VERSION)"
-TF_CLI_CONFIG_FILE=/dev/null "$TOFU" fmt -check -recursive -diff infra || { say "tofu fmt: run '$TOFU fmt -recursive infra'"; status=1; }
-echo "--- checkov $CHECKOV_VERSION (terraform)"
-run_checkov infra terraform || status=1
-echo "--- checkov $CHECKOV_VERSION (github_actions)"
-run_checkov .github/workflows github_actions || status=1
-echo "--- actionlint $ACTIONLINT_VERSION"
-"$ACTIONLINT" -no-color .github/workflows/*.yml || status=1
-[ "$status" -eq 0 ] && echo "infra checks: all passed"
+if wanted fmt; then
+  echo "--- tofu fmt -check (OpenTofu $OPENTOFU_VERSION)"
+  # OpenTofu warns about a missing CLI config file when TF_CLI_CONFIG_FILE names one: none is needed.
+  TF_CLI_CONFIG_FILE=/dev/null "$TOFU" fmt -check -recursive -diff "$INFRA_DIR" \
+    || { say "tofu fmt: run '$TOFU fmt -recursive $INFRA_DIR'"; status=1; }
+fi
+if wanted checkov-terraform; then
+  echo "--- checkov $CHECKOV_VERSION (terraform)"
+  run_checkov "$INFRA_DIR" terraform || status=1
+fi
+if wanted checkov-actions; then
+  echo "--- checkov $CHECKOV_VERSION (github_actions)"
+  run_checkov "$WORKFLOWS_DIR" github_actions || status=1
+fi
+if wanted actionlint; then
+  echo "--- actionlint $ACTIONLINT_VERSION"
+  "$ACTIONLINT" -no-color "$WORKFLOWS_DIR"/*.yml || status=1
+fi
+if [ "$status" -eq 0 ]; then echo "infra checks: passed${ONLY:+ ($ONLY)}"; fi
 exit "$status"
