@@ -12,7 +12,7 @@ terraform {
     }
     temporalcloud = {
       source  = "temporalio/temporalcloud"
-      version = "~> 1.1"
+      version = "~> 1.0"
     }
   }
 

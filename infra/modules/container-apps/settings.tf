@@ -95,7 +95,10 @@ locals {
   public_base_url = var.public_base_url != "" ? var.public_base_url : "https://${var.name}-api.${azurerm_container_app_environment.this.default_domain}"
 
   role_settings = {
-    for kind, groups in local.setting_groups : kind => merge([for g in groups : local.settings[g]]...)
+    # Empty values are left out: loadConfig treats them as unset anyway.
+    for kind, groups in local.setting_groups : kind => {
+      for name, value in merge([for g in groups : local.settings[g]]...) : name => value if value != ""
+    }
   }
   role_secrets = {
     for kind, groups in local.secret_groups : kind => merge([for g in concat(groups, local.optional_secret_groups) : local.secrets[g]]...)

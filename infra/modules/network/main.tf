@@ -32,10 +32,29 @@ resource "azurerm_subnet" "private_endpoints" {
   address_prefixes     = [cidrsubnet(var.address_space, 24 - tonumber(split("/", var.address_space)[1]), 2)]
 }
 
-# Both subnets are filtered: the apps' subnet answers only what its ingress needs, the endpoints'
-# subnet only the VNet.
-resource "azurerm_network_security_group" "this" {
-  name                = "nsg-${var.name}"
+# The apps' subnet takes https from the internet for the api's external ingress (plain http is
+# refused: allow_insecure_connections = false), besides Azure's defaults (VNet, load balancer); the endpoints' subnet only the defaults.
+resource "azurerm_network_security_group" "apps" {
+  name                = "nsg-${var.name}-apps"
+  location            = var.location
+  resource_group_name = var.resource_group_name
+  tags                = var.tags
+
+  security_rule {
+    name                       = "allow-ingress-https"
+    priority                   = 100
+    direction                  = "Inbound"
+    access                     = "Allow"
+    protocol                   = "Tcp"
+    source_address_prefix      = "Internet"
+    source_port_range          = "*"
+    destination_address_prefix = azurerm_subnet.apps.address_prefixes[0]
+    destination_port_range     = "443"
+  }
+}
+
+resource "azurerm_network_security_group" "private_endpoints" {
+  name                = "nsg-${var.name}-pe"
   location            = var.location
   resource_group_name = var.resource_group_name
   tags                = var.tags
@@ -43,12 +62,12 @@ resource "azurerm_network_security_group" "this" {
 
 resource "azurerm_subnet_network_security_group_association" "apps" {
   subnet_id                 = azurerm_subnet.apps.id
-  network_security_group_id = azurerm_network_security_group.this.id
+  network_security_group_id = azurerm_network_security_group.apps.id
 }
 
 resource "azurerm_subnet_network_security_group_association" "private_endpoints" {
   subnet_id                 = azurerm_subnet.private_endpoints.id
-  network_security_group_id = azurerm_network_security_group.this.id
+  network_security_group_id = azurerm_network_security_group.private_endpoints.id
 }
 
 resource "azurerm_private_dns_zone" "this" {

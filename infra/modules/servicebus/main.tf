@@ -10,6 +10,8 @@ resource "azurerm_servicebus_namespace" "this" {
   resource_group_name = var.resource_group_name
   sku                 = var.sku
   capacity            = var.sku == "Premium" ? 1 : 0
+  # Premium needs a partition count; Standard takes none.
+  premium_messaging_partitions = var.sku == "Premium" ? 1 : 0
   # Premium: reached only through the private endpoint. Standard has no private endpoints, so its
   # data plane stays public, and Entra ID (no SAS except the KEDA listen rule) guards it.
   public_network_access_enabled = var.sku == "Premium" ? false : true
