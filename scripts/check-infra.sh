@@ -9,12 +9,14 @@
 #     inline `checkov:skip=<id>: <reason>`; a file checkov cannot parse fails the run (it would
 #     otherwise pass unread).
 #   - actionlint (Go module) over .github/workflows.
+#   - the azurerm schema: every argument and block name in infra/ exists in the azurerm provider's
+#     schema, read from the npm registry's cdktf binding of it (scripts/check-tf-schema.ts).
 # `terraform validate` and `plan` need the azurerm and temporalcloud providers, which cannot be
 # downloaded here: deploy.yml runs them (plan on every pull request).
 #
 #   bash scripts/check-infra.sh              provision what is missing, then run every check
 #   bash scripts/check-infra.sh --install    provision only, print the tool paths
-#   bash scripts/check-infra.sh --only fmt   one check: fmt, checkov-terraform, checkov-actions, actionlint
+#   bash scripts/check-infra.sh --only fmt   one check: fmt, schema, checkov-terraform, checkov-actions, actionlint
 # INFRA_DIR and WORKFLOWS_DIR point the checks at other copies (test/unit/infra-tools.test.ts
 # mutates copies and expects each check to fail).
 set -euo pipefail
@@ -23,12 +25,15 @@ cd "$(dirname "$0")/.."
 OPENTOFU_VERSION=v1.10.10
 ACTIONLINT_VERSION=v1.7.12
 CHECKOV_VERSION=3.3.30
+# @cdktf/provider-azurerm 14.23.1 is generated from azurerm 4.55.0 (infra/versions.tf: ~> 4.55).
+AZURERM_BINDING_VERSION=14.23.1
 
 TOOLS="$PWD/.tools/infra"
 TOFU="$TOOLS/tofu-$OPENTOFU_VERSION/tofu"
 ACTIONLINT="$TOOLS/actionlint-$ACTIONLINT_VERSION/actionlint"
 CHECKOV_VENV="$TOOLS/checkov-$CHECKOV_VERSION"
 CHECKOV="$CHECKOV_VENV/bin/checkov"
+AZURERM_BINDING="$TOOLS/provider-azurerm-$AZURERM_BINDING_VERSION"
 
 say() { echo "check-infra: $*" >&2; }
 
@@ -52,6 +57,16 @@ provision() {
     rm -rf "$CHECKOV_VENV"
     python3 -m venv "$CHECKOV_VENV"
     "$CHECKOV_VENV/bin/pip" install --quiet --disable-pip-version-check "checkov==$CHECKOV_VERSION"
+  fi
+  if [ ! -f "$AZURERM_BINDING/package.json" ]; then
+    say "unpacking @cdktf/provider-azurerm $AZURERM_BINDING_VERSION (npm; the azurerm schema)"
+    local tmp
+    tmp="$(mktemp -d)"
+    (cd "$tmp" && npm pack --silent "@cdktf/provider-azurerm@$AZURERM_BINDING_VERSION" >/dev/null)
+    mkdir -p "$AZURERM_BINDING.tmp"
+    tar -xzf "$tmp"/*.tgz -C "$AZURERM_BINDING.tmp" --strip-components=1
+    rm -rf "$tmp" "$AZURERM_BINDING"
+    mv "$AZURERM_BINDING.tmp" "$AZURERM_BINDING"
   fi
 }
 
@@ -101,14 +116,14 @@ WORKFLOWS_DIR="${WORKFLOWS_DIR:-.github/workflows}"
 ONLY=""
 case "${1:-}" in
   --install) ;;
-  --only) ONLY="${2:?--only needs fmt, checkov-terraform, checkov-actions or actionlint}" ;;
+  --only) ONLY="${2:?--only needs fmt, schema, checkov-terraform, checkov-actions or actionlint}" ;;
   "") ;;
   *) say "unknown argument $1"; exit 2 ;;
 esac
 
 provision
 if [ "${1:-}" = "--install" ]; then
-  printf 'tofu=%s\nactionlint=%s\ncheckov=%s\n' "$TOFU" "$ACTIONLINT" "$CHECKOV"
+  printf 'tofu=%s\nactionlint=%s\ncheckov=%s\nazurerm-schema=%s\n' "$TOFU" "$ACTIONLINT" "$CHECKOV" "$AZURERM_BINDING"
   exit 0
 fi
 wanted() { [ -z "$ONLY" ] || [ "$ONLY" = "$1" ]; }
@@ -119,6 +134,10 @@ if wanted fmt; then
   # OpenTofu warns about a missing CLI config file when TF_CLI_CONFIG_FILE names one: none is needed.
   TF_CLI_CONFIG_FILE=/dev/null "$TOFU" fmt -check -recursive -diff "$INFRA_DIR" \
     || { say "tofu fmt: run '$TOFU fmt -recursive $INFRA_DIR'"; status=1; }
+fi
+if wanted schema; then
+  echo "--- azurerm schema (@cdktf/provider-azurerm $AZURERM_BINDING_VERSION)"
+  "$PWD/node_modules/.bin/tsx" scripts/check-tf-schema.ts "$AZURERM_BINDING" "$INFRA_DIR" || status=1
 fi
 if wanted checkov-terraform; then
   echo "--- checkov $CHECKOV_VERSION (terraform)"

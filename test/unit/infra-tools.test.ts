@@ -23,11 +23,12 @@ const binaries = [
   path.join(tools, `tofu-${pin('OPENTOFU_VERSION')}`, 'tofu'),
   path.join(tools, `actionlint-${pin('ACTIONLINT_VERSION')}`, 'actionlint'),
   path.join(tools, `checkov-${pin('CHECKOV_VERSION')}`, 'bin/checkov'),
+  path.join(tools, `provider-azurerm-${pin('AZURERM_BINDING_VERSION')}`, 'package.json'),
 ];
 const missing = binaries.filter((b) => !fs.existsSync(b));
 const inCi = process.env.CI === 'true';
 
-type Check = 'fmt' | 'checkov-terraform' | 'checkov-actions' | 'actionlint';
+type Check = 'fmt' | 'schema' | 'checkov-terraform' | 'checkov-actions' | 'actionlint';
 
 /** Runs one check of the script on copies of infra/ and the workflows, after `mutate` edits them. */
 function runCheck(check: Check, mutate: (dirs: { infra: string; workflows: string }) => void = () => {}) {
@@ -87,6 +88,36 @@ if (missing.length > 0 && inCi) {
       );
       expect(status).not.toBe(0);
       expect(output).toMatch(/main\.tf/);
+    });
+  });
+
+  describe('azurerm schema', () => {
+    test('passes the files as committed', () => {
+      expect(runCheck('schema')).toMatchObject({ status: 0 });
+    });
+
+    test('fails on a misspelt argument, naming it', () => {
+      const { status, output } = runCheck('schema', ({ infra }) =>
+        edit(
+          path.join(infra, 'modules/container-apps/main.tf'),
+          'termination_grace_period_seconds = 45',
+          'termination_grace_seconds = 45',
+        ),
+      );
+      expect(status).not.toBe(0);
+      expect(output).toMatch(/azurerm_container_app\.this: no argument or block "termination_grace_seconds"/);
+    });
+
+    test('fails on an argument azurerm 4.x renamed (3.x spelling)', () => {
+      const { status, output } = runCheck('schema', ({ infra }) =>
+        edit(
+          path.join(infra, 'modules/servicebus/main.tf'),
+          'partitioning_enabled ',
+          'enable_partitioning  ',
+        ),
+      );
+      expect(status).not.toBe(0);
+      expect(output).toMatch(/azurerm_servicebus_topic\.orders: no argument or block "enable_partitioning"/);
     });
   });
 
