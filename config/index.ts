@@ -79,6 +79,9 @@ const schema = z
 
 export type Env = z.infer<typeof schema>;
 
+/** Every environment name loadConfig reads (deployment checks tie their settings to these). */
+export const CONFIG_ENV_NAMES: readonly string[] = Object.keys(schema.shape);
+
 export interface Config {
   env: Env['NODE_ENV'];
   logLevel: Env['LOG_LEVEL'];
