@@ -2,6 +2,7 @@ import { createConsentActivities } from './consent';
 import type { ActivityDeps } from './deps';
 import { createHistoryActivities } from './history';
 import { createRenderActivities } from './render';
+import { createRolloutActivities } from './rollout';
 import { createSendActivities } from './send';
 import { createVenueNumberActivities } from './venue-number';
 
@@ -15,6 +16,7 @@ export function createOrderQueueActivities(deps: ActivityDeps) {
     ...createVenueNumberActivities(deps),
     ...createRenderActivities(deps),
     ...createHistoryActivities(deps),
+    ...createRolloutActivities(deps),
   };
 }
 
@@ -23,4 +25,5 @@ export type ConsentActivities = ReturnType<typeof createConsentActivities>;
 export type VenueNumberActivities = ReturnType<typeof createVenueNumberActivities>;
 export type RenderActivities = ReturnType<typeof createRenderActivities>;
 export type HistoryActivities = ReturnType<typeof createHistoryActivities>;
+export type RolloutActivities = ReturnType<typeof createRolloutActivities>;
 export type SendActivities = ReturnType<typeof createSendActivities>;

@@ -1,14 +1,21 @@
 import type { ProviderName } from '../domain/enums';
+import { isEventExpired } from '../domain/order-event';
 import type { FlagReason, PauseScope } from '../rollout/control';
+import type { OrderContext } from '../temporal/contracts';
 import type { ActivityDeps } from './deps';
 
 /**
- * How long a paused order waits before it looks again on its own. The resume signal wakes it sooner
- * (rollout/control.ts ROLLOUT_RESUMED_SIGNAL); this is the backstop should that signal never come
- * (a resume written straight to SQL, a wake-up cut short), kept long because every look is an
- * activity on the provider's rate-limited send queue.
+ * The longest a paused order waits before it looks again on its own (workflows/order-confirmation.ts
+ * starts at seconds and doubles). The resume signal wakes it sooner (ROLLOUT_RESUMED_SIGNAL); the
+ * looks are for a signal that never comes: a resume written straight to SQL, a wake-up cut short, or
+ * an order that turned paused just after the wake-up listed the paused ones.
  */
 export const PAUSE_RECHECK_MS = 15 * 60_000;
+export interface CheckRolloutInput extends OrderContext {
+  venueId: number;
+  provider: ProviderName;
+  eventTimestamp?: string;
+}
 
 /** Whether an order may go out now, read from rollout control (cached: at most its age behind SQL). */
 export type RolloutGate =
@@ -40,4 +47,24 @@ export function pauseRecheckMs(
   const at = eventTimestamp === undefined ? NaN : Date.parse(eventTimestamp);
   if (!Number.isFinite(at)) return PAUSE_RECHECK_MS;
   return Math.min(PAUSE_RECHECK_MS, Math.max(1_000, at + maxEventAgeMs - now + 1_000));
+}
+
+export function createRolloutActivities(deps: ActivityDeps) {
+  return {
+    /**
+     * A paused order's look between sends, on the order queue (the send queue's rate is for sends):
+     * still paused, and for how long at most before its next look; anything else hands the order
+     * back to its send step, which decides (sends, or ends it skipped_disabled or expired).
+     */
+    async checkRollout(
+      input: CheckRolloutInput,
+    ): Promise<{ kind: 'paused'; recheckAfterMs: number } | { kind: 'go' }> {
+      const gate = await rolloutGate(deps, input.venueId, input.provider);
+      const now = Date.now();
+      const { maxEventAgeMs } = deps.config.sms;
+      if (gate.kind !== 'paused' || isEventExpired(input.eventTimestamp, maxEventAgeMs, now))
+        return { kind: 'go' };
+      return { kind: 'paused', recheckAfterMs: pauseRecheckMs(input.eventTimestamp, maxEventAgeMs, now) };
+    },
+  };
 }

@@ -1,6 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { ProviderName } from '../domain/enums';
 import { isSmsProviderError } from '../domain/errors';
+import { isEventExpired } from '../domain/order-event';
 import { maskPhone } from '../domain/phone';
 import type { OrderClaim } from '../db/order-claims-repository';
 import type { AcceptedMessage, AcceptedMessageQuery } from '../providers/sms-provider';
@@ -140,7 +141,7 @@ export function createSendActivities(deps: ActivityDeps) {
         if (gate.kind === 'disabled')
           return notSent('skipped_disabled', `SMS is off for this venue (${gate.reason}); not sending`);
         const { maxEventAgeMs } = deps.config.sms;
-        if (isExpired(input.eventTimestamp, maxEventAgeMs))
+        if (isEventExpired(input.eventTimestamp, maxEventAgeMs))
           return notSent('expired', 'event aged out while paused; not sending');
         log.info({ pause: gate.target, reason: gate.reason }, 'sends are paused; the order waits');
         const recheckAfterMs = pauseRecheckMs(input.eventTimestamp, maxEventAgeMs, Date.now());
@@ -195,7 +196,7 @@ export function createSendActivities(deps: ActivityDeps) {
             }
           }
 
-          if (isExpired(input.eventTimestamp, deps.config.sms.maxEventAgeMs))
+          if (isEventExpired(input.eventTimestamp, deps.config.sms.maxEventAgeMs))
             return notSent('expired', 'event too old to confirm by SMS; not sending');
           const consent = await acknowledgedConsent(deps, input.venueId, input.to);
           if (consent?.status !== 'opted_in') {
@@ -288,10 +289,4 @@ async function earlierAttemptMessage(
   return providerFor(deps, claim.provider).findAcceptedMessage(
     acceptedMessageQuery(deps, asked, sinceMs, signal),
   );
-}
-
-function isExpired(eventTimestamp: string | undefined, maxAgeMs: number): boolean {
-  if (eventTimestamp === undefined) return false; // orders started before the field existed
-  const at = Date.parse(eventTimestamp);
-  return Number.isFinite(at) && Date.now() - at > maxAgeMs;
 }

@@ -194,3 +194,14 @@ export function describeFieldErrors(errors: FieldError[]): string {
 function withoutUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
+
+/** Whether an order's event is older than MAX_EVENT_AGE_HOURS now: it is not confirmed by SMS any more. */
+export function isEventExpired(
+  eventTimestamp: string | undefined,
+  maxAgeMs: number,
+  now = Date.now(),
+): boolean {
+  if (eventTimestamp === undefined) return false; // orders started before the field existed
+  const at = Date.parse(eventTimestamp);
+  return Number.isFinite(at) && now - at > maxAgeMs;
+}

@@ -14,6 +14,7 @@ import type {
   ConsentActivities,
   HistoryActivities,
   RenderActivities,
+  RolloutActivities,
   VenueNumberActivities,
 } from '../activities';
 import type { RecordHistoryInput } from '../activities/history';
@@ -46,14 +47,21 @@ export const rolloutResumedSignal = defineSignal(ROLLOUT_RESUMED_SIGNAL);
 
 // The quick steps run as local activities; each falls back to its regular twin when its local budget
 // runs out (workflows/failures.ts localFirst, docs/adr/0009).
-const regular = proxyActivities<ConsentActivities & VenueNumberActivities & HistoryActivities>(
-  QUICK_CALL_ACTIVITY,
-);
+const regular = proxyActivities<
+  ConsentActivities & VenueNumberActivities & HistoryActivities & RolloutActivities
+>(QUICK_CALL_ACTIVITY);
 const { renderMessage } = proxyActivities<RenderActivities>(RENDER_ACTIVITY);
-const local = proxyLocalActivities<ConsentActivities & VenueNumberActivities & HistoryActivities>(
-  LOCAL_QUICK_CALL_ACTIVITY,
-);
+const local = proxyLocalActivities<
+  ConsentActivities & VenueNumberActivities & HistoryActivities & RolloutActivities
+>(LOCAL_QUICK_CALL_ACTIVITY);
 const localRender = proxyLocalActivities<RenderActivities>(LOCAL_RENDER_ACTIVITY).renderMessage;
+
+/**
+ * A paused order's first look of its own, seconds after it turned paused: a resume whose wake-up
+ * missed it (it turned paused just after the wake-up listed the paused orders) is seen at once.
+ * The wait doubles after each look that finds the pause on, up to the activity's re-check bound.
+ */
+const PAUSE_FIRST_LOOK_MS = 5_000;
 
 /** How long an order waits for the provisioning workflow's answer before it looks again. */
 const VENUE_NUMBER_ANSWER_TIMEOUT = '10 minutes';
@@ -105,8 +113,6 @@ class Order implements SendingOrder {
   private awaitedNumber?: { provider: ProviderName; answer?: VenueNumberAnswer };
   /** A resume signal came since the last send attempt began (so one landing mid-attempt is kept). */
   private resumed = false;
-  /** SmsOutcome shows `paused`. */
-  private shownPaused = false;
 
   constructor(private readonly input: OrderConfirmationInput) {
     this.ctx = { orderId: input.event.orderId, correlationId: input.correlationId };
@@ -204,24 +210,30 @@ class Order implements SendingOrder {
 
   /**
    * A pause holds this order: it waits here, in workflow code (no activity slot, nothing lost on a
-   * restart), shown as SmsOutcome=paused, until the resume signal or its re-check time. The send
-   * step then asks again; the provider's send queue paces a released backlog at its send rate.
+   * restart), shown as SmsOutcome=paused, until the resume signal. Meanwhile it looks again on its
+   * own, seconds after it turned paused and then less and less often (a resume whose signal missed it
+   * is seen anyway), with a quick local read on the order queue, not the send queue. Once the pause
+   * is lifted the send step asks again, and the provider's send queue paces a released backlog.
    */
-  async waitOutPause(paused: Extract<SendSmsResult, { kind: 'paused' }>): Promise<void> {
-    if (!this.shownPaused) {
-      log.info('order paused; waiting for the resume', { pause: paused.target, reason: paused.reason });
-      upsertSearchAttributes([{ key: SmsOutcomeKey, value: PAUSED_OUTCOME }]);
-      this.shownPaused = true;
-    }
+  async waitOutPause(paused: Extract<SendSmsResult, { kind: 'paused' }>, from: VenueSender): Promise<void> {
+    log.info('order paused; waiting for the resume', { pause: paused.target, reason: paused.reason });
+    upsertSearchAttributes([{ key: SmsOutcomeKey, value: PAUSED_OUTCOME }]);
     this.status.step = 'paused';
     showOrderDetails(this.status);
-    await condition(() => this.resumed, paused.recheckAfterMs);
-    // Resumed: no longer shown as paused while its send waits its turn at the provider's pace. A
-    // re-check on time alone most likely finds the pause still on, so the order stays shown as paused.
-    if (this.resumed) {
-      upsertSearchAttributes([{ key: SmsOutcomeKey, value: PENDING_OUTCOME }]);
-      this.shownPaused = false;
+    const look = {
+      ...this.ctx,
+      venueId: this.event.venueId,
+      provider: from.provider,
+      eventTimestamp: this.event.eventTimestamp,
+    };
+    let waitMs = Math.min(PAUSE_FIRST_LOOK_MS, paused.recheckAfterMs);
+    while (!(await condition(() => this.resumed, waitMs))) {
+      const gate = await localFirst(local.checkRollout, regular.checkRollout, look);
+      if (gate.kind === 'go') break;
+      waitMs = Math.min(waitMs * 2, gate.recheckAfterMs);
     }
+    // Lifted: no longer shown as paused while its send waits its turn at the provider's pace.
+    upsertSearchAttributes([{ key: SmsOutcomeKey, value: PENDING_OUTCOME }]);
   }
 
   hearResumed(): void {

@@ -19,8 +19,8 @@ export interface SendingOrder {
   sending(from: VenueSender): SendSmsInput;
   /** Moves the order to the venue's number at `provider` (and shows the switch in the UI). */
   useSender(provider: ProviderName): Promise<VenueSender>;
-  /** Waits while a pause holds the order (until resumed or the answer's re-check time). */
-  waitOutPause(paused: Extract<SendSmsResult, { kind: 'paused' }>): Promise<void>;
+  /** Waits while a pause holds the order's sends from `from` (until it is lifted). */
+  waitOutPause(paused: Extract<SendSmsResult, { kind: 'paused' }>, from: VenueSender): Promise<void>;
 }
 
 type AcceptedAnswer =
@@ -85,7 +85,7 @@ async function send(
     calls.lastStartedAt = Date.now();
     const result = await sendSms(order.sending(from));
     if (result.kind !== 'paused') return { result, from };
-    await order.waitOutPause(result);
+    await order.waitOutPause(result, from);
   }
 }
 

@@ -154,6 +154,22 @@ describe('rollout control on the order path', () => {
     expect(await w.store.messages({ to: e.phoneNumber })).toHaveLength(0);
   });
 
+  test('a pause lifted with no wake-up signal (it missed the order): the order sees it on its own within seconds', async () => {
+    const e = await optedInOrder({ PhoneNumber: '+14155550308' });
+    const venue: PauseScope = { scope: 'venue', venueId: e.venueId };
+    await w.repos.rollout.pause(venue, change('hold'));
+    const handle = await start(e);
+    await pausedInVisibility(e, handle);
+
+    // Lifted in SQL only: as when the wake-up listed the paused orders a moment before this one
+    // turned paused, or the API's wake-up was cut short.
+    await w.repos.rollout.resume(venue, change('lifted, no signal'));
+    expect(await handle.result()).toMatchObject({ outcome: 'sent' });
+    expect(await w.store.messages({ to: e.phoneNumber })).toHaveLength(1);
+    // Its looks while paused went to the order queue, not the provider's rate-limited send queue.
+    expect(await pausedSendAttempts(handle)).toBe(2);
+  });
+
   test('a resume signal with the pause still on: the order asks, stays paused, and sends once it is lifted', async () => {
     const e = await optedInOrder({ PhoneNumber: '+14155550306' });
     const venue: PauseScope = { scope: 'venue', venueId: e.venueId };
