@@ -1,3 +1,4 @@
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Knex } from 'knex';
 import { createConsentRepository } from './consent-repository';
 import { cleanDatabaseError } from './errors';
@@ -19,35 +20,65 @@ export interface Repositories {
 /**
  * The repositories every role uses. Each method's failure leaves as a DatabaseError (db/errors.ts):
  * the driver's code and the kind of problem, never the SQL or the values, so no caller (activity,
- * route, log line, Temporal failure) can pass a phone number on by accident.
+ * route, log line, Temporal failure, span) can pass a phone number on by accident. Each call is a
+ * client span (`SmsSendHistory recordRun`) in the caller's trace when tracing is on (a no-op
+ * otherwise), named by table and method: no statement, no values.
  */
 export function createRepositories(knex: Knex): Repositories {
+  const system = dbSystem(knex);
+  const wrap = <R extends object>(table: string, repository: R) => instrumented(system, table, repository);
   return {
-    consent: cleanErrors('SmsConsent', createConsentRepository(knex)),
-    history: cleanErrors('SmsSendHistory', createHistoryRepository(knex)),
-    orderClaims: cleanErrors('SmsOrderClaims', createOrderClaimsRepository(knex)),
-    rollout: cleanErrors('Rollout', createRolloutRepository(knex)),
-    venueNumbers: cleanErrors('VenuePhoneNumbers', createVenueNumbersRepository(knex)),
-    webhookNonces: cleanErrors('WebhookNonces', createWebhookNoncesRepository(knex)),
+    consent: wrap('SmsConsent', createConsentRepository(knex)),
+    history: wrap('SmsSendHistory', createHistoryRepository(knex)),
+    orderClaims: wrap('SmsOrderClaims', createOrderClaimsRepository(knex)),
+    rollout: wrap('Rollout', createRolloutRepository(knex)),
+    venueNumbers: wrap('VenuePhoneNumbers', createVenueNumbersRepository(knex)),
+    webhookNonces: wrap('WebhookNonces', createWebhookNoncesRepository(knex)),
   };
 }
 
-/** The same repository, with every method's rejection passed through cleanDatabaseError. */
-function cleanErrors<R extends object>(table: string, repository: R): R {
+const tracer = trace.getTracer('sms-order-confirmation/db');
+
+/** The same repository, each method in a span and its rejection passed through cleanDatabaseError. */
+function instrumented<R extends object>(system: string, table: string, repository: R): R {
   const wrapped: Record<string, unknown> = {};
   for (const [name, member] of Object.entries(repository)) {
     wrapped[name] =
       typeof member === 'function'
-        ? async (...args: unknown[]) => {
-            try {
-              return await (member as (...a: unknown[]) => Promise<unknown>).apply(repository, args);
-            } catch (err) {
-              throw cleanDatabaseError(err, `${table} ${name}`);
-            }
-          }
+        ? (...args: unknown[]) =>
+            tracer.startActiveSpan(
+              `${table} ${name}`,
+              {
+                kind: SpanKind.CLIENT,
+                attributes: { 'db.system': system, 'db.sql.table': table, 'db.operation': name },
+              },
+              async (span) => {
+                try {
+                  return await (member as (...a: unknown[]) => Promise<unknown>).apply(repository, args);
+                } catch (err) {
+                  const clean = cleanDatabaseError(err, `${table} ${name}`);
+                  span.setStatus({
+                    code: SpanStatusCode.ERROR,
+                    message: clean instanceof Error ? clean.name : 'error',
+                  });
+                  throw clean;
+                } finally {
+                  span.end();
+                }
+              },
+            )
         : member;
   }
   return wrapped as R;
+}
+
+/** OpenTelemetry's name for the database behind knex. */
+function dbSystem(knex: Knex): string {
+  const client = String((knex.client as { config?: { client?: unknown } }).config?.client ?? '');
+  if (client.includes('sqlite')) return 'sqlite';
+  if (client === 'pg' || client.includes('postgres')) return 'postgresql';
+  if (client === 'mssql') return 'mssql';
+  return client || 'other_sql';
 }
 
 /** The readiness probe's database check. */

@@ -135,6 +135,7 @@ test('one trace links the HTTP request, the start, the workflow, each activity a
     (s: ReceivedSpan) => s.name === 'StartActivity:sendSms',
     (s: ReceivedSpan) => s.name === 'RunActivity:sendSms',
     (s: ReceivedSpan) => s.name === 'RunActivity:recordHistory',
+    (s: ReceivedSpan) => s.name === 'SmsSendHistory record',
     // The Twilio SDK's request to the fake, a client span inside the send.
     (s: ReceivedSpan) =>
       s.service === 'sms-worker' &&
@@ -165,10 +166,21 @@ test('one trace links the HTTP request, the start, the workflow, each activity a
   // The provider call is the send's child: the trace reaches the SDK's HTTP request.
   // (The first order of a venue also buys its number: more Twilio calls, under other activities.)
   const send = trace.find((s) => s.name === 'RunActivity:sendSms')!;
-  const calls = trace.filter((s) => expected[7](s) && s.parentSpanId === send.spanId);
+  const calls = trace.filter((s) => expected[8](s) && s.parentSpanId === send.spanId);
   expect(calls.map((s) => String(s.attributes['http.url']).replace(twilio.baseUrl, ''))).toEqual([
     expect.stringMatching(/\/Messages\.json$/),
   ]);
+  // The SQL writes are spans of the steps that make them: the claim in the send, the history row
+  // in its step, named by table and method (no statement, no values).
+  const childOf = (parent: string, name: string) => {
+    const step = trace.find((s) => s.name === parent)!;
+    return trace.find((s) => s.name === name && s.parentSpanId === step.spanId);
+  };
+  expect(childOf('RunActivity:sendSms', 'SmsOrderClaims claim')?.attributes).toMatchObject({
+    'db.system': 'sqlite',
+    'db.sql.table': 'SmsOrderClaims',
+  });
+  expect(childOf('RunActivity:recordHistory', 'SmsSendHistory record')).toBeDefined();
 
   // Nothing personal leaves in any export: not the number (any spelling), not the message text.
   const digits = phone.replace(/\D/g, '');
