@@ -68,7 +68,8 @@ export function countActions(events: readonly HistoryEvent[]): ActionCount {
         const keys = Object.keys(
           e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {},
         );
-        if (!(keys.length > 0 && keys.every((k) => k === CHANGE_VERSION_ATTRIBUTE))) c.searchAttributeUpserts++;
+        if (!(keys.length > 0 && keys.every((k) => k === CHANGE_VERSION_ATTRIBUTE)))
+          c.searchAttributeUpserts++;
         break;
       }
       case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
