@@ -13,6 +13,7 @@ import { parseOrderEvent } from '../domain/order-event';
 import { SimulatorStore } from '../providers/simulator/simulator-store';
 import { startDevServer, freePort, type DevServer } from '../scripts/temporal-cli';
 import { connectTemporalClient, type TemporalClientHandle } from '../temporal/client';
+import { signalConsentChange } from '../temporal/consent-signal';
 import { sendTaskQueue } from '../temporal/contracts';
 import { orderWorkflowId } from '../temporal/ids';
 import { startOrderConfirmation } from '../temporal/start-order';
@@ -25,24 +26,30 @@ import {
   ROOT,
   spawnRole,
   stopRole,
+  treeCpuMs,
   treeRssMb,
   waitUntilHealthy,
   type Role,
 } from './support/processes';
+import { countActions, meanActions, type ActionCount } from './support/actions';
 import { Progress } from './support/progress';
+import { perUnit, scrapeServerCounters, type Counters as ServerCounters } from './support/server-metrics';
 import { percentiles, phoneFor } from './support/stats';
 import { temporalConnectionOptions } from '../temporal/connection-options';
 
 /**
- * `npm run bench [-- --orders N --concurrency C --quick --compiled | --tsx]`, optionally against a
- * running stack: `--temporal host:port --api URL --token T [--database-url URL --simulator-db FILE
- * --worker-pid PID]`.
+ * `npm run bench [-- --orders N --concurrency C1,C2,… --quick --compiled | --tsx --opt-in sql|entity
+ * --cpu-prof [--cpu-prof-at C]]`, optionally against a running stack: `--temporal host:port --api URL
+ * --token T [--database-url URL --simulator-db FILE --worker-pid PID]`.
  *
- * In one run: the same-shape ceiling (N no-op workflows of five sequential activities, C started at
- * a time, on a worker process with the same WORKER_* settings), the whole path (N orders through
- * POST /api/events/… at concurrency C on a warm venue, until every workflow closed), then an open
- * loop at 50 % of the measured saturation for latency, and the worker's RSS after N and with 1,000
- * orders held before their send. Progress on stderr; the last stdout line is one JSON object.
+ * In one run, at each concurrency in turn: the same-shape ceiling (N no-op workflows of five
+ * sequential activities, C started at a time) on a worker with the SDK's defaults and on one with our
+ * WORKER_* settings, the better of the two being the ceiling; then the whole path (N orders through
+ * POST /api/events/… on a warm venue, until every workflow closed, read from the client). Each phase
+ * counts CPU per workflow by process and (own stack) the server's round trips and actions by kind;
+ * the path's histories give Temporal Cloud billable actions per order. Then an open loop at 50 % of
+ * the best measured saturation for latency, and the worker's RSS with 1,000 orders held before their
+ * send. Progress on stderr; the last stdout line is one JSON object.
  */
 
 const EVENTS_PATH = '/api/events/send-order-confirmation-sms';
@@ -54,7 +61,8 @@ const { EventType } = temporal.api.enums.v1;
 
 interface Options {
   orders: number;
-  concurrency: number;
+  /** The ceilings and the whole path run at each, in turn. */
+  concurrencies: number[];
   openLoopOrders: number;
   heldOrders: number;
   runtime: 'tsx' | 'compiled';
@@ -65,6 +73,10 @@ interface Options {
   simulatorDb?: string;
   workerPid?: number;
   keepLogs: boolean;
+  /** Own stack only: the worker and the API under V8's CPU profiler for the whole path at this concurrency. */
+  cpuProfAt?: number;
+  /** Own stack only: customers opted in through their consent entities (open 10 minutes after) instead of SQL. */
+  optInVia: 'sql' | 'entity';
 }
 
 function parseArgs(argv: string[]): Options {
@@ -90,9 +102,17 @@ function parseArgs(argv: string[]): Options {
     throw new Error(
       '--compiled needs dist/workers/main.js and dist/workflow-bundle.js: run `npm run build` first',
     );
+  const concurrencies = (value('--concurrency') ?? (quick ? '10' : '10,30,50')).split(',').map((v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new Error('--concurrency needs integers ≥ 1, comma-separated');
+    return n;
+  });
+  const cpuProf = argv.includes('--cpu-prof');
+  const optInVia = value('--opt-in') ?? 'sql';
+  if (optInVia !== 'sql' && optInVia !== 'entity') throw new Error('--opt-in is sql or entity');
   const o: Options = {
     orders,
-    concurrency: count('--concurrency', quick ? 10 : 50),
+    concurrencies,
     openLoopOrders: count('--open-loop-orders', orders),
     heldOrders: count('--held', quick ? 200 : 1000, 0),
     // Whatever is available: the compiled worker when it is built, unless --tsx asks otherwise.
@@ -103,8 +123,17 @@ function parseArgs(argv: string[]): Options {
     databaseUrl: value('--database-url'),
     simulatorDb: value('--simulator-db'),
     workerPid: value('--worker-pid') === undefined ? undefined : count('--worker-pid', 0),
-    keepLogs: argv.includes('--keep-logs'),
+    // The profiles are in the work folder: keep it.
+    keepLogs: argv.includes('--keep-logs') || cpuProf,
+    cpuProfAt: cpuProf
+      ? value('--cpu-prof-at') === undefined
+        ? concurrencies.reduce((best, c) => (Math.abs(c - 30) < Math.abs(best - 30) ? c : best))
+        : count('--cpu-prof-at', 30)
+      : undefined,
+    optInVia,
   };
+  if (o.cpuProfAt !== undefined && !concurrencies.includes(o.cpuProfAt))
+    throw new Error('--cpu-prof-at must be one of the --concurrency values');
   if ((o.temporal === undefined) !== (o.api === undefined))
     throw new Error('--temporal and --api go together (a running stack), or neither (the bench starts one)');
   return o;
@@ -141,19 +170,34 @@ interface Stack {
   repos?: Repositories;
   simulator?: SimulatorStore;
   workerPid?: () => number | undefined;
+  /** Own stack only: the processes whose CPU time is counted per phase. */
+  apiPid?: () => number | undefined;
+  serverPid?: number;
+  /** Own stack only: the dev server's Prometheus endpoint. */
+  serverMetricsUrl?: string;
   /** Own stack only: replaces the worker (a different WORKER_QUEUES, say). */
   restartWorker?: (env: Record<string, string>) => Promise<void>;
-  /** Own stack only: the ceiling's worker process, with the order worker's settings. */
-  startCeilingWorker(): Promise<Role>;
+  /** Own stack only: restarts the worker and the API, under the CPU profiler when given a folder. */
+  restartProfiled?: (cpuProfDir: string | undefined) => Promise<void>;
+  /**
+   * The ceiling's worker process: with the order worker's WORKER_* settings and V8 flags (`ours`), or
+   * with none of them, as the SDK and Node come (`sdk-defaults`), on a task queue of its own.
+   */
+  startCeilingWorker(tuning: CeilingTuning): Promise<Role>;
   close(): Promise<void>;
 }
 
+type CeilingTuning = 'sdk-defaults' | 'ours';
+const ceilingQueue = (tuning: CeilingTuning) => `${CEILING_QUEUE}-${tuning}`;
+
 async function startOwnStack(opt: Options, workDir: string): Promise<Stack> {
+  const metricsPort = await freePort();
   const server: DevServer = await startDevServer({
     headless: true,
     dbFilename: path.join(workDir, 'temporal.sqlite'),
     logLevel: 'error',
     log: (m) => progress.log(m),
+    metricsPort,
   });
   const databaseUrl = `sqlite:${path.join(workDir, 'sms.sqlite')}`;
   const knex = createKnex(databaseUrl);
@@ -185,14 +229,15 @@ async function startOwnStack(opt: Options, workDir: string): Promise<Stack> {
   const [orderBundle, ceilingBundle] = bundles;
   const workerEntry = opt.runtime === 'compiled' ? 'dist/workers/main.js' : 'workers/main.ts';
   const workerEnv = { ...common, WORKFLOW_BUNDLE_PATH: orderBundle };
-  const api = spawnRole('api', {
+  const apiOptions = {
     entry:
       opt.runtime === 'compiled' && fs.existsSync(path.join(ROOT, 'dist/api/main.js'))
         ? 'dist/api/main.js'
         : 'api/main.ts',
     env: { ...common, HOST: '127.0.0.1', PORT: String(apiPort) },
     logDir: workDir,
-  });
+  };
+  let api = spawnRole('api', apiOptions);
   let worker = spawnRole('worker', { entry: workerEntry, env: workerEnv, logDir: workDir });
   const config = loadConfig({ ...process.env, ...common });
   const repos = createRepositories(knex);
@@ -208,6 +253,25 @@ async function startOwnStack(opt: Options, workDir: string): Promise<Stack> {
     repos,
     simulator,
     workerPid: () => worker.child.pid,
+    apiPid: () => api.child.pid,
+    serverPid: server.pid,
+    serverMetricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
+    restartProfiled: async (cpuProfDir) => {
+      // SIGTERM: the roles drain and exit, which is when V8 writes a profile.
+      await Promise.all([stopRole(api), stopRole(worker)]);
+      const suffix = cpuProfDir ? 'profiled' : 'restarted';
+      api = spawnRole(`api-${suffix}`, {
+        ...apiOptions,
+        cpuProfDir: cpuProfDir && path.join(cpuProfDir, 'api'),
+      });
+      worker = spawnRole(`worker-${suffix}`, {
+        entry: workerEntry,
+        env: workerEnv,
+        logDir: workDir,
+        cpuProfDir: cpuProfDir && path.join(cpuProfDir, 'worker'),
+      });
+      await waitUntilHealthy(`${apiBase}/health/ready`, api, workDir);
+    },
     restartWorker: async (env) => {
       await stopRole(worker);
       worker = spawnRole(`worker-${env.WORKER_QUEUES ? 'held' : 'restarted'}`, {
@@ -216,10 +280,17 @@ async function startOwnStack(opt: Options, workDir: string): Promise<Stack> {
         logDir: workDir,
       });
     },
-    startCeilingWorker: async () =>
-      spawnRole('ceiling-worker', {
+    startCeilingWorker: async (tuning) =>
+      spawnRole(`ceiling-worker-${tuning}`, {
         entry: 'bench/ceiling/worker.ts',
-        env: { ...common, TEMPORAL_TASK_QUEUE: CEILING_QUEUE, CEILING_BUNDLE_PATH: ceilingBundle },
+        env: {
+          ...common,
+          TEMPORAL_TASK_QUEUE: ceilingQueue(tuning),
+          CEILING_BUNDLE_PATH: ceilingBundle,
+          CEILING_TUNING: tuning,
+          // Node as it comes: no young-generation cap either.
+          ...(tuning === 'sdk-defaults' ? { NODE_OPTIONS: '' } : {}),
+        },
         logDir: workDir,
       }),
     close: async () => {
@@ -247,13 +318,14 @@ async function givenStack(opt: Options, workDir: string): Promise<Stack> {
     repos: knex ? createRepositories(knex) : undefined,
     simulator,
     workerPid: opt.workerPid ? () => opt.workerPid : undefined,
-    startCeilingWorker: async () =>
-      spawnRole('ceiling-worker', {
+    startCeilingWorker: async (tuning) =>
+      spawnRole(`ceiling-worker-${tuning}`, {
         entry: 'bench/ceiling/worker.ts',
         env: {
           TEMPORAL_ADDRESS: opt.temporal!,
-          TEMPORAL_TASK_QUEUE: CEILING_QUEUE,
+          TEMPORAL_TASK_QUEUE: ceilingQueue(tuning),
           CEILING_BUNDLE_PATH: ceilingBundle,
+          CEILING_TUNING: tuning,
         },
         logDir: workDir,
       }),
@@ -372,6 +444,7 @@ async function orderOutcome(client: Client, orderId: string): Promise<string> {
 
 interface HistoryFacts {
   events: number;
+  actions: ActionCount;
   workflowTasks: number;
   startedAt: number;
   closedAt?: number;
@@ -381,7 +454,12 @@ interface HistoryFacts {
 
 async function historyFacts(client: Client, workflowId: string): Promise<HistoryFacts> {
   const events = (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
-  const facts: HistoryFacts = { events: events.length, workflowTasks: 0, startedAt: 0 };
+  const facts: HistoryFacts = {
+    events: events.length,
+    actions: countActions(events),
+    workflowTasks: 0,
+    startedAt: 0,
+  };
   const sendScheduled = new Set<string>();
   for (const e of events) {
     const at = tsToMs(e.eventTime);
@@ -411,8 +489,41 @@ async function historyFacts(client: Client, workflowId: string): Promise<History
 }
 
 /** Customers opted in before the run (checkout): straight into SQL when reachable, else the internal API. */
-async function optInAll(stack: Stack, phones: string[], concurrency: number): Promise<void> {
+async function optInAll(
+  stack: Stack,
+  client: Client,
+  phones: string[],
+  concurrency: number,
+  via: Options['optInVia'],
+): Promise<void> {
   let done = 0;
+  if (stack.repos && via === 'entity') {
+    // As the internal API does at checkout: through each customer's consent entity, which then stays
+    // open (idle) for ten minutes, so every order's consent read finds it running.
+    const entities = {
+      client,
+      taskQueue: stack.taskQueue,
+      workflowIdHashKey: stack.config.temporal.workflowIdHashKey,
+    };
+    await pool(phones, concurrency, async (phone) => {
+      await signalConsentChange(entities, VENUE_ID, phone, {
+        status: 'opted_in',
+        source: 'checkout',
+        occurredAt: new Date(Date.now() - 60_000).toISOString(),
+      });
+      progress.update('opt-in (entities)', ++done, phones.length);
+    });
+    // Until every entity has written its change: their writes are not part of what is measured.
+    let written = 0;
+    await pool(phones, concurrency, async (phone) => {
+      for (const deadline = Date.now() + 300_000; ; await sleep(200)) {
+        if ((await stack.repos!.consent.get(VENUE_ID, phone))?.status === 'opted_in') break;
+        if (Date.now() > deadline) throw new Error('a consent entity did not write its opt-in in 5 minutes');
+      }
+      progress.update('opt-ins written', ++written, phones.length);
+    });
+    return;
+  }
   await pool(phones, concurrency, async (phone) => {
     if (stack.repos) {
       await optIn(stack.repos, { venueId: VENUE_ID, phoneNumber: phone });
@@ -432,6 +543,94 @@ async function optInAll(stack: Stack, phones: string[], concurrency: number): Pr
     }
     progress.update('opt-in', ++done, phones.length);
   });
+}
+
+const rounded = (v: number) => Math.round(v * 100) / 100;
+const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+
+const SERVER_METRICS_SETTLE_MS = 2_500;
+
+/** One phase's rate and cost: CPU per workflow by process, server round trips and server-counted actions. */
+interface Phase {
+  perSecond: number;
+  /** CPU ms per workflow of each process over the phase (own stack; the bench itself always). */
+  cpuMsPerWorkflow: Record<string, number>;
+  /** Frontend requests per workflow by operation, from the server's metrics (own stack). */
+  roundTripsPerWorkflow?: Record<string, number>;
+  /** The server's own billable-action estimate per workflow by type (its `action` counter). */
+  serverActionsPerWorkflow?: Record<string, number>;
+}
+
+interface Round {
+  concurrency: number;
+  ordersPerSecond: number;
+  /** The better of the two ceilings. */
+  ceilingPerSecond: number;
+  ratio: number;
+  ceilingSdkDefaultsPerSecond: number;
+  ceilingOursPerSecond: number;
+  outcomes: Record<string, number>;
+  historyEventsPerOrder: number | null;
+  workflowTasksPerOrder: number | null;
+  /** Temporal Cloud billable actions per sent order, from its history (bench/support/actions.ts). */
+  actionsPerOrder: ActionCount | null;
+  wholePath: Phase;
+  ceilingSdkDefaults: Phase;
+  ceilingOurs: Phase;
+}
+
+/** Runs `fn`, timing it and counting what it cost each process and the server, per workflow. */
+async function measurePhase(
+  stack: Stack,
+  ceilingWorker: Role | undefined,
+  workflows: number,
+  fn: () => Promise<void>,
+): Promise<Phase> {
+  const pids: Record<string, number | undefined> = {
+    server: stack.serverPid,
+    worker: stack.workerPid?.(),
+    api: stack.apiPid?.(),
+    ceilingWorker: ceilingWorker?.child.pid,
+  };
+  const cpu = () =>
+    Object.fromEntries(
+      Object.entries(pids).flatMap(([name, pid]) => {
+        const ms = pid === undefined ? null : treeCpuMs(pid);
+        return ms === null ? [] : [[name, ms] as const];
+      }),
+    );
+  const scrape = () =>
+    stack.serverMetricsUrl
+      ? scrapeServerCounters(stack.serverMetricsUrl, stack.config.temporal.namespace)
+      : Promise.resolve(undefined);
+  // The server's metrics reach its endpoint about a second late (tally's reporting interval).
+  await sleep(SERVER_METRICS_SETTLE_MS);
+  const server = await scrape();
+  const before = { cpu: cpu(), bench: process.cpuUsage(), server };
+  const started = Date.now();
+  await fn();
+  const seconds = (Date.now() - started) / 1000;
+  const after = {
+    cpu: cpu(),
+    bench: process.cpuUsage(before.bench),
+    server: undefined as ServerCounters | undefined,
+  };
+  await sleep(SERVER_METRICS_SETTLE_MS);
+  after.server = await scrape();
+  const cpuMsPerWorkflow: Record<string, number> = {};
+  for (const [name, ms] of Object.entries(after.cpu))
+    if (before.cpu[name] !== undefined) cpuMsPerWorkflow[name] = rounded((ms - before.cpu[name]) / workflows);
+  cpuMsPerWorkflow.bench = rounded((after.bench.user + after.bench.system) / 1000 / workflows);
+  return {
+    perSecond: workflows / seconds,
+    cpuMsPerWorkflow,
+    ...(before.server && after.server
+      ? {
+          roundTripsPerWorkflow: perUnit(before.server, after.server, 'requests', workflows),
+          serverActionsPerWorkflow: perUnit(before.server, after.server, 'actions', workflows),
+        }
+      : {}),
+  };
 }
 
 /** Samples RSS for `ms` and keeps the highest: a single sample can fall between two GCs. */
@@ -468,9 +667,10 @@ async function main(): Promise<void> {
 
     // Every customer of the run, distinct phones, opted in at one venue before anything is measured.
     const runId = Math.floor(Math.random() * 5) * 10_000; // another run against a given stack gets fresh customers
-    const total = 1 + opt.orders + opt.openLoopOrders + (stack.own ? opt.heldOrders : 0);
+    const pathOrders = opt.orders * opt.concurrencies.length;
+    const total = 1 + pathOrders + opt.openLoopOrders + (stack.own ? opt.heldOrders : 0);
     const phones = Array.from({ length: total }, (_, i) => phoneFor(runId + i));
-    await optInAll(stack, phones, opt.concurrency);
+    await optInAll(stack, client, phones, Math.max(...opt.concurrencies), opt.optInVia);
     const eventFor = (phone: string) => sampleEvent({ VenueId: VENUE_ID, PhoneNumber: phone });
     const counters: Counters = { rejected429: 0, retried: 0 };
 
@@ -480,75 +680,154 @@ async function main(): Promise<void> {
     if (warmOutcome !== 'sent') throw new Error(`warm-up order ended ${warmOutcome}, not sent`);
     progress.log('venue warm: its number is bought');
 
-    // --- the ceiling: N no-op workflows of five activities, C started at a time ---------------------
-    const ceilingWorker = await stack.startCeilingWorker();
+    // --- per concurrency: the ceiling with the SDK's defaults and with ours, then the whole path ----
+    const ceilingWorkers = new Map<CeilingTuning, Role>();
     const plainConnection = await Connection.connect({
       ...temporalConnectionOptions(stack.config.temporal),
       address: stack.temporalAddress,
     });
-    let ceilingPerSecond: number;
+    // No codec here: the ceiling's worker runs without one (a codec's cost belongs to the whole path).
+    const plain = new Client({ connection: plainConnection, namespace });
+    const rounds: Round[] = [];
+    let workerRssMbAfterN: number | null = null;
+    let pathRound = 0;
+    const pathPhones = (round: number) => phones.slice(1 + round * opt.orders, 1 + (round + 1) * opt.orders);
     try {
-      // No codec here: the ceiling's worker runs without one (a codec's cost belongs to the whole path).
-      const plain = new Client({ connection: plainConnection, namespace });
-      await waitForPollers(plainConnection, namespace, CEILING_QUEUE, 'workflow', ceilingWorker);
-      const ids = Array.from({ length: opt.orders }, (_, i) => `bench-ceiling-${t0}-${i}`);
-      let ceilingClosed = 0;
-      const started = Date.now();
-      const ceilingRuns: Array<Promise<unknown>> = [];
-      await pool(ids, opt.concurrency, async (workflowId) => {
-        const input: CeilingInput = { event: sampleEvent() };
-        const h = await plain.workflow.start('ceilingWorkflow', {
-          workflowId,
-          taskQueue: CEILING_QUEUE,
-          args: [input],
+      for (const tuning of ['sdk-defaults', 'ours'] as const) {
+        const role = await stack.startCeilingWorker(tuning);
+        ceilingWorkers.set(tuning, role);
+        await waitForPollers(plainConnection, namespace, ceilingQueue(tuning), 'workflow', role);
+        // Unmeasured, as the venue's first order is for the path: the first runs load the bundle.
+        await Promise.all(
+          Array.from({ length: 10 }, (_, i) =>
+            plain.workflow.execute('ceilingWorkflow', {
+              workflowId: `bench-ceiling-${t0}-${tuning}-warm-${i}`,
+              taskQueue: ceilingQueue(tuning),
+              args: [{ event: sampleEvent() } satisfies CeilingInput],
+            }),
+          ),
+        );
+      }
+      for (const concurrency of opt.concurrencies) {
+        const ceiling: Partial<Record<CeilingTuning, Phase>> = {};
+        for (const tuning of ['sdk-defaults', 'ours'] as const) {
+          const ids = Array.from(
+            { length: opt.orders },
+            (_, i) => `bench-ceiling-${t0}-${tuning}-${concurrency}-${i}`,
+          );
+          let ceilingClosed = 0;
+          ceiling[tuning] = await measurePhase(stack, ceilingWorkers.get(tuning), ids.length, async () => {
+            const runs: Array<Promise<unknown>> = [];
+            await pool(ids, concurrency, async (workflowId) => {
+              const input: CeilingInput = { event: sampleEvent() };
+              const h = await plain.workflow.start('ceilingWorkflow', {
+                workflowId,
+                taskQueue: ceilingQueue(tuning),
+                args: [input],
+              });
+              runs.push(
+                h
+                  .result()
+                  .then(() =>
+                    progress.update(`ceiling ${tuning} c=${concurrency}`, ++ceilingClosed, ids.length),
+                  ),
+              );
+            });
+            await Promise.all(runs);
+          });
+          progress.log(
+            `ceiling ${tuning} at ${concurrency}: ${ceiling[tuning]!.perSecond.toFixed(1)} workflows/s`,
+          );
+        }
+
+        // The whole path: N orders through the HTTP ingress at this concurrency, until all closed.
+        const profileDir =
+          stack.restartProfiled && opt.cpuProfAt === concurrency ? path.join(workDir, 'profiles') : undefined;
+        if (profileDir) {
+          await stack.restartProfiled!(profileDir);
+          await waitForPollers(connection, namespace, stack.taskQueue, 'workflow');
+          await waitForPollers(
+            connection,
+            namespace,
+            sendTaskQueue(stack.taskQueue, 'simulator'),
+            'activity',
+          );
+        }
+        // The profiles' clock (V8's, CLOCK_MONOTONIC) is process.hrtime's: the window cuts start-up out.
+        const fromUs = Number(process.hrtime.bigint() / 1000n);
+        const outcomes: Record<string, number> = {};
+        const outcomeOf = new Map<string, string>();
+        const roundPhones = pathPhones(pathRound++);
+        let closed = 0;
+        const wholePath = await measurePhase(stack, undefined, roundPhones.length, async () => {
+          const waits: Array<Promise<void>> = [];
+          await pool(roundPhones, concurrency, async (phone) => {
+            const posted = await postOrder(stack!, eventFor(phone), counters);
+            waits.push(
+              orderOutcome(client, posted.orderId).then((outcome) => {
+                outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+                outcomeOf.set(posted.orderId, outcome);
+                progress.update(`whole path c=${concurrency}`, ++closed, roundPhones.length);
+              }),
+            );
+          });
+          await Promise.all(waits);
         });
-        ceilingRuns.push(h.result().then(() => progress.update('ceiling', ++ceilingClosed, ids.length)));
-      });
-      await Promise.all(ceilingRuns);
-      ceilingPerSecond = opt.orders / ((Date.now() - started) / 1000);
+        if (profileDir) {
+          const toUs = Number(process.hrtime.bigint() / 1000n);
+          const window = { fromUs, toUs, orders: roundPhones.length, concurrency };
+          fs.mkdirSync(profileDir, { recursive: true });
+          fs.writeFileSync(path.join(profileDir, 'window.json'), JSON.stringify(window));
+          await stack.restartProfiled!(undefined); // writes the profiles
+          await waitForPollers(connection, namespace, stack.taskQueue, 'workflow');
+          progress.log(`CPU profiles of the whole path at ${concurrency} in ${profileDir}`);
+        }
+        workerRssMbAfterN = stack.workerPid ? await peakRss(stack.workerPid(), 2_000) : null;
+
+        // History events, workflow tasks and billable actions per sent order, from the real histories.
+        const sentIds = [...outcomeOf].filter(([, o]) => o === 'sent').map(([id]) => id);
+        const facts: HistoryFacts[] = [];
+        await pool(sentIds, 10, async (orderId) => {
+          facts.push(await historyFacts(client, orderWorkflowId(orderId)));
+          progress.update('histories', facts.length, sentIds.length);
+        });
+        const best = Math.max(ceiling['sdk-defaults']!.perSecond, ceiling.ours!.perSecond);
+        const round = rounded(wholePath.perSecond / best);
+        rounds.push({
+          concurrency,
+          ordersPerSecond: rounded(wholePath.perSecond),
+          ceilingPerSecond: rounded(best),
+          ratio: round,
+          ceilingSdkDefaultsPerSecond: rounded(ceiling['sdk-defaults']!.perSecond),
+          ceilingOursPerSecond: rounded(ceiling.ours!.perSecond),
+          outcomes,
+          historyEventsPerOrder: facts.length
+            ? rounded(sum(facts.map((f) => f.events)) / facts.length)
+            : null,
+          workflowTasksPerOrder: facts.length
+            ? rounded(sum(facts.map((f) => f.workflowTasks)) / facts.length)
+            : null,
+          actionsPerOrder: meanActions(facts.map((f) => f.actions)),
+          wholePath: { ...wholePath, perSecond: rounded(wholePath.perSecond) },
+          ceilingSdkDefaults: {
+            ...ceiling['sdk-defaults']!,
+            perSecond: rounded(ceiling['sdk-defaults']!.perSecond),
+          },
+          ceilingOurs: { ...ceiling.ours!, perSecond: rounded(ceiling.ours!.perSecond) },
+        });
+        progress.log(
+          `whole path at ${concurrency}: ${wholePath.perSecond.toFixed(1)} orders/s, ratio ${round} to the best ceiling; outcomes ${JSON.stringify(outcomes)}`,
+        );
+      }
     } finally {
       await plainConnection.close();
-      await stopRole(ceilingWorker);
+      await Promise.all([...ceilingWorkers.values()].map((w) => stopRole(w)));
     }
-    progress.log(`ceiling: ${ceilingPerSecond.toFixed(1)} workflows/s`);
-
-    // --- the whole path: N orders through the HTTP ingress at concurrency C, until all closed -------
-    const pathPhones = phones.slice(1, 1 + opt.orders);
-    const outcomes: Record<string, number> = {};
-    const outcomeOf = new Map<string, string>();
-    let closed = 0;
-    const waits: Array<Promise<void>> = [];
-    const started = Date.now();
-    await pool(pathPhones, opt.concurrency, async (phone) => {
-      const posted = await postOrder(stack!, eventFor(phone), counters);
-      waits.push(
-        orderOutcome(client, posted.orderId).then((outcome) => {
-          outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
-          outcomeOf.set(posted.orderId, outcome);
-          progress.update('whole path', ++closed, pathPhones.length);
-        }),
-      );
-    });
-    await Promise.all(waits);
-    const ordersPerSecond = opt.orders / ((Date.now() - started) / 1000);
-    const workerRssMbAfterN = stack.workerPid ? await peakRss(stack.workerPid(), 2_000) : null;
-    progress.log(`whole path: ${ordersPerSecond.toFixed(1)} orders/s; outcomes ${JSON.stringify(outcomes)}`);
-
-    // History events and workflow tasks per sent order, from the real histories.
-    const sentIds = [...outcomeOf].filter(([, o]) => o === 'sent').map(([id]) => id);
-    let events = 0;
-    let tasks = 0;
-    let read = 0;
-    await pool(sentIds, 10, async (orderId) => {
-      const f = await historyFacts(client, orderWorkflowId(orderId));
-      events += f.events;
-      tasks += f.workflowTasks;
-      progress.update('histories', ++read, sentIds.length);
-    });
+    const ordersPerSecond = Math.max(...rounds.map((r) => r.ordersPerSecond));
 
     // --- open loop at 50 % of saturation: latency without a queue of our own making ----------------
     const rate = ordersPerSecond / 2;
-    const loopPhones = phones.slice(1 + opt.orders, 1 + opt.orders + opt.openLoopOrders);
+    const loopPhones = phones.slice(1 + pathOrders, 1 + pathOrders + opt.openLoopOrders);
     const posted: Posted[] = [];
     let loopClosed = 0;
     const loopStart = Date.now();
@@ -585,10 +864,10 @@ async function main(): Promise<void> {
     if (stack.own && stack.restartWorker && opt.heldOrders > 0) {
       await stack.restartWorker({ WORKER_QUEUES: 'orders,consent' });
       await waitForPollers(connection, namespace, stack.taskQueue, 'workflow');
-      const heldPhones = phones.slice(1 + opt.orders + opt.openLoopOrders);
+      const heldPhones = phones.slice(1 + pathOrders + opt.openLoopOrders);
       let held = 0;
       // Started through the same function the ingress calls (the API's rate limit is not under test here).
-      await pool(heldPhones, opt.concurrency, async (phone) => {
+      await pool(heldPhones, Math.max(...opt.concurrencies), async (phone) => {
         const parsed = parseOrderEvent(eventFor(phone));
         if (!parsed.ok) throw new Error('bench event is invalid');
         await startOrderConfirmation(client, stack!.taskQueue, parsed.event, { correlationId: 'bench-held' });
@@ -612,18 +891,17 @@ async function main(): Promise<void> {
     }
 
     progress.clear();
-    const round = (v: number) => Math.round(v * 100) / 100;
     const result = {
-      ordersPerSecond: round(ordersPerSecond),
-      ceilingPerSecond: round(ceilingPerSecond),
-      ratio: round(ordersPerSecond / ceilingPerSecond),
+      // Each concurrency: the whole path against the better of the two ceilings, and what it cost.
+      ratios: Object.fromEntries(rounds.map((r) => [r.concurrency, r.ratio])),
+      lowestRatio: Math.min(...rounds.map((r) => r.ratio)),
+      byConcurrency: rounds,
+      saturationPerSecond: ordersPerSecond,
       acceptedToProviderMs: percentiles(toProvider),
       acceptedToClosedMs: percentiles(toClosed),
       ingressMs: percentiles(posted.map((p) => p.ackedAt - p.postedAt)),
-      openLoopOfferedPerSecond: round(rate),
-      openLoopAchievedPerSecond: round(posted.length / loopSeconds),
-      historyEventsPerOrder: sentIds.length ? round(events / sentIds.length) : null,
-      workflowTasksPerOrder: sentIds.length ? round(tasks / sentIds.length) : null,
+      openLoopOfferedPerSecond: rounded(rate),
+      openLoopAchievedPerSecond: rounded(posted.length / loopSeconds),
       workerRssMbIdle,
       workerRssMbAfterN,
       // The issue's figure is with 1,000 open; --quick or --held N measure another count (heldOpenOrders).
@@ -631,14 +909,15 @@ async function main(): Promise<void> {
       workerRssMbWithHeldOpen,
       heldOpenOrders: stack.own ? opt.heldOrders : 0,
       orders: opt.orders,
-      concurrency: opt.concurrency,
-      outcomes,
+      concurrencies: opt.concurrencies,
+      optInVia: stack.own ? opt.optInVia : 'api',
       ingressRetries: counters.retried,
       ingress429: counters.rejected429,
       providerAcceptedFrom: simulatorAccepted ? 'simulator' : 'sendSms completion in history',
       stack: stack.own ? 'own' : 'given',
       workerRuntime: stack.own ? opt.runtime : 'given',
       workerSettings: stack.config.worker,
+      loadAverageAtEnd: os.loadavg().map(rounded),
       seconds: Math.round((Date.now() - t0) / 1000),
     };
     process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -145,6 +145,8 @@ export interface DevServerOptions {
   uiCodecEndpoint?: string;
   /** Server dynamic config values (`--dynamic-config-value KEY=JSON`). */
   dynamicConfig?: Record<string, string | number | boolean>;
+  /** Serve the server's Prometheus metrics at http://<ip>:<port>/metrics (the bench reads them). */
+  metricsPort?: number;
 }
 
 /** `temporal server start-dev` with our search attributes registered; resolves once they are visible. */
@@ -164,6 +166,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   }
   for (const [name, type] of Object.entries(SEARCH_ATTRIBUTE_CLI_TYPES))
     args.push('--search-attribute', `${name}=${type}`);
+  if (options.metricsPort) args.push('--metrics-port', String(options.metricsPort));
   for (const [key, value] of Object.entries(options.dynamicConfig ?? {}))
     args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
 

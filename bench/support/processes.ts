@@ -27,6 +27,8 @@ export interface SpawnOptions {
   entry: string;
   env: Record<string, string>;
   logDir: string;
+  /** Run under V8's CPU profiler; the profile is written to this folder when the role exits cleanly. */
+  cpuProfDir?: string;
 }
 
 /**
@@ -38,7 +40,9 @@ export const PRODUCTION_NODE_OPTIONS = '--max-semi-space-size=4';
 
 export function spawnRole(name: string, options: SpawnOptions): Role {
   const out = fs.openSync(path.join(options.logDir, `${name}.log`), 'a');
-  const args = options.entry.endsWith('.js') ? [options.entry] : ['--import', 'tsx', options.entry];
+  const entry = options.entry.endsWith('.js') ? [options.entry] : ['--import', 'tsx', options.entry];
+  const profile = options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : [];
+  const args = [...profile, ...entry];
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'warn', ...options.env },
@@ -89,25 +93,58 @@ export async function waitUntilHealthy(
  * the process is gone): a loader that runs the script in a child process must not hide its memory.
  */
 export function treeRssMb(pid: number): number | null {
-  const status = (p: number): string | null => {
+  const pids = processTree(pid);
+  if (pids === null) return null;
+  const kb = pids.reduce(
+    (sum, p) => sum + Number(/^VmRSS:\s+(\d+) kB/m.exec(procStatus(p) ?? '')?.[1] ?? 0),
+    0,
+  );
+  return Math.round(kb / 1024);
+}
+
+/** CPU time (user + system) a process and its live descendants have used, in ms; null once it is gone. */
+export function treeCpuMs(pid: number): number | null {
+  const pids = processTree(pid);
+  if (pids === null) return null;
+  let ticks = 0;
+  for (const p of pids) {
     try {
-      return fs.readFileSync(`/proc/${p}/status`, 'utf8');
+      // Fields after the command (which may hold spaces): utime and stime are the 12th and 13th.
+      const stat = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
     } catch {
-      return null;
+      // exited meanwhile
     }
-  };
-  if (status(pid) === null) return null;
+  }
+  return ticks * (1000 / CLOCK_TICKS_PER_SECOND);
+}
+
+/** USER_HZ: 100 on every Linux this runs on (sysconf(_SC_CLK_TCK)). */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+function procStatus(p: number): string | null {
+  try {
+    return fs.readFileSync(`/proc/${p}/status`, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/** `pid` and all its descendants (Linux /proc), or null when `pid` is not running. */
+function processTree(pid: number): number[] | null {
+  if (procStatus(pid) === null) return null;
   const parentOf = new Map<number, number[]>();
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
-    const ppid = /^PPid:\s+(\d+)/m.exec(status(Number(entry)) ?? '')?.[1];
+    const ppid = /^PPid:\s+(\d+)/m.exec(procStatus(Number(entry)) ?? '')?.[1];
     if (ppid) parentOf.set(Number(ppid), [...(parentOf.get(Number(ppid)) ?? []), Number(entry)]);
   }
-  let kb = 0;
+  const out: number[] = [];
   for (const queue = [pid]; queue.length > 0;) {
     const p = queue.pop()!;
-    kb += Number(/^VmRSS:\s+(\d+) kB/m.exec(status(p) ?? '')?.[1] ?? 0);
+    out.push(p);
     queue.push(...(parentOf.get(p) ?? []));
   }
-  return Math.round(kb / 1024);
+  return out;
 }

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { normalizePhone } from '../../../domain/phone';
 import fs from 'node:fs';
 import path from 'node:path';
-import { PRODUCTION_NODE_OPTIONS, ROOT, treeRssMb } from '../../../bench/support/processes';
+import { PRODUCTION_NODE_OPTIONS, ROOT, treeCpuMs, treeRssMb } from '../../../bench/support/processes';
 import { percentile, percentiles, phoneFor } from '../../../bench/support/stats';
 
 describe('bench statistics', () => {
@@ -53,6 +53,33 @@ describe('treeRssMb', () => {
 
   test('is null for a process that does not exist', () => {
     expect(treeRssMb(2 ** 22 + 1)).toBeNull();
+  });
+});
+
+describe('treeCpuMs', () => {
+  const linux = process.platform === 'linux' ? test : test.skip;
+
+  linux("counts a child's CPU time in its parent's tree", async () => {
+    // A child that spins for 300 ms of CPU, then idles until it is killed.
+    const child = spawn(
+      process.execPath,
+      [
+        '-e',
+        "const end = process.cpuUsage().user + 300e3; while (process.cpuUsage().user < end); console.log('spun'); setInterval(() => {}, 1000);",
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    try {
+      await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
+      expect(treeCpuMs(child.pid!)).toBeGreaterThanOrEqual(300);
+      expect(treeCpuMs(process.pid)).toBeGreaterThanOrEqual(treeCpuMs(child.pid!)!);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  test('is null for a process that does not exist', () => {
+    expect(treeCpuMs(2 ** 22 + 1)).toBeNull();
   });
 });
 
