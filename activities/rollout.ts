@@ -1,5 +1,5 @@
 import type { ProviderName } from '../domain/enums';
-import { isEventExpired } from '../domain/order-event';
+import { eventExpiresAt, isEventExpired } from '../domain/order-event';
 import type { FlagReason, PauseScope } from '../rollout/control';
 import type { OrderContext } from '../temporal/contracts';
 import type { ActivityDeps } from './deps';
@@ -11,6 +11,7 @@ import type { ActivityDeps } from './deps';
  * an order that turned paused just after the wake-up listed the paused ones.
  */
 export const PAUSE_RECHECK_MS = 15 * 60_000;
+
 export interface CheckRolloutInput extends OrderContext {
   venueId: number;
   provider: ProviderName;
@@ -44,9 +45,22 @@ export function pauseRecheckMs(
   maxEventAgeMs: number,
   now: number,
 ): number {
-  const at = eventTimestamp === undefined ? NaN : Date.parse(eventTimestamp);
-  if (!Number.isFinite(at)) return PAUSE_RECHECK_MS;
-  return Math.min(PAUSE_RECHECK_MS, Math.max(1_000, at + maxEventAgeMs - now + 1_000));
+  const expiresAt = eventExpiresAt(eventTimestamp, maxEventAgeMs);
+  if (expiresAt === undefined) return PAUSE_RECHECK_MS;
+  return Math.min(PAUSE_RECHECK_MS, Math.max(1_000, expiresAt - now + 1_000));
+}
+
+/**
+ * A paused order's wait before its next look, or undefined once its event has aged out: then the
+ * send step ends it `expired` instead of holding it.
+ */
+export function pausedWaitMs(
+  eventTimestamp: string | undefined,
+  maxEventAgeMs: number,
+  now: number,
+): number | undefined {
+  if (isEventExpired(eventTimestamp, maxEventAgeMs, now)) return undefined;
+  return pauseRecheckMs(eventTimestamp, maxEventAgeMs, now);
 }
 
 export function createRolloutActivities(deps: ActivityDeps) {
@@ -60,11 +74,11 @@ export function createRolloutActivities(deps: ActivityDeps) {
       input: CheckRolloutInput,
     ): Promise<{ kind: 'paused'; recheckAfterMs: number } | { kind: 'go' }> {
       const gate = await rolloutGate(deps, input.venueId, input.provider);
-      const now = Date.now();
-      const { maxEventAgeMs } = deps.config.sms;
-      if (gate.kind !== 'paused' || isEventExpired(input.eventTimestamp, maxEventAgeMs, now))
-        return { kind: 'go' };
-      return { kind: 'paused', recheckAfterMs: pauseRecheckMs(input.eventTimestamp, maxEventAgeMs, now) };
+      const recheckAfterMs =
+        gate.kind === 'paused'
+          ? pausedWaitMs(input.eventTimestamp, deps.config.sms.maxEventAgeMs, Date.now())
+          : undefined;
+      return recheckAfterMs === undefined ? { kind: 'go' } : { kind: 'paused', recheckAfterMs };
     },
   };
 }

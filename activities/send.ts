@@ -11,7 +11,7 @@ import { acknowledgedConsent } from './consent';
 import { activityLogger, providerFor, withHeartbeat } from './context';
 import type { ActivityDeps } from './deps';
 import { toApplicationFailure } from './failures';
-import { pauseRecheckMs, rolloutGate, type RolloutGate } from './rollout';
+import { pausedWaitMs, rolloutGate, type RolloutGate } from './rollout';
 import type { PauseScope } from '../rollout/control';
 
 export interface SendSmsInput extends OrderContext {
@@ -140,11 +140,10 @@ export function createSendActivities(deps: ActivityDeps) {
       const closed = async (gate: Exclude<RolloutGate, { kind: 'open' }>): Promise<SendSmsResult> => {
         if (gate.kind === 'disabled')
           return notSent('skipped_disabled', `SMS is off for this venue (${gate.reason}); not sending`);
-        const { maxEventAgeMs } = deps.config.sms;
-        if (isEventExpired(input.eventTimestamp, maxEventAgeMs))
+        const recheckAfterMs = pausedWaitMs(input.eventTimestamp, deps.config.sms.maxEventAgeMs, Date.now());
+        if (recheckAfterMs === undefined)
           return notSent('expired', 'event aged out while paused; not sending');
         log.info({ pause: gate.target, reason: gate.reason }, 'sends are paused; the order waits');
-        const recheckAfterMs = pauseRecheckMs(input.eventTimestamp, maxEventAgeMs, Date.now());
         return { kind: 'paused', target: gate.target, reason: gate.reason, recheckAfterMs };
       };
 

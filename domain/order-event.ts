@@ -195,13 +195,22 @@ function withoutUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
 
+/**
+ * When an order's event stops being confirmed by SMS (MAX_EVENT_AGE_HOURS after it); undefined when
+ * it carries no readable time (orders started before the field existed).
+ */
+export function eventExpiresAt(eventTimestamp: string | undefined, maxAgeMs: number): number | undefined {
+  if (eventTimestamp === undefined) return undefined;
+  const at = Date.parse(eventTimestamp);
+  return Number.isFinite(at) ? at + maxAgeMs : undefined;
+}
+
 /** Whether an order's event is older than MAX_EVENT_AGE_HOURS now: it is not confirmed by SMS any more. */
 export function isEventExpired(
   eventTimestamp: string | undefined,
   maxAgeMs: number,
   now = Date.now(),
 ): boolean {
-  if (eventTimestamp === undefined) return false; // orders started before the field existed
-  const at = Date.parse(eventTimestamp);
-  return Number.isFinite(at) && now - at > maxAgeMs;
+  const expiresAt = eventExpiresAt(eventTimestamp, maxAgeMs);
+  return expiresAt !== undefined && now > expiresAt;
 }
