@@ -3,11 +3,9 @@ import { createLogger } from '../config/logger';
 import { createMetrics } from '../runtime/metrics';
 import { orderWorkflowId } from '../temporal/ids';
 import { startOrderConfirmation } from '../temporal/start-order';
-import { createTestDatabase } from '../test/support/db';
-import { startTwilioFake, twilioEnv } from '../test/support/provider-fakes/twilio-fake';
-import { startStandaloneTemporal } from '../test/support/workflow-bundle';
-import { optIn, parsedEvent, startTestWorkers } from '../test/support/workers';
-import { peakInAnySecond, phoneFor } from './support/stats';
+import { optIn, parsedEvent } from '../test/support/workers';
+import { startPacedStack } from './support/paced-stack';
+import { phoneFor } from './support/stats';
 
 /**
  * `npm run bench:pause [-- orders rate]`: a global pause through the API, `orders` first orders for
@@ -21,14 +19,10 @@ const RATE = process.argv[3] ?? '25';
 const TOKEN = 'bench-pause-token-0123456789';
 
 async function main(): Promise<void> {
-  const server = await startStandaloneTemporal();
-  const fake = await startTwilioFake();
-  const db = await createTestDatabase();
-  const taskQueue = 'bench-pause';
-  const w = await startTestWorkers({
-    knex: db.knex,
-    taskQueue,
-    env: { ...twilioEnv(fake), SEND_RATE_PER_SECOND: RATE, ROLLOUT_CACHE_MS: '2000' },
+  const { w, fake, taskQueue, pacing, stop } = await startPacedStack({
+    taskQueue: 'bench-pause',
+    rate: RATE,
+    env: { ROLLOUT_CACHE_MS: '2000' },
   });
   const api = await buildApp({
     config: { ...w.config, api: { ...w.config.api, token: TOKEN } },
@@ -73,24 +67,20 @@ async function main(): Promise<void> {
     const results = await Promise.all(
       events.map((e) => w.client.workflow.getHandle(orderWorkflowId(e.orderId)).result()),
     );
-    const times = fake
-      .messages()
-      .map((m) => m.dateCreated.getTime())
-      .sort((a, b) => a - b);
+    const paced = pacing();
     const perPhone = new Map<string, number>();
     for (const m of fake.messages()) perPhone.set(m.to, (perPhone.get(m.to) ?? 0) + 1);
     const lost = events.filter((e) => !perPhone.has(e.phoneNumber)).length;
     const doubled = [...perPhone.values()].filter((n) => n > 1).length;
     const notSent = results.filter((r) => r.outcome !== 'sent').length;
-    const spanS = (times[times.length - 1] - times[0]) / 1000;
     console.log(
       JSON.stringify({
         orders: ORDERS,
         limitPerSecond: Number(RATE),
         sentWhilePaused,
-        firstSendAfterResumeSeconds: +((times[0] - resumedAt) / 1000).toFixed(2),
-        observedPerSecond: +((times.length - 1) / spanS).toFixed(2),
-        peakInAnySecond: peakInAnySecond(times),
+        firstSendAfterResumeSeconds: +((paced.firstAt - resumedAt) / 1000).toFixed(2),
+        observedPerSecond: paced.observedPerSecond,
+        peakInAnySecond: paced.peakInAnySecond,
         lost,
         doubled,
         notSent,
@@ -99,10 +89,7 @@ async function main(): Promise<void> {
     if (lost > 0 || doubled > 0 || notSent > 0 || sentWhilePaused > 0) process.exitCode = 1;
   } finally {
     await api.close();
-    await w.shutdown();
-    await db.destroy();
-    await fake.stop();
-    await server.stop();
+    await stop();
   }
 }
 

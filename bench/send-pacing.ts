@@ -1,10 +1,7 @@
 import { startOrderConfirmation } from '../temporal/start-order';
 import { orderWorkflowId } from '../temporal/ids';
-import { createTestDatabase } from '../test/support/db';
-import { startTwilioFake, twilioEnv } from '../test/support/provider-fakes/twilio-fake';
-import { startStandaloneTemporal } from '../test/support/workflow-bundle';
-import { optIn, parsedEvent, startTestWorkers } from '../test/support/workers';
-import { peakInAnySecond } from './support/stats';
+import { optIn, parsedEvent } from '../test/support/workers';
+import { startPacedStack } from './support/paced-stack';
 
 /**
  * `npm run bench:pacing [-- orders rate]`: orders for one venue through the real Twilio SDK to the
@@ -15,19 +12,7 @@ const ORDERS = Number(process.argv[2] ?? 100);
 const RATE = process.argv[3] ?? '5';
 
 async function main(): Promise<void> {
-  const server = await startStandaloneTemporal();
-
-  const fake = await startTwilioFake();
-  const db = await createTestDatabase();
-  const taskQueue = 'bench-pacing';
-  const w = await startTestWorkers({
-    knex: db.knex,
-    taskQueue,
-    env: {
-      ...twilioEnv(fake),
-      SEND_RATE_PER_SECOND: RATE,
-    },
-  });
+  const { w, taskQueue, pacing, stop } = await startPacedStack({ taskQueue: 'bench-pacing', rate: RATE });
   try {
     const events = Array.from({ length: ORDERS }, (_, i) =>
       parsedEvent({ VenueId: 4242, PhoneNumber: `+1415555${String(3000 + i)}` }),
@@ -40,26 +25,19 @@ async function main(): Promise<void> {
     await Promise.all(events.map((e) => w.client.workflow.getHandle(orderWorkflowId(e.orderId)).result()));
     const totalMs = performance.now() - started;
 
-    const times = fake
-      .messages()
-      .map((m) => m.dateCreated.getTime())
-      .sort((a, b) => a - b);
-    const spanS = (times[times.length - 1] - times[0]) / 1000;
+    const paced = pacing();
     console.log(
       JSON.stringify({
         orders: ORDERS,
         limitPerSecond: Number(RATE),
-        messagesAtFake: times.length,
-        observedPerSecond: +((times.length - 1) / spanS).toFixed(2),
-        peakInAnySecond: peakInAnySecond(times),
+        messagesAtFake: paced.accepted,
+        observedPerSecond: paced.observedPerSecond,
+        peakInAnySecond: paced.peakInAnySecond,
         totalSeconds: +(totalMs / 1000).toFixed(1),
       }),
     );
   } finally {
-    await w.shutdown();
-    await db.destroy();
-    await fake.stop();
-    await server.stop();
+    await stop();
   }
 }
 
