@@ -14,8 +14,6 @@ export interface TcpProxy {
  * the server away from its client for a while without stopping it for every other test file.
  */
 export async function startTcpProxy(target: string): Promise<TcpProxy> {
-  const i = target.lastIndexOf(':');
-  const [host, port] = [target.slice(0, i), Number(target.slice(i + 1))];
   const sockets = new Set<net.Socket>();
   let down = false;
 
@@ -24,16 +22,7 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
       client.destroy();
       return;
     }
-    const upstream = net.connect({ host, port });
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-      s.on('error', () => {
-        client.destroy();
-        upstream.destroy();
-      });
-    }
-    client.pipe(upstream).pipe(client);
+    pipeToTarget(client, target, sockets);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port: proxyPort } = server.address() as net.AddressInfo;
@@ -53,4 +42,22 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * Joins an accepted client connection to a new one to `target` (host:port), both ways; either side
+ * failing ends both. Both sockets are kept in `sockets` while open, so the proxy can drop them.
+ */
+export function pipeToTarget(client: net.Socket, target: string, sockets: Set<net.Socket>): void {
+  const i = target.lastIndexOf(':');
+  const upstream = net.connect({ host: target.slice(0, i), port: Number(target.slice(i + 1)) });
+  for (const s of [client, upstream]) {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+    s.on('error', () => {
+      client.destroy();
+      upstream.destroy();
+    });
+  }
+  client.pipe(upstream).pipe(client);
 }

@@ -1,5 +1,6 @@
 import net from 'node:net';
 import tls from 'node:tls';
+import { pipeToTarget } from './tcp-proxy';
 import type { CertPair } from './tls-certs';
 
 export interface TlsProxy {
@@ -23,8 +24,6 @@ export async function startTlsProxy(options: {
   server: CertPair;
   clientCa: string;
 }): Promise<TlsProxy> {
-  const i = options.target.lastIndexOf(':');
-  const [host, port] = [options.target.slice(0, i), Number(options.target.slice(i + 1))];
   const sockets = new Set<net.Socket>();
   const acceptedClients: string[] = [];
   const refusals: string[] = [];
@@ -42,16 +41,7 @@ export async function startTlsProxy(options: {
     (client) => {
       const subject = client.getPeerCertificate().subject;
       acceptedClients.push(String(subject?.CN ?? ''));
-      const upstream = net.connect({ host, port });
-      for (const s of [client, upstream]) {
-        sockets.add(s);
-        s.on('close', () => sockets.delete(s));
-        s.on('error', () => {
-          client.destroy();
-          upstream.destroy();
-        });
-      }
-      client.pipe(upstream).pipe(client);
+      pipeToTarget(client, options.target, sockets);
     },
   );
   server.on('tlsClientError', (err: Error & { code?: string }) => {
