@@ -2,6 +2,7 @@ import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Knex } from 'knex';
 import { createConsentRepository } from './consent-repository';
 import { cleanDatabaseError } from './errors';
+import { dialectOf, type Dialect } from './knex';
 import { createHistoryRepository } from './history-repository';
 import { createOrderClaimsRepository } from './order-claims-repository';
 import { createRolloutRepository } from './rollout-repository';
@@ -25,7 +26,7 @@ export interface Repositories {
  * otherwise), named by table and method: no statement, no values.
  */
 export function createRepositories(knex: Knex): Repositories {
-  const system = dbSystem(knex);
+  const system = DB_SYSTEM[dialectOf(knex)];
   const wrap = <R extends object>(table: string, repository: R) => instrumented(system, table, repository);
   return {
     consent: wrap('SmsConsent', createConsentRepository(knex)),
@@ -72,14 +73,8 @@ function instrumented<R extends object>(system: string, table: string, repositor
   return wrapped as R;
 }
 
-/** OpenTelemetry's name for the database behind knex. */
-function dbSystem(knex: Knex): string {
-  const client = String((knex.client as { config?: { client?: unknown } }).config?.client ?? '');
-  if (client.includes('sqlite')) return 'sqlite';
-  if (client === 'pg' || client.includes('postgres')) return 'postgresql';
-  if (client === 'mssql') return 'mssql';
-  return client || 'other_sql';
-}
+/** OpenTelemetry's `db.system` for each dialect we run on. */
+const DB_SYSTEM: Record<Dialect, string> = { sqlite: 'sqlite', postgres: 'postgresql', mssql: 'mssql' };
 
 /** The readiness probe's database check. */
 export async function pingDatabase(knex: Knex): Promise<void> {
