@@ -47,6 +47,22 @@ export function acknowledgedConsent(
   });
 }
 
+/**
+ * The order's first gate reads SQL alone when SQL says opted in: the send step reads the
+ * acknowledged consent right before the provider call (a STOP not yet in SQL is blocked there), so
+ * asking the customer's consent entity here too would only cost a `describe` per order. Any other
+ * row ends the order here, so it must see what the entity holds (a START not written yet).
+ */
+async function orderGateConsent(
+  deps: ActivityDeps,
+  venueId: number,
+  phoneNumber: string,
+): Promise<Pick<AcknowledgedConsent, 'status' | 'pending'> | null> {
+  const stored = await deps.repos.consent.get(venueId, phoneNumber);
+  if (stored?.status === 'opted_in') return { status: stored.status, pending: false };
+  return acknowledgedConsent(deps, venueId, phoneNumber);
+}
+
 export function createConsentActivities(deps: ActivityDeps) {
   return {
     /**
@@ -64,11 +80,9 @@ export function createConsentActivities(deps: ActivityDeps) {
           return 'disabled';
         }
       }
-      const consent = await acknowledgedConsent(deps, input.venueId, input.phoneNumber).catch(
-        (err: unknown) => {
-          throw databaseFailure(err);
-        },
-      );
+      const consent = await orderGateConsent(deps, input.venueId, input.phoneNumber).catch((err: unknown) => {
+        throw databaseFailure(err);
+      });
       const state = consent?.status ?? 'none';
       activityLogger(deps.logger, input).info(
         {
