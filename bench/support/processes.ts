@@ -38,6 +38,18 @@ export interface SpawnOptions {
  */
 export const PRODUCTION_NODE_OPTIONS = '--max-semi-space-size=4';
 
+/**
+ * glibc's malloc arenas production allows per process (the Dockerfile, `npm run start:worker`):
+ * the worker's Rust and V8 threads otherwise each grow an arena of their own (README, Benchmarks).
+ */
+export const PRODUCTION_MALLOC_ARENA_MAX = '2';
+
+/** The environment production starts every role with, for the bench's roles. */
+export const PRODUCTION_ENV = {
+  NODE_OPTIONS: PRODUCTION_NODE_OPTIONS,
+  MALLOC_ARENA_MAX: PRODUCTION_MALLOC_ARENA_MAX,
+};
+
 export function spawnRole(name: string, options: SpawnOptions): Role {
   const out = fs.openSync(path.join(options.logDir, `${name}.log`), 'a');
   const entry = options.entry.endsWith('.js') ? [options.entry] : ['--import', 'tsx', options.entry];

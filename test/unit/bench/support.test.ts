@@ -2,7 +2,13 @@ import { spawn } from 'node:child_process';
 import { normalizePhone } from '../../../domain/phone';
 import fs from 'node:fs';
 import path from 'node:path';
-import { PRODUCTION_NODE_OPTIONS, ROOT, treeCpuMs, treeRssMb } from '../../../bench/support/processes';
+import {
+  PRODUCTION_MALLOC_ARENA_MAX,
+  PRODUCTION_NODE_OPTIONS,
+  ROOT,
+  treeCpuMs,
+  treeRssMb,
+} from '../../../bench/support/processes';
 import { percentile, percentiles, phoneFor } from '../../../bench/support/stats';
 
 describe('bench statistics', () => {
@@ -83,12 +89,15 @@ describe('treeCpuMs', () => {
   });
 });
 
-test('the bench runs its roles with the V8 flags production uses (Dockerfile, npm run start:worker)', () => {
+test('the bench runs its roles with the V8 flags and malloc arenas production uses (Dockerfile, npm run start:worker)', () => {
   const dockerfile = fs.readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
   expect(dockerfile).toContain(`NODE_OPTIONS=${PRODUCTION_NODE_OPTIONS} `);
+  expect(dockerfile).toContain(`MALLOC_ARENA_MAX=${PRODUCTION_MALLOC_ARENA_MAX} `);
   const scripts = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts as Record<
     string,
     string
   >;
-  expect(scripts['start:worker']).toContain(`node ${PRODUCTION_NODE_OPTIONS} `);
+  expect(scripts['start:worker']).toContain(
+    `MALLOC_ARENA_MAX=\${MALLOC_ARENA_MAX:-${PRODUCTION_MALLOC_ARENA_MAX}} node ${PRODUCTION_NODE_OPTIONS} `,
+  );
 });
