@@ -22,7 +22,7 @@ import { optIn, sampleEvent } from '../test/support/workers';
 import type { CeilingInput } from './ceiling/activities';
 import {
   killChildren,
-  PRODUCTION_NODE_OPTIONS,
+  PRODUCTION_ENV,
   ROOT,
   spawnRole,
   stopRole,
@@ -219,8 +219,9 @@ async function startOwnStack(opt: Options, workDir: string): Promise<Stack> {
     // Several processes on one machine: ephemeral metrics ports (see the metrics contract).
     METRICS_PORT: '0',
     TEMPORAL_METRICS_PORT: '0',
-    // The V8 flags the image runs every role with (Dockerfile), the ceiling's worker included.
-    NODE_OPTIONS: PRODUCTION_NODE_OPTIONS,
+    // The V8 flags and malloc arenas the image runs every role with (Dockerfile), the ceiling's
+    // worker with our tuning included.
+    ...PRODUCTION_ENV,
   };
   const bundles = await Promise.all([
     opt.runtime === 'compiled' ? path.join(ROOT, 'dist/workflow-bundle.js') : writeWorkflowBundle(),
@@ -288,8 +289,8 @@ async function startOwnStack(opt: Options, workDir: string): Promise<Stack> {
           TEMPORAL_TASK_QUEUE: ceilingQueue(tuning),
           CEILING_BUNDLE_PATH: ceilingBundle,
           CEILING_TUNING: tuning,
-          // Node as it comes: no young-generation cap either.
-          ...(tuning === 'sdk-defaults' ? { NODE_OPTIONS: '' } : {}),
+          // Node as it comes: no young-generation cap or arena limit either.
+          ...(tuning === 'sdk-defaults' ? { NODE_OPTIONS: '', MALLOC_ARENA_MAX: '' } : {}),
         },
         logDir: workDir,
       }),
@@ -716,25 +717,19 @@ async function main(): Promise<void> {
             (_, i) => `bench-ceiling-${t0}-${tuning}-${concurrency}-${i}`,
           );
           let ceilingClosed = 0;
-          ceiling[tuning] = await measurePhase(stack, ceilingWorkers.get(tuning), ids.length, async () => {
-            const runs: Array<Promise<unknown>> = [];
-            await pool(ids, concurrency, async (workflowId) => {
+          // C workflows open at a time: the next starts when one closes.
+          ceiling[tuning] = await measurePhase(stack, ceilingWorkers.get(tuning), ids.length, () =>
+            pool(ids, concurrency, async (workflowId) => {
               const input: CeilingInput = { event: sampleEvent() };
               const h = await plain.workflow.start('ceilingWorkflow', {
                 workflowId,
                 taskQueue: ceilingQueue(tuning),
                 args: [input],
               });
-              runs.push(
-                h
-                  .result()
-                  .then(() =>
-                    progress.update(`ceiling ${tuning} c=${concurrency}`, ++ceilingClosed, ids.length),
-                  ),
-              );
-            });
-            await Promise.all(runs);
-          });
+              await h.result();
+              progress.update(`ceiling ${tuning} c=${concurrency}`, ++ceilingClosed, ids.length);
+            }),
+          );
           progress.log(
             `ceiling ${tuning} at ${concurrency}: ${ceiling[tuning]!.perSecond.toFixed(1)} workflows/s`,
           );
@@ -759,20 +754,16 @@ async function main(): Promise<void> {
         const outcomeOf = new Map<string, string>();
         const roundPhones = pathPhones(pathRound++);
         let closed = 0;
-        const wholePath = await measurePhase(stack, undefined, roundPhones.length, async () => {
-          const waits: Array<Promise<void>> = [];
-          await pool(roundPhones, concurrency, async (phone) => {
+        // C orders open at a time, as for the ceiling: the next is posted when one closes.
+        const wholePath = await measurePhase(stack, undefined, roundPhones.length, () =>
+          pool(roundPhones, concurrency, async (phone) => {
             const posted = await postOrder(stack!, eventFor(phone), counters);
-            waits.push(
-              orderOutcome(client, posted.orderId).then((outcome) => {
-                outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
-                outcomeOf.set(posted.orderId, outcome);
-                progress.update(`whole path c=${concurrency}`, ++closed, roundPhones.length);
-              }),
-            );
-          });
-          await Promise.all(waits);
-        });
+            const outcome = await orderOutcome(client, posted.orderId);
+            outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+            outcomeOf.set(posted.orderId, outcome);
+            progress.update(`whole path c=${concurrency}`, ++closed, roundPhones.length);
+          }),
+        );
         if (profileDir) {
           const toUs = Number(process.hrtime.bigint() / 1000n);
           const window = { fromUs, toUs, orders: roundPhones.length, concurrency };
