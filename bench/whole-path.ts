@@ -34,18 +34,21 @@ import {
 import { countActions, meanActions, type ActionCount } from './support/actions';
 import { Progress } from './support/progress';
 import { perUnit, scrapeServerCounters, type Counters as ServerCounters } from './support/server-metrics';
+import { batches, meanWaits, mergePhases, rounded, sum, type Phase } from './support/phases';
 import { percentiles, phoneFor } from './support/stats';
 import { temporalConnectionOptions } from '../temporal/connection-options';
 
 /**
- * `npm run bench [-- --orders N --concurrency C1,C2,… --quick --compiled | --tsx --opt-in sql|entity
- * --cpu-prof [--cpu-prof-at C]]`, optionally against a running stack: `--temporal host:port --api URL
+ * `npm run bench [-- --orders N --concurrency C1,C2,… --batches B --quick --compiled | --tsx
+ * --opt-in sql|entity --cpu-prof [--cpu-prof-at C]]`, optionally against a running stack: `--temporal host:port --api URL
  * --token T [--database-url URL --simulator-db FILE --worker-pid PID]`.
  *
  * In one run, at each concurrency in turn: the same-shape ceiling (N no-op workflows of five
- * sequential activities, C started at a time) on a worker with the SDK's defaults and on one with our
- * WORKER_* settings, the better of the two being the ceiling; then the whole path (N orders through
- * POST /api/events/… on a warm venue, until every workflow closed, read from the client). Each phase
+ * sequential activities, C open at a time) on a worker with the SDK's defaults and on one with our
+ * WORKER_* settings, the better of the two being the ceiling; and the whole path (N orders through
+ * POST /api/events/… on a warm venue, C open at a time, each until its workflow closed, read from the
+ * client). The three phases take turns in B batches (default 3) so that drift in the machine's speed
+ * weighs on them alike. Each phase
  * counts CPU per workflow by process and (own stack) the server's round trips and actions by kind;
  * the path's histories give Temporal Cloud billable actions per order. Then an open loop at 50 % of
  * the best measured saturation for latency, and the worker's RSS with 1,000 orders held before their
@@ -77,6 +80,8 @@ interface Options {
   cpuProfAt?: number;
   /** Own stack only: customers opted in through their consent entities (open 10 minutes after) instead of SQL. */
   optInVia: 'sql' | 'entity';
+  /** Each concurrency's N workflows per phase go in this many turns: ceilings, path, ceilings, path… */
+  batches: number;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -131,6 +136,7 @@ function parseArgs(argv: string[]): Options {
         : count('--cpu-prof-at', 30)
       : undefined,
     optInVia,
+    batches: count('--batches', 3),
   };
   if (o.cpuProfAt !== undefined && !concurrencies.includes(o.cpuProfAt))
     throw new Error('--cpu-prof-at must be one of the --concurrency values');
@@ -451,7 +457,16 @@ interface HistoryFacts {
   closedAt?: number;
   /** When the sendSms activity's completion reached the server: an upper bound of provider acceptance. */
   sendCompletedAt?: number;
+  /** Where the order's time went: ms from each event to the next, by the pair's types. */
+  waits: Record<string, number>;
 }
+
+/** `WORKFLOW_TASK_SCHEDULED` → `WorkflowTaskScheduled`, for short keys. */
+const eventName = (type: number | null | undefined): string =>
+  (EventType[type ?? 0] ?? 'Unknown')
+    .replace(/^EVENT_TYPE_/, '')
+    .toLowerCase()
+    .replace(/(^|_)([a-z])/g, (_, _sep: string, c: string) => c.toUpperCase());
 
 async function historyFacts(client: Client, workflowId: string): Promise<HistoryFacts> {
   const events = (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
@@ -460,10 +475,18 @@ async function historyFacts(client: Client, workflowId: string): Promise<History
     actions: countActions(events),
     workflowTasks: 0,
     startedAt: 0,
+    waits: {},
   };
   const sendScheduled = new Set<string>();
+  let previous: { name: string; at: number } | undefined;
   for (const e of events) {
     const at = tsToMs(e.eventTime);
+    const name = eventName(e.eventType);
+    if (previous) {
+      const key = `${previous.name}→${name}`;
+      facts.waits[key] = (facts.waits[key] ?? 0) + (at - previous.at);
+    }
+    previous = { name, at };
     switch (e.eventType) {
       case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
         facts.startedAt = at;
@@ -546,21 +569,9 @@ async function optInAll(
   });
 }
 
-const rounded = (v: number) => Math.round(v * 100) / 100;
-const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
-
 const SERVER_METRICS_SETTLE_MS = 2_500;
 
 /** One phase's rate and cost: CPU per workflow by process, server round trips and server-counted actions. */
-interface Phase {
-  perSecond: number;
-  /** CPU ms per workflow of each process over the phase (own stack; the bench itself always). */
-  cpuMsPerWorkflow: Record<string, number>;
-  /** Frontend requests per workflow by operation, from the server's metrics (own stack). */
-  roundTripsPerWorkflow?: Record<string, number>;
-  /** The server's own billable-action estimate per workflow by type (its `action` counter). */
-  serverActionsPerWorkflow?: Record<string, number>;
-}
 
 interface Round {
   concurrency: number;
@@ -575,6 +586,11 @@ interface Round {
   workflowTasksPerOrder: number | null;
   /** Temporal Cloud billable actions per sent order, from its history (bench/support/actions.ts). */
   actionsPerOrder: ActionCount | null;
+  /**
+   * Mean ms per sent order between consecutive history events, by the pair's types (a workflow
+   * task's wait for a worker is `WorkflowTaskScheduled→WorkflowTaskStarted`), longest first.
+   */
+  msBetweenEventsPerOrder: Record<string, number>;
   wholePath: Phase;
   ceilingSdkDefaults: Phase;
   ceilingOurs: Phase;
@@ -624,6 +640,8 @@ async function measurePhase(
   cpuMsPerWorkflow.bench = rounded((after.bench.user + after.bench.system) / 1000 / workflows);
   return {
     perSecond: workflows / seconds,
+    workflows,
+    seconds: rounded(seconds),
     cpuMsPerWorkflow,
     ...(before.server && after.server
       ? {
@@ -710,32 +728,8 @@ async function main(): Promise<void> {
         );
       }
       for (const concurrency of opt.concurrencies) {
-        const ceiling: Partial<Record<CeilingTuning, Phase>> = {};
-        for (const tuning of ['sdk-defaults', 'ours'] as const) {
-          const ids = Array.from(
-            { length: opt.orders },
-            (_, i) => `bench-ceiling-${t0}-${tuning}-${concurrency}-${i}`,
-          );
-          let ceilingClosed = 0;
-          // C workflows open at a time: the next starts when one closes.
-          ceiling[tuning] = await measurePhase(stack, ceilingWorkers.get(tuning), ids.length, () =>
-            pool(ids, concurrency, async (workflowId) => {
-              const input: CeilingInput = { event: sampleEvent() };
-              const h = await plain.workflow.start('ceilingWorkflow', {
-                workflowId,
-                taskQueue: ceilingQueue(tuning),
-                args: [input],
-              });
-              await h.result();
-              progress.update(`ceiling ${tuning} c=${concurrency}`, ++ceilingClosed, ids.length);
-            }),
-          );
-          progress.log(
-            `ceiling ${tuning} at ${concurrency}: ${ceiling[tuning]!.perSecond.toFixed(1)} workflows/s`,
-          );
-        }
-
-        // The whole path: N orders through the HTTP ingress at this concurrency, until all closed.
+        // The whole path's profile, if asked for, spans every batch at this concurrency (the order
+        // worker and the API idle while the ceilings run).
         const profileDir =
           stack.restartProfiled && opt.cpuProfAt === concurrency ? path.join(workDir, 'profiles') : undefined;
         if (profileDir) {
@@ -753,17 +747,53 @@ async function main(): Promise<void> {
         const outcomes: Record<string, number> = {};
         const outcomeOf = new Map<string, string>();
         const roundPhones = pathPhones(pathRound++);
+        const parts: Record<'sdk-defaults' | 'ours' | 'path', Phase[]> = {
+          'sdk-defaults': [],
+          ours: [],
+          path: [],
+        };
         let closed = 0;
-        // C orders open at a time, as for the ceiling: the next is posted when one closes.
-        const wholePath = await measurePhase(stack, undefined, roundPhones.length, () =>
-          pool(roundPhones, concurrency, async (phone) => {
-            const posted = await postOrder(stack!, eventFor(phone), counters);
-            const outcome = await orderOutcome(client, posted.orderId);
-            outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
-            outcomeOf.set(posted.orderId, outcome);
-            progress.update(`whole path c=${concurrency}`, ++closed, roundPhones.length);
-          }),
-        );
+        // The three phases take turns, a batch each, so a machine that slows down or speeds up over
+        // the minutes they take weighs on all three alike.
+        for (const batch of batches(opt.orders, opt.batches)) {
+          for (const tuning of ['sdk-defaults', 'ours'] as const) {
+            const ids = batch.map((i) => `bench-ceiling-${t0}-${tuning}-${concurrency}-${i}`);
+            // C workflows open at a time: the next starts when one closes.
+            parts[tuning].push(
+              await measurePhase(stack, ceilingWorkers.get(tuning), ids.length, () =>
+                pool(ids, concurrency, async (workflowId) => {
+                  const input: CeilingInput = { event: sampleEvent() };
+                  const h = await plain.workflow.start('ceilingWorkflow', {
+                    workflowId,
+                    taskQueue: ceilingQueue(tuning),
+                    args: [input],
+                  });
+                  await h.result();
+                }),
+              ),
+            );
+          }
+          // The whole path: orders through the HTTP ingress, C open at a time as for the ceiling.
+          const phones = batch.map((i) => roundPhones[i]);
+          parts.path.push(
+            await measurePhase(stack, undefined, phones.length, () =>
+              pool(phones, concurrency, async (phone) => {
+                const posted = await postOrder(stack!, eventFor(phone), counters);
+                const outcome = await orderOutcome(client, posted.orderId);
+                outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+                outcomeOf.set(posted.orderId, outcome);
+              }),
+            ),
+          );
+          closed += batch.length;
+          progress.update(`c=${concurrency}: ceilings and whole path`, closed, opt.orders);
+        }
+        const ceiling = { 'sdk-defaults': mergePhases(parts['sdk-defaults']), ours: mergePhases(parts.ours) };
+        const wholePath = mergePhases(parts.path);
+        for (const tuning of ['sdk-defaults', 'ours'] as const)
+          progress.log(
+            `ceiling ${tuning} at ${concurrency}: ${ceiling[tuning].perSecond.toFixed(1)} workflows/s`,
+          );
         if (profileDir) {
           const toUs = Number(process.hrtime.bigint() / 1000n);
           const window = { fromUs, toUs, orders: roundPhones.length, concurrency };
@@ -782,15 +812,15 @@ async function main(): Promise<void> {
           facts.push(await historyFacts(client, orderWorkflowId(orderId)));
           progress.update('histories', facts.length, sentIds.length);
         });
-        const best = Math.max(ceiling['sdk-defaults']!.perSecond, ceiling.ours!.perSecond);
+        const best = Math.max(ceiling['sdk-defaults'].perSecond, ceiling.ours.perSecond);
         const round = rounded(wholePath.perSecond / best);
         rounds.push({
           concurrency,
           ordersPerSecond: rounded(wholePath.perSecond),
           ceilingPerSecond: rounded(best),
           ratio: round,
-          ceilingSdkDefaultsPerSecond: rounded(ceiling['sdk-defaults']!.perSecond),
-          ceilingOursPerSecond: rounded(ceiling.ours!.perSecond),
+          ceilingSdkDefaultsPerSecond: rounded(ceiling['sdk-defaults'].perSecond),
+          ceilingOursPerSecond: rounded(ceiling.ours.perSecond),
           outcomes,
           historyEventsPerOrder: facts.length
             ? rounded(sum(facts.map((f) => f.events)) / facts.length)
@@ -799,12 +829,13 @@ async function main(): Promise<void> {
             ? rounded(sum(facts.map((f) => f.workflowTasks)) / facts.length)
             : null,
           actionsPerOrder: meanActions(facts.map((f) => f.actions)),
+          msBetweenEventsPerOrder: meanWaits(facts.map((f) => f.waits)),
           wholePath: { ...wholePath, perSecond: rounded(wholePath.perSecond) },
           ceilingSdkDefaults: {
-            ...ceiling['sdk-defaults']!,
-            perSecond: rounded(ceiling['sdk-defaults']!.perSecond),
+            ...ceiling['sdk-defaults'],
+            perSecond: rounded(ceiling['sdk-defaults'].perSecond),
           },
-          ceilingOurs: { ...ceiling.ours!, perSecond: rounded(ceiling.ours!.perSecond) },
+          ceilingOurs: { ...ceiling.ours, perSecond: rounded(ceiling.ours.perSecond) },
         });
         progress.log(
           `whole path at ${concurrency}: ${wholePath.perSecond.toFixed(1)} orders/s, ratio ${round} to the best ceiling; outcomes ${JSON.stringify(outcomes)}`,
