@@ -51,7 +51,9 @@ export function acknowledgedConsent(
  * The order's first gate reads SQL alone when SQL says opted in: the send step reads the
  * acknowledged consent right before the provider call (a STOP not yet in SQL is blocked there), so
  * asking the customer's consent entity here too would only cost a `describe` per order. Any other
- * row ends the order here, so it must see what the entity holds (a START not written yet).
+ * row ends the order here, so it must see what the entity holds (a START not written yet), through
+ * the full read, which reads the row again after the pending changes (its order is what keeps a
+ * change written meanwhile), so the first row read cannot stand in for it.
  */
 async function orderGateConsent(
   deps: ActivityDeps,

@@ -78,15 +78,11 @@ test('opted in in SQL: opted_in without asking the entity, even while it holds a
   expect(entityReads).toBe(0);
 });
 
-test('not in SQL: the START the entity holds counts', async () => {
-  const phone = await customer();
-  pending = [change('opted_in')];
-  expect(await checkConsent(phone)).toBe('opted_in');
-  expect(entityReads).toBe(1);
-});
-
-test('opted out in SQL: a newer START the entity holds counts', async () => {
-  const phone = await customer('opted_out');
+test.each([
+  ['not in SQL', undefined],
+  ['opted out in SQL', 'opted_out' as const],
+])('%s: a newer START the entity holds counts', async (_, stored) => {
+  const phone = await customer(stored);
   pending = [change('opted_in')];
   expect(await checkConsent(phone)).toBe('opted_in');
   expect(entityReads).toBe(1);
