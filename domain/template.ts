@@ -1,4 +1,5 @@
 import { MESSAGE_MAX_LENGTH } from './enums';
+import { dateTimeFormat, numberFormat } from './intl';
 import type { OrderConfirmationEvent } from './order-event';
 import { countSegments } from './sms-segments';
 import { isLocalDateTime, zonedDateTimeToInstant } from './zoned-time';
@@ -87,7 +88,7 @@ export function renderOrderConfirmation(
       EventDate: event.eventDate ? formatEventDate(event.eventDate, locale, timeZone) : undefined,
       TicketCount: String(event.ticketCount),
       TicketWord: event.ticketCount === 1 ? 'ticket' : 'tickets',
-      OrderTotal: new Intl.NumberFormat(locale, { style: 'currency', currency }).format(event.orderTotal),
+      OrderTotal: numberFormat(locale, { style: 'currency', currency }).format(event.orderTotal),
     }),
   );
   if (body.length > MESSAGE_MAX_LENGTH) throw new MessageTooLongError(body.length, MESSAGE_MAX_LENGTH);
@@ -103,14 +104,12 @@ export function renderOrderConfirmation(
  */
 function formatEventDate(value: string, locale: string, timeZone: string): string {
   if (/^\d{4}-\d{2}-\d{2}$/.test(value)) {
-    return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeZone: 'UTC' }).format(
+    return dateTimeFormat(locale, { dateStyle: 'medium', timeZone: 'UTC' }).format(
       new Date(`${value}T00:00:00Z`),
     );
   }
   const instant = isLocalDateTime(value) ? zonedDateTimeToInstant(value, timeZone) : new Date(value);
-  return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone }).format(
-    instant,
-  );
+  return dateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone }).format(instant);
 }
 
 /** Customer-supplied text: no control characters, no braces that could pose as placeholders. */
