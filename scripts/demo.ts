@@ -8,7 +8,8 @@ import { postSimulatedReply, venueSimulatorNumber } from './simulated-reply';
  * `npm run demo` against a running `npm start`: records consent for a few customers and posts orders,
  * so the Web UI shows a sent, a skipped, a blocked and a duplicate order within a minute; then the
  * customer who got the first SMS texts STOP back (a signed simulator webhook) and their next order
- * ends `blocked_opted_out`.
+ * ends `blocked_opted_out`. Each outcome is checked: the demo exits 1 on any other, so CI runs it
+ * against `npm start` (scripts/ci-quick-start.sh).
  */
 const config = loadConfigOrExit();
 const api = process.env.API_URL ?? `http://localhost:${config.api.port}`;
@@ -84,7 +85,11 @@ async function main(): Promise<void> {
       started: boolean;
     };
     console.log(`${expected.padEnd(45)} ${result.workflowId} started=${result.started}`);
+    // The duplicate is the first order's event again: it must start nothing, and every other must start.
+    const duplicate = expected.startsWith('duplicate');
+    if (result.started === duplicate) throw new Error(`${expected}: started=${result.started}`);
   }
+  for (const [expected, body] of orders.slice(0, 3)) await expectOutcome(body.OrderId, expected);
   await stopThenOrderAgain(customers.optedIn, sent.OrderId);
   console.log(
     `\nWatch them in the Web UI: http://localhost:8233/namespaces/${config.temporal.namespace}/workflows`,
@@ -124,10 +129,15 @@ async function stopThenOrderAgain(
 
   const later = order(customer.name, customer.phone);
   const result = (await post('/api/events/send-order-confirmation-sms', later)) as { workflowId: string };
-  await waitUntil('the later order to finish', async () => finished(await outcomeOf(later.OrderId)));
-  console.log(
-    `${`later order after the STOP: ${await outcomeOf(later.OrderId)}`.padEnd(45)} ${result.workflowId}`,
-  );
+  await expectOutcome(later.OrderId, 'blocked_opted_out');
+  console.log(`${'later order after the STOP: blocked_opted_out'.padEnd(45)} ${result.workflowId}`);
+}
+
+/** Waits for the order to finish and fails the demo (exit 1) when it ended otherwise than shown. */
+async function expectOutcome(orderId: string, expected: string): Promise<void> {
+  await waitUntil(`order ${orderId} to finish`, async () => finished(await outcomeOf(orderId)));
+  const outcome = await outcomeOf(orderId);
+  if (outcome !== expected) throw new Error(`order ${orderId} ended ${outcome}, expected ${expected}`);
 }
 
 /** The order API reports `pending` (the search attribute) until the workflow wrote its outcome. */
