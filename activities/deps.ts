@@ -18,6 +18,12 @@ export interface ActivityDeps {
   pendingConsentChanges(venueId: number, phoneNumber: string): Promise<ConsentChangeSignal[]>;
   /** Routes a consent change through the consent entity workflow (signalWithStart). */
   signalConsentChange(venueId: number, phoneNumber: string, change: ConsentChangeSignal): Promise<void>;
+  /**
+   * When a workflow run closed (any way: completed, failed, terminated, timed out; the epoch when it
+   * is gone from Temporal); null while it runs or when Temporal cannot say. Asked only about another
+   * order's run that holds this customer's recipient hold (db/order-claims-repository.ts holdRecipient).
+   */
+  runClosedAt(workflowId: string, runId: string): Promise<Date | null>;
   /** Names an order workflow to the (venue, provider) provisioning workflow, which signals it the answer. */
   requestVenueNumber(venueId: number, provider: ProviderName, waiterWorkflowId: string): Promise<void>;
 }

@@ -176,13 +176,10 @@ export function createSendActivities(deps: ActivityDeps) {
               runId,
             });
           }
-          const hold = await claims.holdRecipient({
-            orderId: input.orderId,
-            workflowId,
-            runId,
-            from: input.from,
-            to: input.to,
-          });
+          const hold = await claims.holdRecipient(
+            { orderId: input.orderId, workflowId, runId, from: input.from, to: input.to },
+            { runClosedAt: deps.runClosedAt },
+          );
           if (!hold.held) throw recipientBusy(attempt);
 
           // An earlier attempt (of any run) may have reached the provider: find its message first.

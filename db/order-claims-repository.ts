@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { ProviderName } from '../domain/enums';
+import { SEND_ATTEMPT_TIMEOUT_MS } from '../domain/limits';
 import { ProviderNameIds } from './enum-ids';
 import { isUniqueViolation, toDate, toDateOrNull } from './knex';
 
@@ -30,12 +31,16 @@ export interface RecipientHold {
   to: string;
 }
 
+/** When a workflow run closed, null while it runs (activities/deps.ts ActivityDeps.runClosedAt). */
+export type RunClosedAt = (workflowId: string, runId: string) => Promise<Date | null>;
+
 /** Held: by this order, and since when reconciliation may look (null: since the claim). */
 export type HoldResult = { held: true; notBefore: Date | null } | { held: false; holderOrderId: string };
 
 /**
- * A hold nobody touched for this long is abandoned (an order terminated mid-send): longer than any
- * gap between two attempts of a live holder (ProviderAuth backs off up to 30 minutes).
+ * A hold nobody touched for this long is abandoned: longer than any gap between two attempts of a
+ * live holder (ProviderAuth backs off up to 30 minutes). The fallback for a holder whose run is over
+ * when Temporal cannot say so (`runClosedAt`): an order terminated mid-send writes no history row.
  */
 export const ABANDONED_HOLD_MS = 2 * 60 * 60_000;
 
@@ -46,7 +51,7 @@ export function createOrderClaimsRepository(knex: Knex) {
   };
 
   /** The holder resolved its send, finished its run, or has not been seen for hours. */
-  const holdIsStale = async (hold: Row, now: Date): Promise<boolean> => {
+  const holdIsStale = async (hold: Row, now: Date, runClosedAt?: RunClosedAt): Promise<boolean> => {
     if (now.getTime() - toDate(hold.HeldAt).getTime() > ABANDONED_HOLD_MS) return true;
     const resolved = await knex('SmsOrderClaims')
       .where({ OrderID: hold.OrderID })
@@ -57,7 +62,11 @@ export function createOrderClaimsRepository(knex: Knex) {
     const finished = await knex('SmsSendHistory')
       .where({ IdempotencyKey: `${String(hold.WorkflowID)}/${String(hold.RunID)}` })
       .first('ID');
-    return finished !== undefined;
+    if (finished) return true;
+    // Closed without a history row (terminated, timed out): nothing of it will resolve the hold. An
+    // attempt running when it closed may still reach the provider until its own timeout has passed.
+    const closedAt = await runClosedAt?.(String(hold.WorkflowID), String(hold.RunID));
+    return closedAt != null && now.getTime() - closedAt.getTime() >= SEND_ATTEMPT_TIMEOUT_MS;
   };
 
   return {
@@ -127,9 +136,13 @@ export function createOrderClaimsRepository(knex: Knex) {
      * Holds (venue number, customer) for this order until its send is resolved, or finds who holds
      * it. Re-entrant for the same order (any run). A hold whose holder is done, or that nobody has
      * touched for ABANDONED_HOLD_MS, is taken over, and the taker's reconciliation starts at the
-     * takeover (`notBefore`): whatever was accepted before is the old holder's.
+     * takeover (`notBefore`): whatever was accepted before is the old holder's. `runClosedAt` asks
+     * Temporal about a holder the database cannot call done.
      */
-    async holdRecipient(hold: RecipientHold, now: Date = new Date()): Promise<HoldResult> {
+    async holdRecipient(
+      hold: RecipientHold,
+      { now = new Date(), runClosedAt }: { now?: Date; runClosedAt?: RunClosedAt } = {},
+    ): Promise<HoldResult> {
       const key = { SenderNumber: hold.from, RecipientNumber: hold.to };
       let takeover: Date | null = null;
       for (let tries = 0; tries < 3; tries++) {
@@ -155,7 +168,7 @@ export function createOrderClaimsRepository(knex: Knex) {
             .update({ HeldAt: now, WorkflowID: hold.workflowId, RunID: hold.runId });
           return { held: true, notBefore: toDateOrNull(current.NotBefore) };
         }
-        if (!(await holdIsStale(current, now)))
+        if (!(await holdIsStale(current, now, runClosedAt)))
           return { held: false, holderOrderId: String(current.OrderID) };
         // Only the stale hold as read: a racing taker that got there first wins the insert below.
         await knex('SmsRecipientLeases')

@@ -110,3 +110,23 @@ export function orderRunJson(run: OrderRun) {
     closeTime: run.closeTime?.toISOString() ?? null,
   };
 }
+
+/** How long the recipient hold's question about another run may take (it is asked inside a send). */
+const RUN_CLOSE_DEADLINE_MS = 5_000;
+
+/**
+ * When the run closed, whatever the way; the epoch when it is gone from Temporal (past retention, so
+ * closed long ago); null while it runs, and when Temporal cannot say (the caller then keeps waiting,
+ * as it would have without asking).
+ */
+export async function runClosedAt(client: Client, workflowId: string, runId: string): Promise<Date | null> {
+  try {
+    const { status, closeTime } = await client.connection.withDeadline(
+      Date.now() + RUN_CLOSE_DEADLINE_MS,
+      () => client.workflow.getHandle(workflowId, runId).describe(),
+    );
+    return status.name === 'RUNNING' ? null : (closeTime ?? null);
+  } catch (err) {
+    return err instanceof WorkflowNotFoundError ? new Date(0) : null;
+  }
+}

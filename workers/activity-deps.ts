@@ -8,6 +8,7 @@ import type { RolloutControl } from '../rollout/control';
 import { createRolloutControl } from '../rollout/sql-control';
 import { processMetrics, type Metrics } from '../runtime/metrics';
 import { pendingConsentChanges, signalConsentChange } from '../temporal/consent-signal';
+import { runClosedAt } from '../temporal/order-runs';
 import { requestVenueNumber } from '../temporal/venue-number';
 import { instrumentProviders } from './instrumented-provider';
 
@@ -48,6 +49,7 @@ export function createActivityDeps(options: {
     signalConsentChange: async (venueId, phoneNumber, change) => {
       await signalConsentChange(consentEntities, venueId, phoneNumber, change);
     },
+    runClosedAt: (workflowId, runId) => runClosedAt(client, workflowId, runId),
     requestVenueNumber: (venueId, provider, waiter) =>
       requestVenueNumber(client, taskQueue, venueId, provider, waiter),
   };

@@ -40,6 +40,7 @@ function deps(): ActivityDeps {
       return pending;
     },
     signalConsentChange: unused,
+    runClosedAt: unused,
     requestVenueNumber: unused,
   };
 }

@@ -195,6 +195,7 @@ describe('a data error from the database itself reaches Temporal and the logs cl
       rollout: createRolloutControl({ repos, cacheMs: 0 }),
       pendingConsentChanges: async () => [],
       signalConsentChange: unused,
+      runClosedAt: unused,
       requestVenueNumber: unused,
     };
     return { deps, lines };

@@ -7,6 +7,7 @@ import { PAUSE_RECHECK_MS, pauseRecheckMs } from '../../../activities/rollout';
 import { createSendActivities, type SendSmsInput } from '../../../activities/send';
 import { ORDER_CONFIRMATION_SMS_FLAG } from '../../../rollout/control';
 import type { ActivityDeps } from '../../../activities/deps';
+import { SEND_ATTEMPT_TIMEOUT_MS } from '../../../domain/limits';
 import { loadConfig } from '../../../config';
 import { createLogger } from '../../../config/logger';
 import { createRepositories, type Repositories } from '../../../db';
@@ -140,6 +141,8 @@ function testDeps(overrides: Partial<ActivityDeps>): ActivityDeps {
     rollout: createRolloutControl({ repos, cacheMs: 0 }),
     pendingConsentChanges: async () => pending,
     signalConsentChange: () => Promise.reject(new Error('not used by sendSms')),
+    // Every other run still going, unless a test says otherwise.
+    runClosedAt: async () => null,
     requestVenueNumber: () => Promise.reject(new Error('not used by sendSms')),
     ...overrides,
   };
@@ -433,11 +436,13 @@ describe('one unresolved send per recipient (docs/adr/0012)', () => {
     (await db.knex('SmsRecipientLeases').select('OrderID')).map((r: { OrderID: string }) => r.OrderID);
 
   /** Another order of the same customer, its send to them from the same number unresolved. */
-  async function otherOrderInDoubt(): Promise<string> {
+  async function otherOrderInDoubt(
+    run: { workflowId: string; runId: string } = OTHER_ORDER,
+  ): Promise<string> {
     const orderId = randomUUID();
     const hold = await repos.orderClaims.holdRecipient({
       orderId,
-      ...OTHER_ORDER,
+      ...run,
       from: INPUT.from,
       to: INPUT.to,
     });
@@ -502,6 +507,39 @@ describe('one unresolved send per recipient (docs/adr/0012)', () => {
     // Its message, if it went out, was accepted before the takeover: never a candidate for this order.
     const [query] = provider.findAcceptedMessage.mock.calls[0];
     expect(query.sentAfter.getTime()).toBeGreaterThanOrEqual(before);
+  });
+
+  describe('a holder whose run closed without a history row (terminated mid-send)', () => {
+    // A run of its own per test: no other test wrote a history row for it.
+    let terminated: { workflowId: string; runId: string };
+    const asked: string[] = [];
+    const closedSecondsAgo = (seconds: number) => async (workflowId: string, runId: string) => {
+      asked.push(`${workflowId}/${runId}`);
+      const isIt = workflowId === terminated.workflowId && runId === terminated.runId;
+      return isIt ? new Date(Date.now() - seconds * 1000) : null;
+    };
+    beforeEach(async () => {
+      terminated = { workflowId: 'order-sms-terminated', runId: randomUUID() };
+      asked.length = 0;
+      await otherOrderInDoubt(terminated);
+    });
+
+    test('is taken over once its last attempt can no longer reach the provider', async () => {
+      const runClosedAt = closedSecondsAgo(SEND_ATTEMPT_TIMEOUT_MS / 1000 + 1);
+      expect(await sendSms({ attempt: 1 }, { runClosedAt })).toMatchObject({ kind: 'sent' });
+      expect(asked).toEqual([`${terminated.workflowId}/${terminated.runId}`]);
+      expect(provider.send).toHaveBeenCalledTimes(1);
+      expect(await holders()).toEqual([]);
+    });
+
+    test('keeps the hold while an attempt of it may still be on its way (closed within the attempt timeout)', async () => {
+      const runClosedAt = closedSecondsAgo(SEND_ATTEMPT_TIMEOUT_MS / 1000 - 5);
+      expect(await failureOf(sendSms({ attempt: 1 }, { runClosedAt }))).toMatchObject({
+        type: 'RecipientBusy',
+      });
+      expect(asked).toHaveLength(1);
+      expect(provider.send).not.toHaveBeenCalled();
+    });
   });
 
   test('a retry whose own attempt created the claim still reconciles first', async () => {
