@@ -3,7 +3,7 @@ import { loadConfig } from '../../../config';
 import { connectTemporalClient } from '../../../temporal/client';
 import { temporalConnectionOptions } from '../../../temporal/connection-options';
 import { useResource } from '../../support/lifecycle';
-import { testTemporalAddress } from '../../support/temporal';
+import { testTemporalAddress, waitFor } from '../../support/temporal';
 import { makeTestPki } from '../../support/tls-certs';
 import { startTlsProxy } from '../../support/tls-proxy';
 
@@ -75,15 +75,24 @@ describe('Temporal mTLS through a frontend that requires client certificates', (
     // The lazy client reports the refusal as a deadline: that is what the readiness probe shows.
     await expect(clientPing(serverOnly, 2_000)).rejects.toThrow(/DEADLINE_EXCEEDED/);
     expect(proxy.refusals.slice(before)).toContain('ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE');
-    expect(await nativeConnectError(serverOnly)).toMatch(/CertificateRequired/);
+    // In TLS 1.3 the client sends its (missing) certificate after the server's Finished, so the
+    // worker reads either the server's alert or only the connection closing, as timing has it (CI
+    // saw both). The proxy's record says why, either way.
+    const nativeBefore = proxy.refusals.length;
+    expect(await nativeConnectError(serverOnly)).toMatch(/CertificateRequired|connection closed/);
+    await waitFor(
+      async () => proxy.refusals.slice(nativeBefore).includes('ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE'),
+      { description: "the proxy's record of the worker's refusal" },
+    );
   });
 
   test('a self-signed client certificate the frontend does not trust is refused', async () => {
     const accepted = proxy.acceptedClients.length;
     const before = proxy.refusals.length;
     await expect(clientPing(rogue, 2_000)).rejects.toThrow();
-    expect(await nativeConnectError(rogue)).toMatch(/transport error/i);
-    expect(proxy.refusals.length).toBeGreaterThan(before);
+    // The server's alert or only the connection closing, as in the test above.
+    expect(await nativeConnectError(rogue)).toMatch(/transport error|connection closed/i);
+    await waitFor(async () => proxy.refusals.length >= before + 2, { description: 'both refusals recorded' });
     expect(proxy.acceptedClients.length).toBe(accepted);
   });
 
